@@ -1,0 +1,140 @@
+// Package embedded assembles the embedded Sluice server: the Beam Job API, the artifact
+// services, the Fn API server for SDK workers and the in-process engine, in one process.
+// `sluice serve` and end-to-end tests both start it through Start.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"sync"
+
+	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-runner/sluice/fnharness"
+	"github.com/sluice-runner/sluice/jobservice"
+	"github.com/sluice-runner/sluice/runner/jobmanager"
+	"github.com/sluice-runner/sluice/runner/metrics"
+)
+
+// Config configures the embedded server.
+type Config struct {
+	// JobAddr is the Job API listen address, e.g. "127.0.0.1:8099" or "127.0.0.1:0".
+	JobAddr string
+	// DataDir holds artifacts and state.
+	DataDir string
+	// Parallelism is the default subtasks per stage (0: number of CPUs).
+	Parallelism int
+	Logger      *slog.Logger
+}
+
+// Server is a running embedded server.
+type Server struct {
+	jobs    *jobservice.Server
+	fn      *fnharness.Server
+	grpc    *grpc.Server
+	lis     net.Listener
+	log     *slog.Logger
+	serveWG sync.WaitGroup
+}
+
+// Start starts every service and returns once the Job API accepts connections.
+func Start(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism}
+	jobs, err := jobservice.New(jobservice.Config{DataDir: cfg.DataDir, Executor: executor{engine}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	fn := fnharness.NewServer(fnharness.ServerConfig{Logger: log, ExtraServices: jobs.Retrieval().Register})
+	if err := fn.Start(); err != nil {
+		return nil, err
+	}
+	engine.Fn = fn
+	lis, err := net.Listen("tcp", cfg.JobAddr)
+	if err != nil {
+		fn.Stop()
+		return nil, fmt.Errorf("listening for the Job API on %s: %w", cfg.JobAddr, err)
+	}
+	s := &Server{
+		jobs: jobs,
+		fn:   fn,
+		grpc: grpc.NewServer(grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32)),
+		lis:  lis,
+		log:  log,
+	}
+	jobs.Register(s.grpc)
+	jobs.SetEndpoint(s.Endpoint())
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			log.Error("Job API server stopped", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// Endpoint is the Job API's host:port.
+func (s *Server) Endpoint() string { return s.lis.Addr().String() }
+
+// FnEndpoint is the Fn API's host:port.
+func (s *Server) FnEndpoint() string { return s.fn.Endpoint() }
+
+// Shutdown cancels running jobs, waits for them, and stops every service.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.jobs.Shutdown(ctx)
+	s.grpc.Stop()
+	s.fn.Stop()
+	s.serveWG.Wait()
+	return err
+}
+
+// executor adapts the engine to the job service.
+type executor struct{ engine *jobmanager.Engine }
+
+func (e executor) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
+	return e.engine.Validate(p, opts)
+}
+
+func (e executor) Execute(ctx context.Context, run *jobservice.Run) error {
+	agg := metrics.NewAggregator()
+	run.SetMetrics(func() (attempted, committed []*pipepb.MonitoringInfo) {
+		snap := agg.Snapshot()
+		return snap, snap
+	})
+	return e.engine.Execute(ctx, jobmanager.Job{
+		ID:             run.JobID,
+		Name:           run.JobName,
+		Pipeline:       run.Pipeline,
+		Options:        run.Options,
+		RetrievalToken: run.RetrievalToken,
+		Message: func(level slog.Level, text string) {
+			run.Message(importance(level), text)
+		},
+		Running: run.SetRunning,
+		Metrics: agg,
+	})
+}
+
+func importance(l slog.Level) jobpb.JobMessage_MessageImportance {
+	switch {
+	case l >= slog.LevelError:
+		return jobpb.JobMessage_JOB_MESSAGE_ERROR
+	case l >= slog.LevelWarn:
+		return jobpb.JobMessage_JOB_MESSAGE_WARNING
+	case l >= slog.LevelInfo:
+		return jobpb.JobMessage_JOB_MESSAGE_BASIC
+	default:
+		return jobpb.JobMessage_JOB_MESSAGE_DEBUG
+	}
+}

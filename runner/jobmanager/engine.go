@@ -1,0 +1,194 @@
+package jobmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-runner/sluice/fnharness"
+	"github.com/sluice-runner/sluice/runner/metrics"
+	"github.com/sluice-runner/sluice/runner/plan"
+)
+
+// Engine runs jobs in this process.
+type Engine struct {
+	// Fn hosts the Fn API the job's SDK workers connect to.
+	Fn     *fnharness.Server
+	Logger *slog.Logger
+	// Parallelism is the default subtasks per stage (0: number of CPUs); a job's
+	// beam:option:parallelism:v1 overrides it.
+	Parallelism int
+}
+
+// Job is one job to run.
+type Job struct {
+	ID, Name       string
+	Pipeline       *pipepb.Pipeline
+	Options        *structpb.Struct
+	RetrievalToken string
+	// Message reports a job message (state changes are the job service's business).
+	Message func(level slog.Level, text string)
+	// Running is called once the job's workers are up and its tasks started.
+	Running func()
+	Metrics *metrics.Aggregator
+}
+
+// Validate plans p without running it, so bad pipelines are refused at Prepare.
+func (e *Engine) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
+	_, err := plan.Plan(p, e.planOptions(opts))
+	return err
+}
+
+func (e *Engine) planOptions(opts *structpb.Struct) plan.Options {
+	po := plan.Options{Parallelism: e.Parallelism}
+	if v, ok := opts.GetFields()["beam:option:parallelism:v1"]; ok {
+		if n := int(v.GetNumberValue()); n > 0 {
+			po.Parallelism = n
+		}
+	}
+	return po
+}
+
+// Execute runs job to completion. It returns nil when every task finished, ctx.Err() when
+// cancelled, or the first failure.
+func (e *Engine) Execute(ctx context.Context, job Job) error {
+	log := e.Logger.With("job", job.ID)
+	g, err := plan.Plan(job.Pipeline, e.planOptions(job.Options))
+	if err != nil {
+		return fmt.Errorf("planning: %w", err)
+	}
+	log.Info("planned job", "stages", len(g.Stages), "edges", len(g.Edges))
+	if job.Message != nil {
+		job.Message(slog.LevelInfo, describeGraph(g))
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	workers, err := e.startWorkers(ctx, job, g, log)
+	defer stopWorkers(workers, log)
+	if err != nil {
+		return err
+	}
+	tasks, err := buildTasks(job, g, workers, log)
+	if err != nil {
+		return err
+	}
+	// A worker that dies fails the job even if no task is waiting on it right now.
+	for env, w := range workers {
+		go func() {
+			select {
+			case <-w.Done():
+				if err := w.Err(); err != nil {
+					cancel(fmt.Errorf("SDK worker of environment %q ended: %w", env, err))
+				}
+			case <-ctx.Done():
+			}
+		}()
+	}
+	if job.Running != nil {
+		job.Running()
+	}
+	start := time.Now()
+	err = runTasks(ctx, cancel, tasks)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	log.Info("job ended", "tasks", len(tasks), "elapsed", time.Since(start), "err", err)
+	return err
+}
+
+// runTasks runs every task in its own goroutine and waits for all of them. The first
+// failure cancels the rest.
+func runTasks(ctx context.Context, cancel context.CancelCauseFunc, tasks []namedTask) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, t := range tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := t.task.Run(ctx); err != nil {
+				once.Do(func() {
+					first = fmt.Errorf("task %s: %w", t.name, err)
+					cancel(first)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// startWorkers starts one SDK worker per environment that an SDK stage uses and registers
+// the stages' descriptors with it.
+func (e *Engine) startWorkers(ctx context.Context, job Job, g *plan.JobGraph, log *slog.Logger) (map[string]*fnharness.Worker, error) {
+	workers := map[string]*fnharness.Worker{}
+	for _, s := range g.Stages {
+		if s.Kind != plan.KindSDK {
+			continue
+		}
+		w, ok := workers[s.EnvironmentID]
+		if !ok {
+			env := g.Components.GetEnvironments()[s.EnvironmentID]
+			var err error
+			w, err = e.Fn.StartWorker(ctx, fnharness.WorkerConfig{
+				JobID:           job.ID,
+				EnvID:           s.EnvironmentID,
+				Env:             env,
+				PipelineOptions: job.Options,
+				RetrievalToken:  job.RetrievalToken,
+				LogSink:         logSink(job),
+			})
+			if err != nil {
+				return workers, fmt.Errorf("starting the SDK worker for environment %q: %w", s.EnvironmentID, err)
+			}
+			workers[s.EnvironmentID] = w
+			log.Info("SDK worker started", "env", s.EnvironmentID, "worker", w.ID())
+		}
+		if err := w.Register(s.Descriptor); err != nil {
+			return workers, fmt.Errorf("registering stage %s: %w", s.ID, err)
+		}
+	}
+	return workers, nil
+}
+
+func stopWorkers(workers map[string]*fnharness.Worker, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for env, w := range workers {
+		if err := w.Stop(ctx); err != nil {
+			log.Warn("stopping SDK worker", "env", env, "worker", w.ID(), "err", err)
+		}
+	}
+}
+
+// logSink forwards SDK warnings and errors to the job's messages.
+func logSink(job Job) func(*fnpb.LogEntry) {
+	if job.Message == nil {
+		return nil
+	}
+	return func(le *fnpb.LogEntry) {
+		if le.GetSeverity() < fnpb.LogEntry_Severity_WARN {
+			return
+		}
+		level := slog.LevelWarn
+		if le.GetSeverity() >= fnpb.LogEntry_Severity_ERROR {
+			level = slog.LevelError
+		}
+		text := le.GetMessage()
+		if tr := le.GetTrace(); tr != "" {
+			text += "\n" + tr
+		}
+		job.Message(level, "SDK: "+text)
+	}
+}

@@ -1,0 +1,208 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/fnharness"
+	"github.com/sluice-runner/sluice/runner/plan"
+	"github.com/sluice-runner/sluice/runner/wire"
+	"github.com/sluice-runner/sluice/runner/worker"
+	"github.com/sluice-runner/sluice/shuffle"
+	"github.com/sluice-runner/sluice/state"
+)
+
+// task is what every operator's subtask implements.
+type task interface {
+	Run(ctx context.Context) error
+}
+
+type namedTask struct {
+	name string
+	task task
+}
+
+var partitionings = map[plan.Partitioning]shuffle.Partitioning{
+	plan.Forward:    shuffle.Forward,
+	plan.Hash:       shuffle.Hash,
+	plan.Broadcast:  shuffle.Broadcast,
+	plan.RoundRobin: shuffle.RoundRobin,
+}
+
+// buildTasks expands the JobGraph into one task per stage subtask, wired by one exchange per edge.
+func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, log *slog.Logger) ([]namedTask, error) {
+	exchanges := map[*plan.Edge]*shuffle.Exchange{}
+	for _, e := range g.Edges {
+		ex, err := shuffle.NewExchange(shuffle.ExchangeConfig{
+			Producers:      g.Stage(e.From).Parallelism,
+			Consumers:      g.Stage(e.To).Parallelism,
+			Partitioning:   partitionings[e.Partitioning],
+			MaxParallelism: g.MaxParallelism,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("edge %s -> %s (%s): %w", e.From, e.To, e.PCollection, err)
+		}
+		exchanges[e] = ex
+	}
+	codecs := map[string]*wire.WindowedValueCodec{}
+	codec := func(pc string) (*wire.WindowedValueCodec, error) {
+		if c, ok := codecs[pc]; ok {
+			return c, nil
+		}
+		c, err := wire.NewWindowedValueCodec(g.Components, g.PortCoders[pc])
+		if err != nil {
+			return nil, fmt.Errorf("PCollection %q: %w", pc, err)
+		}
+		codecs[pc] = c
+		return c, nil
+	}
+
+	var tasks []namedTask
+	for _, s := range g.Stages {
+		for sub := 0; sub < s.Parallelism; sub++ {
+			name := fmt.Sprintf("%s[%d/%d] %s", s.ID, sub+1, s.Parallelism, stageName(g, s))
+			// Outputs: one per produced PCollection, writing to every edge that reads it.
+			outs := map[string]*worker.Output{}
+			var outList worker.Outputs
+			for _, pc := range s.Outputs {
+				var writers []*shuffle.Writer
+				keyed := false
+				for _, e := range g.OutEdges(s.ID) {
+					if e.PCollection != pc {
+						continue
+					}
+					writers = append(writers, exchanges[e].Writer(sub))
+					keyed = keyed || e.Partitioning == plan.Hash
+				}
+				c, err := codec(pc)
+				if err != nil {
+					return nil, err
+				}
+				o, err := worker.NewOutput(pc, c, writers, keyed)
+				if err != nil {
+					return nil, fmt.Errorf("stage %s: %w", s.ID, err)
+				}
+				outs[pc] = o
+				outList = append(outList, o)
+			}
+			// Inputs: the main gate merges every non-side edge; each side input gets its own.
+			var mainChannels []*shuffle.InputChannel
+			var sides []*worker.SideInputGate
+			for _, e := range g.InEdges(s.ID) {
+				chans := exchanges[e].Channels(sub)
+				if e.SideInput == nil {
+					mainChannels = append(mainChannels, chans...)
+					continue
+				}
+				si := sideInputOf(s, e.SideInput)
+				c, err := codec(e.PCollection)
+				if err != nil {
+					return nil, err
+				}
+				sides = append(sides, &worker.SideInputGate{Input: si, Gate: shuffle.NewInputGate(chans...), Codec: c})
+			}
+			var t task
+			switch s.Kind {
+			case plan.KindImpulse:
+				t = &worker.ImpulseTask{Subtask: sub, Out: outList}
+			case plan.KindGroupByKey:
+				in, err := codec(s.Input)
+				if err != nil {
+					return nil, err
+				}
+				gbkOut, err := singleOutput(s, outList)
+				if err != nil {
+					return nil, err
+				}
+				ws := g.Components.GetWindowingStrategies()[s.WindowingStrategyID]
+				t = &worker.GroupTask{
+					Name:    name,
+					Input:   shuffle.NewInputGate(mainChannels...),
+					InCodec: in,
+					Strategy: worker.GroupStrategy{
+						MergeSessions: ws.GetMergeStatus() == pipepb.MergeStatus_NEEDS_MERGE,
+						OutputTime:    ws.GetOutputTime(),
+					},
+					Out:    gbkOut,
+					Store:  state.NewMemStore(),
+					Logger: log,
+				}
+			case plan.KindSDK:
+				sinkOuts := map[string]*worker.Output{}
+				for pc, sink := range s.SinkTransformIDs {
+					sinkOuts[sink] = outs[pc]
+				}
+				t = &worker.SDKTask{
+					Name:         name,
+					Worker:       workers[s.EnvironmentID],
+					DescriptorID: s.Descriptor.GetId(),
+					SourceID:     s.SourceTransformID,
+					Input:        shuffle.NewInputGate(mainChannels...),
+					SideInputs:   sides,
+					Outputs:      sinkOuts,
+					Store:        state.NewMemStore(),
+					Metrics:      job.Metrics,
+					Logger:       log,
+				}
+			default:
+				return nil, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
+			}
+			tasks = append(tasks, namedTask{name: name, task: t})
+		}
+	}
+	return tasks, nil
+}
+
+// sideInputOf returns the stage's description of the side input an edge feeds (it carries
+// the PCollection id the SDK decodes with).
+func sideInputOf(s *plan.Stage, ref *plan.SideInput) plan.SideInput {
+	for _, si := range s.SideInputs {
+		if si.TransformID == ref.TransformID && si.LocalName == ref.LocalName {
+			return si
+		}
+	}
+	return *ref
+}
+
+func singleOutput(s *plan.Stage, outs worker.Outputs) (*worker.Output, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("stage %s: a GroupByKey needs exactly one consumed output, has %d", s.ID, len(outs))
+	}
+	return outs[0], nil
+}
+
+func stageName(g *plan.JobGraph, s *plan.Stage) string {
+	names := make([]string, 0, len(s.Transforms))
+	for _, id := range s.Transforms {
+		if t := g.Components.GetTransforms()[id]; t != nil && t.GetUniqueName() != "" {
+			names = append(names, t.GetUniqueName())
+		} else {
+			names = append(names, id)
+		}
+	}
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("+%d", len(names)-3))
+	}
+	return strings.Join(names, ", ")
+}
+
+// describeGraph is the job message that shows how the job was planned.
+func describeGraph(g *plan.JobGraph) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan: %d stages, %d edges", len(g.Stages), len(g.Edges))
+	for _, s := range g.Stages {
+		fmt.Fprintf(&b, "\n  %s %s x%d: %s", s.ID, s.Kind, s.Parallelism, stageName(g, s))
+	}
+	for _, e := range g.Edges {
+		kind := e.Partitioning.String()
+		if e.SideInput != nil {
+			kind += " (side input " + e.SideInput.LocalName + ")"
+		}
+		fmt.Fprintf(&b, "\n  %s -> %s %s", e.From, e.To, kind)
+	}
+	return b.String()
+}

@@ -1,0 +1,127 @@
+package plan
+
+import (
+	"fmt"
+	"runtime"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// Options tune planning.
+type Options struct {
+	// Parallelism is the default number of subtasks per stage (0: number of CPUs).
+	Parallelism int
+	// MaxParallelism is the number of key groups (0: 128).
+	MaxParallelism int
+}
+
+// Plan validates p and turns it into a JobGraph. The pipeline is not modified. Errors name
+// the transform, coder or PCollection at fault and say what is wrong.
+func Plan(p *pipepb.Pipeline, opts Options) (*JobGraph, error) {
+	if p == nil || p.GetComponents() == nil {
+		return nil, fmt.Errorf("the pipeline is empty: it has no components")
+	}
+	if len(p.GetRootTransformIds()) == 0 {
+		return nil, fmt.Errorf("the pipeline has no root transforms")
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = runtime.NumCPU()
+	}
+	if opts.MaxParallelism <= 0 {
+		opts.MaxParallelism = 128
+	}
+	if opts.Parallelism > opts.MaxParallelism {
+		return nil, fmt.Errorf("parallelism %d exceeds max parallelism %d", opts.Parallelism, opts.MaxParallelism)
+	}
+	if err := checkRequirements(p); err != nil {
+		return nil, err
+	}
+	comps := proto.Clone(p.GetComponents()).(*pipepb.Components)
+	ensureMaps(comps)
+	lp, err := collectLeaves(p, comps)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateLeaves(lp); err != nil {
+		return nil, err
+	}
+	f := &fuser{lp: lp, parallelism: opts.Parallelism, stageOf: map[string]*Stage{}}
+	if err := f.fuse(); err != nil {
+		return nil, err
+	}
+	g := &JobGraph{Components: comps, Stages: f.stages, Edges: f.edges, MaxParallelism: opts.MaxParallelism, PortCoders: map[string]string{}}
+	if err := describe(g, lp); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func ensureMaps(c *pipepb.Components) {
+	if c.Transforms == nil {
+		c.Transforms = map[string]*pipepb.PTransform{}
+	}
+	if c.Pcollections == nil {
+		c.Pcollections = map[string]*pipepb.PCollection{}
+	}
+	if c.Coders == nil {
+		c.Coders = map[string]*pipepb.Coder{}
+	}
+	if c.WindowingStrategies == nil {
+		c.WindowingStrategies = map[string]*pipepb.WindowingStrategy{}
+	}
+	if c.Environments == nil {
+		c.Environments = map[string]*pipepb.Environment{}
+	}
+}
+
+func checkRequirements(p *pipepb.Pipeline) error {
+	for _, r := range p.GetRequirements() {
+		if !supportedRequirements[r] {
+			return fmt.Errorf("the pipeline requires %q, which Sluice does not support yet", r)
+		}
+	}
+	return nil
+}
+
+// validateLeaves refuses transforms Sluice cannot run, naming them.
+func validateLeaves(lp *leafPipeline) error {
+	for _, id := range lp.order {
+		t := lp.leaves[id]
+		urn := t.GetSpec().GetUrn()
+		switch {
+		case urn == urnImpulse || urn == urnFlatten || urn == urnGBK:
+		case urn == urnTestStream:
+			return fmt.Errorf("transform %q uses %s, which Sluice does not support yet", t.GetUniqueName(), urn)
+		case sdkTransformURNs[urn]:
+			env := t.GetEnvironmentId()
+			if env == "" {
+				return fmt.Errorf("transform %q (%s) has no environment to run in", t.GetUniqueName(), urn)
+			}
+			if _, ok := lp.comps.GetEnvironments()[env]; !ok {
+				return fmt.Errorf("transform %q (%s) names environment %q, which is not defined", t.GetUniqueName(), urn, env)
+			}
+			if urn == urnParDo {
+				if err := validateParDo(t); err != nil {
+					return err
+				}
+			}
+		case urn == "":
+			return fmt.Errorf("transform %q has no URN", t.GetUniqueName())
+		default:
+			return fmt.Errorf("transform %q has URN %q, which Sluice does not know", t.GetUniqueName(), urn)
+		}
+	}
+	return nil
+}
+
+func validateParDo(t *pipepb.PTransform) error {
+	var pd pipepb.ParDoPayload
+	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
+		return fmt.Errorf("transform %q (%s): bad ParDoPayload: %w", t.GetUniqueName(), urnParDo, err)
+	}
+	if len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0 {
+		return fmt.Errorf("transform %q uses user state or timers, which Sluice does not support yet", t.GetUniqueName())
+	}
+	return nil
+}
