@@ -242,7 +242,10 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 			p.Requirements = append(p.Requirements, "beam:requirement:pardo:time_sorted_input:v1")
 		}, `requires "beam:requirement:pardo:time_sorted_input:v1"`},
 		{"dangling input", func(p *pipepb.Pipeline) {
-			firstLeaf(p, urnGBK).Inputs = map[string]string{"i0": "ghost"}
+			tr := firstLeaf(p, urnParDo)
+			for k := range tr.Inputs {
+				tr.Inputs[k] = "ghost"
+			}
 		}, `reads PCollection "ghost", which is not defined`},
 		{"unknown window coder", func(p *pipepb.Pipeline) {
 			for _, ws := range p.GetComponents().GetWindowingStrategies() {
