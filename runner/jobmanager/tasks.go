@@ -91,19 +91,30 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 			}
 			// Inputs: the main gate merges every non-side edge; each side input gets its own.
 			var mainChannels []*shuffle.InputChannel
-			var sides []*worker.SideInputGate
+			sideChannels := map[plan.SideInput][]*shuffle.InputChannel{}
+			sideCodecs := map[plan.SideInput]*wire.WindowedValueCodec{}
+			var sideOrder []plan.SideInput
 			for _, e := range g.InEdges(s.ID) {
 				chans := exchanges[e].Channels(sub)
 				if e.SideInput == nil {
 					mainChannels = append(mainChannels, chans...)
 					continue
 				}
+				// A Flatten feeding a side input is several edges into one side input.
 				si := sideInputOf(s, e.SideInput)
-				c, err := codec(e.PCollection)
-				if err != nil {
-					return nil, err
+				if _, seen := sideChannels[si]; !seen {
+					sideOrder = append(sideOrder, si)
+					c, err := codec(e.PCollection)
+					if err != nil {
+						return nil, err
+					}
+					sideCodecs[si] = c
 				}
-				sides = append(sides, &worker.SideInputGate{Input: si, Gate: shuffle.NewInputGate(chans...), Codec: c})
+				sideChannels[si] = append(sideChannels[si], chans...)
+			}
+			var sides []*worker.SideInputGate
+			for _, si := range sideOrder {
+				sides = append(sides, &worker.SideInputGate{Input: si, Gate: shuffle.NewInputGate(sideChannels[si]...), Codec: sideCodecs[si]})
 			}
 			var t task
 			switch s.Kind {

@@ -1,0 +1,233 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/textio"
+	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+func TestMain(m *testing.M) {
+	beam.Init()
+	os.Exit(m.Run())
+}
+
+var wordCounter = beam.NewCounter("sluice.test", "words")
+
+func splitWords(ctx context.Context, line string, emit func(string)) {
+	for _, w := range strings.Fields(line) {
+		wordCounter.Inc(ctx, 1)
+		emit(w)
+	}
+}
+
+func formatCount(w string, n int) string { return fmt.Sprintf("%s: %d", w, n) }
+
+func tagWithSideCount(w string, side []string, emit func(string)) {
+	emit(fmt.Sprintf("%s/%d", w, len(side)))
+}
+
+func failOn(w string) (string, error) {
+	if w == "boom" {
+		return "", fmt.Errorf("refusing word %q", w)
+	}
+	return w, nil
+}
+
+func slowly(ctx context.Context, w string) string {
+	select {
+	case <-time.After(time.Minute):
+	case <-ctx.Done():
+	}
+	return w
+}
+
+func init() {
+	register.Function3x0(splitWords)
+	register.Function2x1(formatCount)
+	register.Function3x0(tagWithSideCount)
+	register.Function1x2(failOn)
+	register.Function2x1(slowly)
+	register.Emitter1[string]()
+}
+
+func startServer(t *testing.T) *Server {
+	t.Helper()
+	srv, err := Start(Config{
+		JobAddr:     "127.0.0.1:0",
+		DataDir:     t.TempDir(),
+		Parallelism: 2,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return srv
+}
+
+// execute runs p on srv the way a user does: the universal runner in LOOPBACK mode.
+func execute(t *testing.T, srv *Server, p *beam.Pipeline) (beam.PipelineResult, error) {
+	t.Helper()
+	*jobopts.Endpoint = srv.Endpoint()
+	*jobopts.EnvironmentType = "LOOPBACK"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return universal.Execute(ctx, p)
+}
+
+func TestWordCountWithSideInputsAndMetrics(t *testing.T) {
+	srv := startServer(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(in, []byte("the cat\nthe dog\n\nthe end\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.txt")
+
+	p, s := beam.NewPipelineWithRoot()
+	words := beam.ParDo(s, splitWords, textio.Read(s, in))
+	counts := beam.ParDo(s, formatCount, stats.Count(s, words))
+	textio.Write(s, out, counts)
+	passert.Equals(s, counts, "the: 3", "cat: 1", "dog: 1", "end: 1")
+	side := beam.Create(s, "x", "y")
+	tagged := beam.ParDo(s, tagWithSideCount, beam.Create(s, "a", "b"), beam.SideInput{Input: side})
+	passert.Equals(s, beam.Flatten(s, tagged, beam.Create(s, "c/2")), "a/2", "b/2", "c/2")
+
+	res, err := execute(t, srv, p)
+	if err != nil {
+		t.Fatalf("pipeline failed: %v", err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+	sort.Strings(lines)
+	if want := "cat: 1,dog: 1,end: 1,the: 3"; strings.Join(lines, ",") != want {
+		t.Errorf("output = %q, want %q", lines, want)
+	}
+	var total int64
+	for _, c := range res.Metrics().Query(func(r metrics.SingleResult) bool { return r.Name() == "words" }).Counters() {
+		total += c.Result()
+	}
+	if total != 6 {
+		t.Errorf("words counter = %d, want 6", total)
+	}
+}
+
+func TestFailingDoFnFailsTheJobAndServerKeepsServing(t *testing.T) {
+	srv := startServer(t)
+	p, s := beam.NewPipelineWithRoot()
+	beam.ParDo(s, failOn, beam.Create(s, "fine", "boom"))
+	_, err := execute(t, srv, p)
+	if err == nil || !strings.Contains(err.Error(), `refusing word "boom"`) {
+		t.Fatalf("pipeline error = %v, want the DoFn's error", err)
+	}
+	// The server still runs jobs.
+	p, s = beam.NewPipelineWithRoot()
+	passert.Equals(s, beam.Create(s, "ok"), "ok")
+	if _, err := execute(t, srv, p); err != nil {
+		t.Fatalf("second job failed: %v", err)
+	}
+}
+
+func TestCancelStopsTheJob(t *testing.T) {
+	srv := startServer(t)
+	conn, err := grpc.NewClient(srv.Endpoint(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := jobpb.NewJobServiceClient(conn)
+	baseline := sluiceGoroutines()
+
+	p, s := beam.NewPipelineWithRoot()
+	beam.ParDo(s, slowly, beam.Create(s, "a"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := execute(t, srv, p)
+		done <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var jobID string
+	for jobID == "" {
+		jobs, err := client.GetJobs(ctx, &jobpb.GetJobsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs.GetJobInfo() {
+			if j.GetState() == jobpb.JobState_RUNNING {
+				jobID = j.GetJobId()
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the job never reached RUNNING")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := client.Cancel(ctx, &jobpb.CancelJobRequest{JobId: jobID}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("the client did not return after Cancel")
+	}
+	st, err := client.GetState(ctx, &jobpb.GetJobStateRequest{JobId: jobID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetState() != jobpb.JobState_CANCELLED {
+		t.Errorf("state after Cancel = %v, want CANCELLED", st.GetState())
+	}
+	// Nothing Sluice started for the job outlives it. (The LOOPBACK SDK harness runs in this
+	// test process too; its goroutines are the SDK's business, so only Sluice's are counted.)
+	deadline := time.Now().Add(20 * time.Second)
+	for sluiceGoroutines() > baseline && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := sluiceGoroutines(); n > baseline {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d Sluice goroutines after the cancelled job, %d before:\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// sluiceGoroutines counts goroutines running Sluice code other than this test's own.
+func sluiceGoroutines() int {
+	buf := make([]byte, 4<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "sluice-runner/sluice/") && !strings.Contains(g, "embedded.Test") && !strings.Contains(g, "embedded_test.go") {
+			n++
+		}
+	}
+	return n
+}
