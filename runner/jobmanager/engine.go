@@ -42,8 +42,17 @@ type Job struct {
 
 // Validate plans p without running it, so bad pipelines are refused at Prepare.
 func (e *Engine) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
-	_, err := plan.Plan(p, e.planOptions(opts))
-	return err
+	g, err := plan.Plan(p, e.planOptions(opts))
+	if err != nil {
+		return err
+	}
+	for _, s := range g.Stages {
+		env := g.Components.GetEnvironments()[s.EnvironmentID]
+		if s.Kind == plan.KindSDK && env.GetUrn() == fnharness.URNEnvDocker {
+			return fmt.Errorf("environment %q: %w", s.EnvironmentID, fnharness.ErrDockerUnavailable)
+		}
+	}
+	return nil
 }
 
 func (e *Engine) planOptions(opts *structpb.Struct) plan.Options {

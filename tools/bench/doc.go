@@ -1,0 +1,8 @@
+// Package bench holds Sluice's end-to-end benchmarks: the same Beam Go pipelines run on
+// Sluice's embedded server and on Beam's prism runner in the same process and the same
+// run, both through the universal runner in LOOPBACK mode, so their ratio is comparable.
+//
+//	go test -run='^$' -bench=WordCount -benchtime=3x ./tools/bench/
+//
+// SLUICE_BENCH_MB sets the word-count input size (default 50).
+package bench

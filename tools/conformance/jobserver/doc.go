@@ -1,0 +1,10 @@
+// Package jobserver starts and stops a Beam job server process (bin/sluice,
+// or any server that prints its Job API address, such as Beam's prism) for
+// the tools that drive pipelines against it: tools/conformance and
+// tools/runexample.
+//
+// The server runs in its own process group. Start waits until the server
+// prints its job endpoint (by default a log line containing
+// job_endpoint=HOST:PORT); Stop sends SIGTERM to the group and SIGKILL after
+// a grace period. Callers must always call Stop, also on error paths.
+package jobserver
