@@ -13,8 +13,9 @@
 //     DoFns (pair with restriction | split and size | process sized), flatten composites
 //     into their leaves.
 //   - fuse: greedily chain SDK transforms into stages; break at runner transforms (Impulse,
-//     GroupByKey), at keyed (stateful) ParDos, at SDF processing (so restrictions spread over
-//     subtasks) and at ParDos with side inputs (their side inputs gate the whole stage).
+//     GroupByKey), at keyed (stateful) ParDos, before and after SDF processing (so
+//     restrictions, and what they read, spread over subtasks) and at ParDos with side
+//     inputs (their side inputs gate the whole stage).
 //   - describe: each SDK stage gets a ProcessBundleDescriptor with data ports whose coders
 //     are windowed_value(length-prefixed element coder, window coder).
 package plan
