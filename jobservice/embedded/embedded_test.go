@@ -58,7 +58,28 @@ func slowly(ctx context.Context, w string) string {
 	return w
 }
 
+// fanOut emits n values of about 24 bytes under one key.
+func fanOut(n int, emit func(string, string)) {
+	for i := range n {
+		emit("k", fmt.Sprintf("value-%018d", i))
+	}
+}
+
+// countGroup checks that a group arrives whole and in one piece per key.
+func countGroup(key string, values func(*string) bool) (string, int) {
+	var v string
+	n := 0
+	for values(&v) {
+		n++
+	}
+	return key, n
+}
+
 func init() {
+	register.Function2x0(fanOut)
+	register.Function2x2(countGroup)
+	register.Emitter2[string, string]()
+	register.Iter1[string]()
 	register.Function3x0(splitWords)
 	register.Function2x1(formatCount)
 	register.Function3x0(tagWithSideCount)
@@ -135,6 +156,20 @@ func TestWordCountWithSideInputsAndMetrics(t *testing.T) {
 	}
 	if total != 6 {
 		t.Errorf("words counter = %d, want 6", total)
+	}
+}
+
+// TestLargeGroup groups ~5 MB under one key: more than a group may carry inline, so the
+// SDK reads the rest through the runner state API.
+func TestLargeGroup(t *testing.T) {
+	srv := startServer(t)
+	p, s := beam.NewPipelineWithRoot()
+	const n = 200_000
+	kvs := beam.ParDo(s, fanOut, beam.Create(s, n))
+	counts := beam.ParDo(s, countGroup, beam.GroupByKey(s, kvs))
+	passert.Equals(s, beam.ParDo(s, formatCount, counts), fmt.Sprintf("k: %d", n))
+	if _, err := execute(t, srv, p); err != nil {
+		t.Fatalf("pipeline failed: %v", err)
 	}
 }
 

@@ -75,7 +75,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 	}
 	log.Info("planned job", "stages", len(g.Stages), "edges", len(g.Edges))
 	if job.Message != nil {
-		job.Message(slog.LevelInfo, describeGraph(g))
+		job.Message(slog.LevelInfo, describeGraph(g, chainedGroups(g)))
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

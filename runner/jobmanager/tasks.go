@@ -35,8 +35,12 @@ var partitionings = map[plan.Partitioning]shuffle.Partitioning{
 
 // buildTasks expands the JobGraph into one task per stage subtask, wired by one exchange per edge.
 func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, log *slog.Logger) ([]namedTask, error) {
+	chained := chainedGroups(g)
 	exchanges := map[*plan.Edge]*shuffle.Exchange{}
 	for _, e := range g.Edges {
+		if chained[e.To] != nil && chained[e.To].ID == e.From {
+			continue // the group runs inside its consumer's task
+		}
 		ex, err := shuffle.NewExchange(shuffle.ExchangeConfig{
 			Producers:      g.Stage(e.From).Parallelism,
 			Consumers:      g.Stage(e.To).Parallelism,
@@ -63,6 +67,9 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 
 	var tasks []namedTask
 	for _, s := range g.Stages {
+		if isChained(chained, s) {
+			continue
+		}
 		for sub := 0; sub < s.Parallelism; sub++ {
 			name := fmt.Sprintf("%s[%d/%d] %s", s.ID, sub+1, s.Parallelism, stageName(g, s))
 			// Outputs: one per produced PCollection, writing to every edge that reads it.
@@ -94,7 +101,18 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 			sideChannels := map[plan.SideInput][]*shuffle.InputChannel{}
 			sideCodecs := map[plan.SideInput]*wire.WindowedValueCodec{}
 			var sideOrder []plan.SideInput
-			for _, e := range g.InEdges(s.ID) {
+			inEdges := g.InEdges(s.ID)
+			if gs := chained[s.ID]; gs != nil {
+				// The chained group's input replaces the (skipped) edge from it.
+				var edges []*plan.Edge
+				for _, e := range inEdges {
+					if e.From != gs.ID {
+						edges = append(edges, e)
+					}
+				}
+				inEdges = append(edges, g.InEdges(gs.ID)...)
+			}
+			for _, e := range inEdges {
 				chans := exchanges[e].Channels(sub)
 				if e.SideInput == nil {
 					mainChannels = append(mainChannels, chans...)
@@ -121,33 +139,29 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 			case plan.KindImpulse:
 				t = &worker.ImpulseTask{Subtask: sub, Out: outList}
 			case plan.KindGroupByKey:
-				in, err := codec(s.Input)
-				if err != nil {
-					return nil, err
-				}
 				gbkOut, err := singleOutput(s, outList)
 				if err != nil {
 					return nil, err
 				}
-				ws := g.Components.GetWindowingStrategies()[s.WindowingStrategyID]
-				t = &worker.GroupTask{
-					Name:    name,
-					Input:   shuffle.NewInputGate(mainChannels...),
-					InCodec: in,
-					Strategy: worker.GroupStrategy{
-						MergeSessions: ws.GetMergeStatus() == pipepb.MergeStatus_NEEDS_MERGE,
-						OutputTime:    ws.GetOutputTime(),
-					},
-					Out:    gbkOut,
-					Store:  state.NewMemStore(),
-					Logger: log,
+				buf, err := groupBuffer(g, s, codec)
+				if err != nil {
+					return nil, err
 				}
+				t = &worker.GroupTask{Name: name, Input: shuffle.NewInputGate(mainChannels...), Buffer: buf, Out: gbkOut, Logger: log}
 			case plan.KindSDK:
 				sinkOuts := map[string]*worker.Output{}
 				for pc, sink := range s.SinkTransformIDs {
 					sinkOuts[sink] = outs[pc]
 				}
+				var group *worker.GroupBuffer
+				if gs := chained[s.ID]; gs != nil {
+					var err error
+					if group, err = groupBuffer(g, gs, codec); err != nil {
+						return nil, err
+					}
+				}
 				t = &worker.SDKTask{
+					Group:        group,
 					Name:         name,
 					Worker:       workers[s.EnvironmentID],
 					DescriptorID: s.Descriptor.GetId(),
@@ -166,6 +180,70 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 		}
 	}
 	return tasks, nil
+}
+
+// chainedGroups finds GroupByKey stages that can run inside their consumer's task: the
+// group's only output edge is a Forward edge into an SDK stage of the same parallelism
+// whose only main input it is. Chaining saves a hop and lets large groups stay in the
+// store, read by the SDK through runner state. It maps consumer stage id -> group stage.
+func chainedGroups(g *plan.JobGraph) map[string]*plan.Stage {
+	out := map[string]*plan.Stage{}
+	for _, s := range g.Stages {
+		if s.Kind != plan.KindGroupByKey {
+			continue
+		}
+		outs := g.OutEdges(s.ID)
+		if len(outs) != 1 || outs[0].Partitioning != plan.Forward || outs[0].SideInput != nil {
+			continue
+		}
+		to := g.Stage(outs[0].To)
+		if to.Kind != plan.KindSDK || to.Parallelism != s.Parallelism {
+			continue
+		}
+		mains := 0
+		for _, e := range g.InEdges(to.ID) {
+			if e.SideInput == nil {
+				mains++
+			}
+		}
+		if mains == 1 {
+			out[to.ID] = s
+		}
+	}
+	return out
+}
+
+func isChained(chained map[string]*plan.Stage, s *plan.Stage) bool {
+	for _, gs := range chained {
+		if gs == s {
+			return true
+		}
+	}
+	return false
+}
+
+func groupBuffer(g *plan.JobGraph, s *plan.Stage, codec func(string) (*wire.WindowedValueCodec, error)) (*worker.GroupBuffer, error) {
+	in, err := codec(s.Input)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Outputs) != 1 {
+		return nil, fmt.Errorf("stage %s: a GroupByKey needs exactly one consumed output, has %d", s.ID, len(s.Outputs))
+	}
+	out, err := codec(s.Outputs[0])
+	if err != nil {
+		return nil, err
+	}
+	ws := g.Components.GetWindowingStrategies()[s.WindowingStrategyID]
+	return &worker.GroupBuffer{
+		InCodec:  in,
+		OutCodec: out,
+		Strategy: worker.GroupStrategy{
+			MergeSessions: ws.GetMergeStatus() == pipepb.MergeStatus_NEEDS_MERGE,
+			OutputTime:    ws.GetOutputTime(),
+		},
+		Store: state.NewMemStore(),
+	}, nil
 }
 
 // sideInputOf returns the stage's description of the side input an edge feeds (it carries
@@ -202,11 +280,14 @@ func stageName(g *plan.JobGraph, s *plan.Stage) string {
 }
 
 // describeGraph is the job message that shows how the job was planned.
-func describeGraph(g *plan.JobGraph) string {
+func describeGraph(g *plan.JobGraph, chained map[string]*plan.Stage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan: %d stages, %d edges", len(g.Stages), len(g.Edges))
 	for _, s := range g.Stages {
 		fmt.Fprintf(&b, "\n  %s %s x%d: %s", s.ID, s.Kind, s.Parallelism, stageName(g, s))
+		if gs := chained[s.ID]; gs != nil {
+			fmt.Fprintf(&b, " (runs %s in the same task)", gs.ID)
+		}
 	}
 	for _, e := range g.Edges {
 		kind := e.Partitioning.String()

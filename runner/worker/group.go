@@ -15,7 +15,7 @@ import (
 	"github.com/sluice-runner/sluice/state"
 )
 
-// GroupStrategy is what GroupTask needs of the windowing strategy.
+// GroupStrategy is what grouping needs of the windowing strategy.
 type GroupStrategy struct {
 	// MergeSessions is set for session windows: windows of one key that overlap are merged
 	// before they fire.
@@ -23,23 +23,31 @@ type GroupStrategy struct {
 	OutputTime    pipepb.OutputTime_Enum
 }
 
-// GroupTask is one subtask of a GroupByKey: it groups the values of each (window, key) of
-// its key groups and emits KV<key, iterable<value>> when the input watermark passes the
-// end of the window. Values wait in the state store, not in the task.
-type GroupTask struct {
-	Name     string
-	Input    *shuffle.InputGate
+// GroupBuffer is the GroupByKey operator: it keeps the values of each (window, key) in a
+// state store and, when the watermark passes a window, emits KV<key, iterable<value>>.
+// A GroupBuffer belongs to one task goroutine; only its RunnerState side is shared.
+type GroupBuffer struct {
 	InCodec  *wire.WindowedValueCodec
+	OutCodec *wire.WindowedValueCodec
 	Strategy GroupStrategy
-	Out      *Output
 	Store    state.Store
-	Logger   *slog.Logger
+	// Large, when set, lets a group's values past the first InlineBytes stay in the store:
+	// the element then ends in a state token the SDK reads through Large. Only a
+	// consumer in the same task can resolve the token.
+	Large *RunnerState
 
 	kv      *wire.KVCodec
 	groups  map[string]*group // by store key
 	wv      wire.WindowedValue
 	scratch []byte
+	rec     []byte
+	// fired are store keys emitted but not yet cleared (see Release).
+	fired [][]byte
 }
+
+// InlineBytes is how much of a group travels inside its element when the rest may stay in
+// runner state.
+const InlineBytes = 1 << 20
 
 // group is the in-memory index entry of one (window, key) bag in the store.
 type group struct {
@@ -49,62 +57,45 @@ type group struct {
 	minTs, maxTs int64
 }
 
-// Run implements Task.
-func (t *GroupTask) Run(ctx context.Context) error {
-	kv, ok := t.InCodec.KV()
+func (g *GroupBuffer) init() error {
+	if g.groups != nil {
+		return nil
+	}
+	kv, ok := g.InCodec.KV()
 	if !ok {
-		return fmt.Errorf("%s: GroupByKey input is not a KV", t.Name)
+		return fmt.Errorf("GroupByKey input is not a KV")
 	}
-	t.kv = kv
-	t.groups = map[string]*group{}
-	for {
-		ev, err := nextEvent(ctx, t.Input)
-		if err != nil {
-			return err
-		}
-		switch ev.Kind {
-		case shuffle.EventRecord:
-			if err := t.add(ev.Record); err != nil {
-				return fmt.Errorf("%s: %w", t.Name, err)
-			}
-		case shuffle.EventWatermark:
-			if err := t.fire(ctx, ev.Watermark); err != nil {
-				return err
-			}
-			if err := (Outputs{t.Out}).EmitWatermark(ctx, ev.Watermark); err != nil {
-				return err
-			}
-		case shuffle.EventEndOfData:
-			if err := t.fire(ctx, math.MaxInt64); err != nil {
-				return err
-			}
-			return Outputs{t.Out}.Close(ctx)
-		}
-	}
+	g.kv = kv
+	g.groups = map[string]*group{}
+	return nil
 }
 
-func (t *GroupTask) add(rec []byte) error {
-	if _, err := t.InCodec.DecodeInto(rec, &t.wv); err != nil {
+// Add buffers one encoded windowed KV.
+func (g *GroupBuffer) Add(rec []byte) error {
+	if err := g.init(); err != nil {
 		return err
 	}
-	key, value, err := t.kv.Split(t.wv.Element)
+	if _, err := g.InCodec.DecodeInto(rec, &g.wv); err != nil {
+		return err
+	}
+	key, value, err := g.kv.Split(g.wv.Element)
 	if err != nil {
 		return err
 	}
-	wc := t.InCodec.WindowCodec()
-	for _, w := range t.wv.Windows {
-		t.scratch = wc.Append(t.scratch[:0], w)
-		sk := binary.AppendUvarint(make([]byte, 0, 2+len(t.scratch)+len(key)), uint64(len(t.scratch)))
-		sk = append(sk, t.scratch...)
+	wc := g.InCodec.WindowCodec()
+	for _, w := range g.wv.Windows {
+		g.scratch = wc.Append(g.scratch[:0], w)
+		sk := binary.AppendUvarint(make([]byte, 0, 2+len(g.scratch)+len(key)), uint64(len(g.scratch)))
+		sk = append(sk, g.scratch...)
 		sk = append(sk, key...)
-		g := t.groups[string(sk)]
-		if g == nil {
-			g = &group{storeKey: sk, window: w, key: append([]byte(nil), key...), minTs: t.wv.Timestamp, maxTs: t.wv.Timestamp}
-			t.groups[string(sk)] = g
+		gr := g.groups[string(sk)]
+		if gr == nil {
+			gr = &group{storeKey: sk, window: w, key: append([]byte(nil), key...), minTs: g.wv.Timestamp, maxTs: g.wv.Timestamp}
+			g.groups[string(sk)] = gr
 		}
-		g.minTs = min(g.minTs, t.wv.Timestamp)
-		g.maxTs = max(g.maxTs, t.wv.Timestamp)
-		if err := t.Store.AppendBag(sk, value); err != nil {
+		gr.minTs = min(gr.minTs, g.wv.Timestamp)
+		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
+		if err := g.Store.AppendBag(sk, value); err != nil {
 			return err
 		}
 	}
@@ -118,53 +109,122 @@ type firing struct {
 	members []*group
 }
 
-// fire emits every group whose window ends at or before wm and drops its state.
-func (t *GroupTask) fire(ctx context.Context, wm int64) error {
+// Fire emits every group whose window ends before wm (all of them for math.MaxInt64).
+// Their state stays in the store until Release, so that the SDK can still read large
+// groups while the bundle that carries them runs.
+func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
+	if err := g.init(); err != nil {
+		return err
+	}
 	var ready []firing
-	if t.Strategy.MergeSessions {
-		ready = t.mergedFirings(wm)
+	if g.Strategy.MergeSessions {
+		ready = g.mergedFirings(wm)
 	} else {
-		for _, g := range t.groups {
-			if g.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
-				ready = append(ready, firing{window: g.window, key: g.key, members: []*group{g}})
+		for _, gr := range g.groups {
+			if gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
+				ready = append(ready, firing{window: gr.window, key: gr.key, members: []*group{gr}})
 			}
 		}
 	}
 	sort.Slice(ready, func(i, j int) bool {
 		return string(ready[i].members[0].storeKey) < string(ready[j].members[0].storeKey)
 	})
-	wc := t.Out.Codec.WindowCodec()
-	pane := wire.PaneInfo{Timing: wire.PaneOnTime, IsFirst: true, IsLast: true}
-	var rec []byte
 	for _, f := range ready {
-		count, minTs, maxTs := 0, int64(math.MaxInt64), int64(math.MinInt64)
-		for _, g := range f.members {
-			n, err := t.Store.BagSize(g.storeKey)
-			if err != nil {
-				return err
-			}
-			count += n
-			minTs, maxTs = min(minTs, g.minTs), max(maxTs, g.maxTs)
-		}
-		rec = wire.AppendHeader(rec[:0], wc, t.outputTime(f.window, minTs, maxTs), []wire.Window{f.window}, pane)
-		rec = append(rec, f.key...)
-		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
-		for _, g := range f.members {
-			err := t.Store.ReadBag(g.storeKey, func(v []byte) error {
-				rec = append(rec, v...)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if err := t.Store.ClearBag(g.storeKey); err != nil {
-				return err
-			}
-			delete(t.groups, string(g.storeKey))
-		}
-		if err := t.Out.Emit(ctx, rec); err != nil {
+		rec, err := g.encode(f)
+		if err != nil {
 			return err
 		}
+		for _, m := range f.members {
+			delete(g.groups, string(m.storeKey))
+			g.fired = append(g.fired, m.storeKey)
+		}
+		if err := emit(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encode builds the output element of f: header, key, then the values, inline up to
+// InlineBytes when the rest can stay in runner state.
+func (g *GroupBuffer) encode(f firing) ([]byte, error) {
+	count, minTs, maxTs := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for _, m := range f.members {
+		n, err := g.Store.BagSize(m.storeKey)
+		if err != nil {
+			return nil, err
+		}
+		count += n
+		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
+	}
+	pane := wire.PaneInfo{Timing: wire.PaneOnTime, IsFirst: true, IsLast: true}
+	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), g.outputTime(f.window, minTs, maxTs), []wire.Window{f.window}, pane)
+	rec = append(rec, f.key...)
+	if g.Large == nil {
+		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
+		for _, m := range f.members {
+			if err := g.Store.ReadBag(m.storeKey, func(v []byte) error { rec = append(rec, v...); return nil }); err != nil {
+				return nil, err
+			}
+		}
+		g.rec = rec
+		return rec, nil
+	}
+	// Chunked form: one block of inline values, then either the end or a state token.
+	rec = wire.AppendIterableStart(rec)
+	blockAt := len(rec)
+	rec = append(rec, make([]byte, binary.MaxVarintLen64)...) // room for the block count
+	valuesAt := len(rec)
+	inline, inlineBytes := 0, 0
+	stop := fmt.Errorf("inline part full")
+	for _, m := range f.members {
+		err := g.Store.ReadBag(m.storeKey, func(v []byte) error {
+			if inline > 0 && inlineBytes+len(v) > InlineBytes {
+				return stop
+			}
+			rec = append(rec, v...)
+			inline++
+			inlineBytes += len(v)
+			return nil
+		})
+		if err != nil && err != stop {
+			return nil, err
+		}
+		if err == stop {
+			break
+		}
+	}
+	// Write the block count in front of the values (shifting them to close the gap).
+	hdr := wire.AppendVarInt(nil, int64(inline))
+	if inline == 0 {
+		hdr = nil
+	}
+	n := copy(rec[blockAt:], hdr)
+	rec = append(rec[:blockAt+n], rec[valuesAt:]...)
+	if inline == count {
+		rec = wire.AppendIterableEnd(rec)
+	} else {
+		keys := make([][]byte, len(f.members))
+		for i, m := range f.members {
+			keys[i] = m.storeKey
+		}
+		rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, inline))
+	}
+	g.rec = rec
+	return rec, nil
+}
+
+// Release drops the state of every group fired so far. Call it when no bundle that may
+// read them is running.
+func (g *GroupBuffer) Release() error {
+	for _, k := range g.fired {
+		if err := g.Store.ClearBag(k); err != nil {
+			return err
+		}
+	}
+	g.fired = g.fired[:0]
+	if g.Large != nil {
+		g.Large.reset()
 	}
 	return nil
 }
@@ -172,10 +232,10 @@ func (t *GroupTask) fire(ctx context.Context, wm int64) error {
 // mergedFirings merges the session windows of each key and returns the merged windows that
 // end before wm. A window ending before the watermark cannot merge with data still to come:
 // such data would start at or after the watermark.
-func (t *GroupTask) mergedFirings(wm int64) []firing {
+func (g *GroupBuffer) mergedFirings(wm int64) []firing {
 	byKey := map[string][]*group{}
-	for _, g := range t.groups {
-		byKey[string(g.key)] = append(byKey[string(g.key)], g)
+	for _, gr := range g.groups {
+		byKey[string(gr.key)] = append(byKey[string(gr.key)], gr)
 	}
 	var out []firing
 	for _, gs := range byKey {
@@ -186,16 +246,16 @@ func (t *GroupTask) mergedFirings(wm int64) []firing {
 				out = append(out, *cur)
 			}
 		}
-		for _, g := range gs {
-			w := intervalOf(g.window)
+		for _, gr := range gs {
+			w := intervalOf(gr.window)
 			if cur != nil && w.Start < intervalOf(cur.window).End {
 				cw := intervalOf(cur.window)
 				cur.window = wire.IntervalWindow{Start: cw.Start, End: max(cw.End, w.End)}
-				cur.members = append(cur.members, g)
+				cur.members = append(cur.members, gr)
 				continue
 			}
 			flush()
-			cur = &firing{window: w, key: g.key, members: []*group{g}}
+			cur = &firing{window: w, key: gr.key, members: []*group{gr}}
 		}
 		flush()
 	}
@@ -209,13 +269,58 @@ func intervalOf(w wire.Window) wire.IntervalWindow {
 	return wire.IntervalWindow{Start: wire.MinTimestamp, End: w.MaxTimestamp() + 1}
 }
 
-func (t *GroupTask) outputTime(w wire.Window, minTs, maxTs int64) int64 {
-	switch t.Strategy.OutputTime {
+func (g *GroupBuffer) outputTime(w wire.Window, minTs, maxTs int64) int64 {
+	switch g.Strategy.OutputTime {
 	case pipepb.OutputTime_EARLIEST_IN_PANE:
 		return minTs
 	case pipepb.OutputTime_LATEST_IN_PANE:
 		return maxTs
 	default:
 		return w.MaxTimestamp()
+	}
+}
+
+// GroupTask runs a GroupBuffer as its own task, for a GroupByKey whose output goes to
+// other tasks (not chained into one SDK stage).
+type GroupTask struct {
+	Name   string
+	Input  *shuffle.InputGate
+	Buffer *GroupBuffer
+	Out    *Output
+	Logger *slog.Logger
+}
+
+// Run implements Task.
+func (t *GroupTask) Run(ctx context.Context) error {
+	emit := func(rec []byte) error { return t.Out.Emit(ctx, rec) }
+	for {
+		ev, err := nextEvent(ctx, t.Input)
+		if err != nil {
+			return err
+		}
+		switch ev.Kind {
+		case shuffle.EventRecord:
+			if err := t.Buffer.Add(ev.Record); err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+		case shuffle.EventWatermark:
+			if err := t.Buffer.Fire(ev.Watermark, emit); err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+			if err := t.Buffer.Release(); err != nil {
+				return err
+			}
+			if err := (Outputs{t.Out}).EmitWatermark(ctx, ev.Watermark); err != nil {
+				return err
+			}
+		case shuffle.EventEndOfData:
+			if err := t.Buffer.Fire(math.MaxInt64, emit); err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+			if err := t.Buffer.Release(); err != nil {
+				return err
+			}
+			return Outputs{t.Out}.Close(ctx)
+		}
 	}
 }

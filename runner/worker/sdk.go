@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
 	"github.com/sluice-runner/sluice/fnharness"
 	"github.com/sluice-runner/sluice/runner/metrics"
@@ -22,7 +25,10 @@ const (
 )
 
 // SDKTask runs one subtask of a fused SDK stage: records of its input go to an SDK harness
-// in bundles, and what the harness emits on each sink goes to that sink's Output.
+// in bundles, and what the harness emits on each sink goes to that sink's Output. With
+// Group set, the stage's GroupByKey runs in the same task (operator chaining): the input
+// is grouped first and each firing feeds the SDK, and large groups stay in the store, read
+// by the SDK through runner state.
 type SDKTask struct {
 	Name         string
 	Worker       *fnharness.Worker
@@ -30,28 +36,49 @@ type SDKTask struct {
 	SourceID     string
 	Input        *shuffle.InputGate
 	SideInputs   []*SideInputGate
+	Group        *GroupBuffer
 	// Outputs maps a descriptor sink transform id to the output it feeds.
 	Outputs map[string]*Output
 	Store   state.Store
 	Metrics *metrics.Aggregator
 	Logger  *slog.Logger
 
-	sides   *sideInputs
-	readers map[string]*wire.ElementReader
+	sides     *sideInputs
+	runner    *RunnerState
+	readers   map[string]*wire.ElementReader
+	outs      Outputs
+	bundle    *activeBundle
+	residuals residualQueue
+	inputWM   int64 // last input watermark
+	emittedWM int64
 }
 
 // Run implements Task.
 func (t *SDKTask) Run(ctx context.Context) error {
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
+	t.runner = &RunnerState{}
+	if t.Group != nil {
+		t.Group.Large = t.runner
+	}
 	t.readers = map[string]*wire.ElementReader{}
 	for sink, o := range t.Outputs {
 		t.readers[sink] = wire.NewElementReader(o.Codec)
+		t.outs = append(t.outs, o)
 	}
-	pending, err := t.awaitSideInputs(ctx)
+	t.inputWM, t.emittedWM = math.MinInt64, math.MinInt64
+	buffered, err := t.awaitSideInputs(ctx)
 	if err != nil {
 		return err
 	}
-	return t.process(ctx, pending)
+	return t.process(ctx, buffered)
+}
+
+// HandleState implements fnharness.StateHandler: side inputs and large-group tails.
+func (t *SDKTask) HandleState(ctx context.Context, req *fnpb.StateRequest) *fnpb.StateResponse {
+	if k, ok := req.GetStateKey().GetType().(*fnpb.StateKey_Runner_); ok {
+		return t.runner.handle(k.Runner, req)
+	}
+	return t.sides.HandleState(ctx, req)
 }
 
 // bufferedInput is main input that arrived while side inputs were not yet ready.
@@ -64,25 +91,23 @@ type bufferedInput struct {
 var mainBufferKey = []byte("\xffmain")
 
 // awaitSideInputs reads every side input to its end. Main input that arrives meanwhile is
-// kept in the state store: blocking it instead could deadlock a producer that feeds both.
+// kept in the state store (or grouped): blocking it instead could deadlock a producer that
+// feeds both.
 func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 	buf := &bufferedInput{}
 	for {
-		open := 0
-		progress := false
+		open, progress := 0, false
 		for i, g := range t.SideInputs {
 			if g.Gate.Done() {
 				continue
 			}
 			open++
-			ev, ok := g.Gate.Poll()
-			if !ok {
-				continue
-			}
-			progress = true
-			if ev.Kind == shuffle.EventRecord {
-				if err := t.sides.add(i, ev.Record); err != nil {
-					return nil, fmt.Errorf("%s: %w", t.Name, err)
+			if ev, ok := g.Gate.Poll(); ok {
+				progress = true
+				if ev.Kind == shuffle.EventRecord {
+					if err := t.sides.add(i, ev.Record); err != nil {
+						return nil, fmt.Errorf("%s: %w", t.Name, err)
+					}
 				}
 			}
 		}
@@ -92,15 +117,19 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 		if buf.final == nil || buf.final.Kind != shuffle.EventEndOfData {
 			if ev, ok := t.Input.Poll(); ok {
 				progress = true
-				switch ev.Kind {
-				case shuffle.EventRecord:
+				switch {
+				case ev.Kind != shuffle.EventRecord:
+					e := ev
+					buf.final = &e
+				case t.Group != nil:
+					if err := t.Group.Add(ev.Record); err != nil {
+						return nil, fmt.Errorf("%s: %w", t.Name, err)
+					}
+				default:
 					if err := t.Store.AppendBag(mainBufferKey, ev.Record); err != nil {
 						return nil, err
 					}
 					buf.count++
-				default:
-					e := ev
-					buf.final = &e
 				}
 			}
 		}
@@ -119,15 +148,11 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 	}
 }
 
-// process runs the main input through bundles: first what was buffered, then the gate.
+// process runs the main input through bundles: first what was buffered, then the gate,
+// then any residuals the SDK asked to resume later.
 func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
-	var b *activeBundle
 	if buffered.count > 0 {
-		var err error
-		if b, err = t.startBundle(ctx); err != nil {
-			return err
-		}
-		err = t.Store.ReadBag(mainBufferKey, func(rec []byte) error { return b.send(ctx, rec) })
+		err := t.Store.ReadBag(mainBufferKey, func(rec []byte) error { return t.send(ctx, rec) })
 		if err != nil {
 			return err
 		}
@@ -135,128 +160,157 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			return err
 		}
 	}
+	inputDone := false
 	if buffered.final != nil {
-		if err := t.finish(ctx, b); err != nil {
+		done, err := t.control(ctx, *buffered.final)
+		if err != nil {
 			return err
 		}
-		b = nil
-		if done, err := t.control(ctx, *buffered.final); done || err != nil {
-			return err
-		}
+		inputDone = done
 	}
 	linger := time.NewTimer(time.Hour)
 	defer linger.Stop()
 	for {
-		ev, ok := t.Input.Poll()
-		if !ok {
+		if due := t.residuals.takeDue(time.Now()); len(due) > 0 {
+			for _, r := range due {
+				if err := t.send(ctx, r); err != nil {
+					return err
+				}
+			}
+		}
+		if inputDone && t.bundle == nil && t.residuals.empty() {
+			return t.outs.Close(ctx)
+		}
+		if !inputDone {
+			if ev, ok := t.Input.Poll(); ok {
+				if ev.Kind == shuffle.EventRecord {
+					if t.Group != nil {
+						if err := t.Group.Add(ev.Record); err != nil {
+							return fmt.Errorf("%s: %w", t.Name, err)
+						}
+						continue
+					}
+					if err := t.send(ctx, ev.Record); err != nil {
+						return err
+					}
+					continue
+				}
+				done, err := t.control(ctx, ev)
+				if err != nil {
+					return err
+				}
+				inputDone = done
+				continue
+			}
 			if err := t.Input.Err(); err != nil {
 				return err
 			}
-			if b == nil {
-				if err := waitAny(ctx, t.Input.Available()); err != nil {
-					return err
-				}
-				continue
-			}
+		}
+		// Nothing to read right now: wait for input, the bundle, or a residual's time.
+		var inputReady, bundleReady <-chan struct{}
+		var lingerC, residualC <-chan time.Time
+		if !inputDone {
+			inputReady = t.Input.Available()
+		}
+		if t.bundle != nil {
+			bundleReady = t.bundle.bundle.Available()
 			linger.Reset(bundleLinger)
-			select {
-			case <-t.Input.Available():
-				continue
-			case <-b.bundle.Available():
-				if err := t.drain(ctx, b); err != nil {
-					return err
-				}
-				continue
-			case <-linger.C:
-				if err := t.finish(ctx, b); err != nil {
-					return err
-				}
-				b = nil
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			lingerC = linger.C
+		} else if next, ok := t.residuals.next(); ok {
+			residualC = time.After(time.Until(next))
 		}
-		if ev.Kind != shuffle.EventRecord {
-			if err := t.finish(ctx, b); err != nil {
+		select {
+		case <-inputReady:
+		case <-bundleReady:
+			if err := t.drain(ctx); err != nil {
 				return err
 			}
-			b = nil
-			if done, err := t.control(ctx, ev); done || err != nil {
+		case <-lingerC:
+			if err := t.finish(ctx); err != nil {
 				return err
 			}
-			continue
-		}
-		if b == nil {
-			var err error
-			if b, err = t.startBundle(ctx); err != nil {
-				return err
-			}
-		}
-		if err := b.send(ctx, ev.Record); err != nil {
-			return err
-		}
-		if b.elements >= defaultMaxBundleElements || b.bytes >= defaultMaxBundleBytes {
-			if err := t.finish(ctx, b); err != nil {
-				return err
-			}
-			b = nil
+		case <-residualC:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
 
-// control handles a watermark or end of data after every bundle before it has finished.
-func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (done bool, err error) {
-	outs := make(Outputs, 0, len(t.Outputs))
-	for _, o := range t.Outputs {
-		outs = append(outs, o)
+// control handles a watermark or end of data: everything before it is emitted and its
+// bundle finished first. It reports whether the input has ended.
+func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
+	wm := ev.Watermark
+	if ev.Kind == shuffle.EventEndOfData {
+		wm = math.MaxInt64
+	}
+	if t.Group != nil {
+		if err := t.Group.Fire(wm, func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+			return false, fmt.Errorf("%s: %w", t.Name, err)
+		}
+	}
+	if err := t.finish(ctx); err != nil {
+		return false, err
 	}
 	if ev.Kind == shuffle.EventEndOfData {
-		return true, outs.Close(ctx)
+		return true, nil
 	}
-	return false, outs.EmitWatermark(ctx, ev.Watermark)
+	t.inputWM = wm
+	return false, t.forwardWatermark(ctx)
+}
+
+// forwardWatermark emits the input watermark, held back by pending residuals.
+func (t *SDKTask) forwardWatermark(ctx context.Context) error {
+	wm := min(t.inputWM, t.residuals.hold())
+	if wm <= t.emittedWM {
+		return nil
+	}
+	t.emittedWM = wm
+	return t.outs.EmitWatermark(ctx, wm)
 }
 
 // activeBundle is the bundle in flight.
 type activeBundle struct {
-	task     *SDKTask
 	bundle   *fnharness.Bundle
 	elements int
 	bytes    int
 }
 
-func (t *SDKTask) startBundle(ctx context.Context) (*activeBundle, error) {
-	sinks := make([]string, 0, len(t.Outputs))
-	for sink := range t.Outputs {
-		sinks = append(sinks, sink)
+// send adds one record to the current bundle, starting one if needed.
+func (t *SDKTask) send(ctx context.Context, rec []byte) error {
+	if t.bundle == nil {
+		sinks := make([]string, 0, len(t.Outputs))
+		for sink := range t.Outputs {
+			sinks = append(sinks, sink)
+		}
+		b, err := t.Worker.StartBundle(ctx, t.DescriptorID, t, fnharness.ExpectOutputs{Transforms: sinks})
+		if err != nil {
+			return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
+		}
+		t.bundle = &activeBundle{bundle: b}
 	}
-	b, err := t.Worker.StartBundle(ctx, t.DescriptorID, t.sides, fnharness.ExpectOutputs{Transforms: sinks})
-	if err != nil {
-		return nil, fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
-	}
-	return &activeBundle{task: t, bundle: b}, nil
-}
-
-func (b *activeBundle) send(ctx context.Context, rec []byte) error {
-	if err := b.bundle.Send(b.task.SourceID, rec); err != nil {
-		return fmt.Errorf("%s: %w", b.task.Name, err)
+	b := t.bundle
+	if err := b.bundle.Send(t.SourceID, rec); err != nil {
+		return fmt.Errorf("%s: %w", t.Name, err)
 	}
 	b.elements++
 	b.bytes += len(rec)
+	if b.elements >= defaultMaxBundleElements || b.bytes >= defaultMaxBundleBytes {
+		return t.finish(ctx)
+	}
 	// Route what the SDK already produced so outputs do not pile up during a long bundle.
 	if b.elements%256 == 0 {
 		select {
 		case <-b.bundle.Available():
-			return b.task.drain(ctx, b)
+			return t.drain(ctx)
 		default:
 		}
 	}
 	return nil
 }
 
-// drain routes the bundle's queued outputs to their edges.
-func (t *SDKTask) drain(ctx context.Context, b *activeBundle) error {
-	for _, out := range b.bundle.Outputs() {
+// drain routes the current bundle's queued outputs to their edges.
+func (t *SDKTask) drain(ctx context.Context) error {
+	for _, out := range t.bundle.bundle.Outputs() {
 		if out.TimerFamily != "" {
 			return fmt.Errorf("%s: the SDK sent timers for %q, but the stage declares none", t.Name, out.TimerFamily)
 		}
@@ -264,8 +318,7 @@ func (t *SDKTask) drain(ctx context.Context, b *activeBundle) error {
 		if o == nil {
 			return fmt.Errorf("%s: the SDK sent data for unknown sink %q", t.Name, out.TransformID)
 		}
-		err := r.Feed(out.Data, func(rec []byte) error { return o.Emit(ctx, rec) })
-		if err != nil {
+		if err := r.Feed(out.Data, func(rec []byte) error { return o.Emit(ctx, rec) }); err != nil {
 			return fmt.Errorf("%s: output %q: %w", t.Name, o.PCollection, err)
 		}
 		if out.IsLast && r.Pending() > 0 {
@@ -275,37 +328,43 @@ func (t *SDKTask) drain(ctx context.Context, b *activeBundle) error {
 	return nil
 }
 
-// finish closes the bundle's input, routes all its output and commits it: metrics, then
-// bundle finalization when the SDK asks for it.
-func (t *SDKTask) finish(ctx context.Context, b *activeBundle) error {
+// finish closes the current bundle's input, routes all its output and commits it:
+// metrics, residuals to resume, then bundle finalization when the SDK asks for it.
+func (t *SDKTask) finish(ctx context.Context) error {
+	b := t.bundle
 	if b == nil {
 		return nil
 	}
 	if err := b.bundle.CloseInput([]string{t.SourceID}, nil); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
-	for {
+	for done := false; !done; {
 		select {
 		case <-b.bundle.Available():
-			if err := t.drain(ctx, b); err != nil {
+			if err := t.drain(ctx); err != nil {
 				return err
 			}
-			continue
 		case <-b.bundle.Done():
+			done = true
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		break
 	}
-	if err := t.drain(ctx, b); err != nil {
+	if err := t.drain(ctx); err != nil {
 		return err
 	}
+	t.bundle = nil
 	resp, err := b.bundle.Result()
 	if err != nil {
 		return fmt.Errorf("%s: bundle %s failed: %w", t.Name, b.bundle.InstructionID(), err)
 	}
-	if len(resp.GetResidualRoots()) > 0 {
-		return fmt.Errorf("%s: bundle %s returned %d residuals, which Sluice does not resume yet", t.Name, b.bundle.InstructionID(), len(resp.GetResidualRoots()))
+	if t.Group != nil {
+		if err := t.Group.Release(); err != nil {
+			return err
+		}
+	}
+	for _, r := range resp.GetResidualRoots() {
+		t.residuals.add(r, time.Now())
 	}
 	if t.Metrics != nil {
 		if err := t.Metrics.Add(resp.GetMonitoringInfos()); err != nil {
@@ -317,5 +376,6 @@ func (t *SDKTask) finish(ctx context.Context, b *activeBundle) error {
 			return fmt.Errorf("%s: finalizing bundle %s: %w", t.Name, b.bundle.InstructionID(), err)
 		}
 	}
-	return nil
+	// Residuals that were holding the watermark may be gone now.
+	return t.forwardWatermark(ctx)
 }

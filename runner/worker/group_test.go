@@ -1,0 +1,209 @@
+package worker
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/runner/wire"
+	"github.com/sluice-runner/sluice/state"
+)
+
+// components with KV<string, string> and KV<string, iterable<string>> in interval windows.
+func groupCodecs(t *testing.T) (in, out *wire.WindowedValueCodec) {
+	t.Helper()
+	c := func(urn string, comps ...string) *pipepb.Coder {
+		return &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urn}, ComponentCoderIds: comps}
+	}
+	comps := &pipepb.Components{Coders: map[string]*pipepb.Coder{
+		"s":    c("beam:coder:string_utf8:v1"),
+		"w":    c("beam:coder:interval_window:v1"),
+		"kv":   c("beam:coder:kv:v1", "s", "s"),
+		"it":   c("beam:coder:iterable:v1", "s"),
+		"kvit": c("beam:coder:kv:v1", "s", "it"),
+		"in":   c("beam:coder:windowed_value:v1", "kv", "w"),
+		"out":  c("beam:coder:windowed_value:v1", "kvit", "w"),
+	}}
+	var err error
+	if in, err = wire.NewWindowedValueCodec(comps, "in"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = wire.NewWindowedValueCodec(comps, "out"); err != nil {
+		t.Fatal(err)
+	}
+	return in, out
+}
+
+func str(s string) []byte { return wire.AppendLengthPrefixed(nil, []byte(s)) }
+
+func kvRecord(in *wire.WindowedValueCodec, ts int64, w wire.IntervalWindow, k, v string) []byte {
+	return in.Append(nil, wire.WindowedValue{Timestamp: ts, Windows: []wire.Window{w}, Pane: wire.PaneNoFiring, Element: append(str(k), str(v)...)})
+}
+
+// decodeGroup renders a fired element as "key@[start:end) ts=T: v1,v2" (inline values only)
+// and returns its state token, if any.
+func decodeGroup(t *testing.T, out *wire.WindowedValueCodec, rec []byte) (string, []byte) {
+	t.Helper()
+	wv, _, err := out.Decode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, _ := out.KV()
+	key, values, err := kv.Split(wv.Element)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := kv.Value.(*wire.IterableCodec)
+	var vs []string
+	_, ferr := it.ForEach(values, func(v []byte) error {
+		s, _, err := wire.DecodeLengthPrefixed(v)
+		vs = append(vs, string(s))
+		return err
+	})
+	tok, err := it.StateToken(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ferr != nil && tok == nil {
+		t.Fatal(ferr)
+	}
+	k, _, _ := wire.DecodeLengthPrefixed(key)
+	return fmt.Sprintf("%s@%v ts=%d pane=%+v: %s", k, wv.Windows[0], wv.Timestamp, wv.Pane, strings.Join(vs, ",")), tok
+}
+
+func TestGroupBufferFiresByWatermark(t *testing.T) {
+	in, out := groupCodecs(t)
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore()}
+	w1, w2 := wire.IntervalWindow{Start: 0, End: 10}, wire.IntervalWindow{Start: 10, End: 20}
+	for _, r := range [][]byte{
+		kvRecord(in, 1, w1, "a", "x"), kvRecord(in, 12, w2, "a", "y"), kvRecord(in, 5, w1, "a", "z"), kvRecord(in, 3, w1, "b", "q"),
+	} {
+		if err := g.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	emit := func(rec []byte) error {
+		s, _ := decodeGroup(t, out, rec)
+		got = append(got, s)
+		return nil
+	}
+	if err := g.Fire(9, emit); err != nil { // window [0,10) ends at 9: not yet
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("fired %v before the watermark passed the window", got)
+	}
+	if err := g.Fire(10, emit); err != nil {
+		t.Fatal(err)
+	}
+	onTime := "{Timing:ON_TIME IsFirst:true IsLast:true Index:0 NonSpeculativeIndex:0}"
+	want := []string{"a@[0:10) ts=9 pane=" + onTime + ": x,z", "b@[0:10) ts=9 pane=" + onTime + ": q"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fired %q, want %q", got, want)
+	}
+	if err := g.Release(); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	if err := g.Fire(math.MaxInt64, emit); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a@[10:20) ts=19 pane=" + onTime + ": y"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("final firing %q, want %q", got, want)
+	}
+}
+
+func TestGroupBufferMergesSessions(t *testing.T) {
+	in, out := groupCodecs(t)
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
+		Strategy: GroupStrategy{MergeSessions: true, OutputTime: pipepb.OutputTime_EARLIEST_IN_PANE}}
+	sess := func(ts int64) wire.IntervalWindow { return wire.IntervalWindow{Start: ts, End: ts + 10} }
+	for _, ts := range []int64{30, 1, 25, 8, 50} { // 1,8 merge; 25,30 merge; 50 alone
+		if err := g.Add(kvRecord(in, ts, sess(ts), "k", fmt.Sprint(ts))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := g.Fire(math.MaxInt64, func(rec []byte) error {
+		s, _ := decodeGroup(t, out, rec)
+		got = append(got, s[:strings.Index(s, " pane")]+s[strings.Index(s, "}:")+1:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"k@[1:18) ts=1: 1,8", "k@[25:40) ts=25: 25,30", "k@[50:60) ts=50: 50"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sessions fired %q, want %q", got, want)
+	}
+}
+
+func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
+	in, out := groupCodecs(t)
+	rs := &RunnerState{}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Large: rs}
+	w := wire.IntervalWindow{Start: 0, End: 10}
+	value := strings.Repeat("v", 1000)
+	const n = 3000 // ~3 MB: more than InlineBytes
+	for i := range n {
+		if err := g.Add(kvRecord(in, 1, w, "big", fmt.Sprintf("%04d%s", i, value))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Add(kvRecord(in, 1, w, "small", "s")); err != nil {
+		t.Fatal(err)
+	}
+	type fired struct {
+		desc string
+		tok  []byte
+	}
+	var got []fired
+	if err := g.Fire(math.MaxInt64, func(rec []byte) error {
+		s, tok := decodeGroup(t, out, rec)
+		got = append(got, fired{s, tok})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].tok == nil || got[1].tok != nil {
+		t.Fatalf("want the big group state-backed and the small one inline, got %d groups", len(got))
+	}
+	inline := strings.Count(got[0].desc, ",") + 1
+	if inline >= n || inline == 0 {
+		t.Fatalf("inline values = %d, want some but fewer than %d", inline, n)
+	}
+	// The SDK pages through the rest with continuation tokens.
+	var rest []string
+	for start := 0; ; {
+		data, next, err := rs.get(got[0].tok, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(data) > 0 {
+			v, m, err := wire.DecodeLengthPrefixed(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest = append(rest, string(v[:4]))
+			data = data[m:]
+		}
+		if next == 0 {
+			break
+		}
+		start = next
+	}
+	if inline+len(rest) != n || rest[0] != fmt.Sprintf("%04d", inline) || rest[len(rest)-1] != fmt.Sprintf("%04d", n-1) {
+		t.Errorf("inline %d + state %d values (first %q), want %d in order", inline, len(rest), rest[0], n)
+	}
+	if err := g.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rs.get(got[0].tok, 0); err == nil {
+		t.Error("the token still resolves after Release")
+	}
+}
