@@ -26,13 +26,6 @@ type namedTask struct {
 	task task
 }
 
-var partitionings = map[plan.Partitioning]shuffle.Partitioning{
-	plan.Forward:    shuffle.Forward,
-	plan.Hash:       shuffle.Hash,
-	plan.Broadcast:  shuffle.Broadcast,
-	plan.RoundRobin: shuffle.RoundRobin,
-}
-
 // buildTasks expands the JobGraph into one task per stage subtask, wired by one exchange per edge.
 func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, log *slog.Logger) ([]namedTask, error) {
 	chained := chainedGroups(g)
@@ -44,7 +37,7 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 		ex, err := shuffle.NewExchange(shuffle.ExchangeConfig{
 			Producers:      g.Stage(e.From).Parallelism,
 			Consumers:      g.Stage(e.To).Parallelism,
-			Partitioning:   partitionings[e.Partitioning],
+			Partitioning:   e.Partitioning,
 			MaxParallelism: g.MaxParallelism,
 		})
 		if err != nil {
@@ -83,7 +76,7 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 						continue
 					}
 					writers = append(writers, exchanges[e].Writer(sub))
-					keyed = keyed || e.Partitioning == plan.Hash
+					keyed = keyed || e.Partitioning == shuffle.Hash
 				}
 				c, err := codec(pc)
 				if err != nil {
@@ -193,7 +186,7 @@ func chainedGroups(g *plan.JobGraph) map[string]*plan.Stage {
 			continue
 		}
 		outs := g.OutEdges(s.ID)
-		if len(outs) != 1 || outs[0].Partitioning != plan.Forward || outs[0].SideInput != nil {
+		if len(outs) != 1 || outs[0].Partitioning != shuffle.Forward || outs[0].SideInput != nil {
 			continue
 		}
 		to := g.Stage(outs[0].To)

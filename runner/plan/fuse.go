@@ -5,6 +5,8 @@ import (
 
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sluice-runner/sluice/shuffle"
 )
 
 // fuser assigns leaf transforms to stages and connects the stages with edges.
@@ -51,7 +53,7 @@ func (f *fuser) producers(pc string) ([]producerRef, error) {
 	return out, nil
 }
 
-func (f *fuser) connect(to *Stage, pc string, part Partitioning, side *SideInput) error {
+func (f *fuser) connect(to *Stage, pc string, part shuffle.Partitioning, side *SideInput) error {
 	refs, err := f.producers(pc)
 	if err != nil {
 		return err
@@ -83,7 +85,7 @@ func (f *fuser) fuse() error {
 			s.Input = in
 			s.WindowingStrategyID = f.lp.comps.GetPcollections()[in].GetWindowingStrategyId()
 			f.stageOf[id] = s
-			if err := f.connect(s, in, Hash, nil); err != nil {
+			if err := f.connect(s, in, shuffle.Hash, nil); err != nil {
 				return err
 			}
 		case sdkTransformURNs[urn]:
@@ -113,13 +115,13 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 	if !forced && len(sides) > 0 {
 		// Side inputs gate the whole stage until they are ready: keep that gate off the
 		// producer's stage, or the stage could wait on its own output.
-		forced, part = true, Forward
+		forced, part = true, shuffle.Forward
 	}
 	if !forced && f.lp.leaves[f.lp.producer[main]].GetSpec().GetUrn() == urnSDFProcessSized {
 		// A splittable source often has fewer restrictions than subtasks (textio makes one
 		// per 64 MB), so what it reads is rebalanced over every subtask of the next stage,
 		// as Flink rebalances after a source of lower parallelism.
-		forced, part = true, RoundRobin
+		forced, part = true, shuffle.RoundRobin
 	}
 	if !forced {
 		if pid := f.lp.producer[main]; f.lp.leaves[pid].GetSpec().GetUrn() != urnFlatten {
@@ -142,7 +144,7 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 		si.TransformID = id
 		s.SideInputs = append(s.SideInputs, si)
 		edgeSide := si
-		if err := f.connect(s, si.PCollection, Broadcast, &edgeSide); err != nil {
+		if err := f.connect(s, si.PCollection, shuffle.Broadcast, &edgeSide); err != nil {
 			return err
 		}
 	}
@@ -183,7 +185,7 @@ func (f *fuser) inputsOf(t *pipepb.PTransform) (string, []SideInput, error) {
 	return main.pcoll, sides, nil
 }
 
-// inheritParallelism gives a stage fed only by Forward edges the parallelism of its
+// inheritParallelism gives a stage fed only by shuffle.Forward edges the parallelism of its
 // producers: forwarding a single impulse subtask into many consumers leaves all but one idle.
 func (f *fuser) inheritParallelism() {
 	for _, s := range f.stages {
@@ -196,7 +198,7 @@ func (f *fuser) inheritParallelism() {
 				continue
 			}
 			any = true
-			if e.Partitioning != Forward {
+			if e.Partitioning != shuffle.Forward {
 				allForward = false
 				break
 			}

@@ -5,6 +5,8 @@ import (
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/shuffle"
 )
 
 // StageKind says which operator runs a stage.
@@ -29,24 +31,6 @@ func (k StageKind) String() string {
 		return "gbk"
 	}
 	return fmt.Sprintf("StageKind(%d)", int(k))
-}
-
-// Partitioning says how an edge spreads records over consumer subtasks.
-type Partitioning int
-
-const (
-	// Forward sends producer subtask i's records to consumer subtask i (mod consumers).
-	Forward Partitioning = iota
-	// Hash routes by the key of a KV element: key -> key group -> subtask.
-	Hash
-	// Broadcast sends every record to every consumer subtask (side inputs).
-	Broadcast
-	// RoundRobin spreads records evenly (SDF restrictions, Reshuffle).
-	RoundRobin
-)
-
-func (p Partitioning) String() string {
-	return [...]string{"forward", "hash", "broadcast", "roundrobin"}[p]
 }
 
 // JobGraph is the planned job: stages and the edges that connect them.
@@ -105,7 +89,7 @@ type SideInput struct {
 type Edge struct {
 	From, To     string
 	PCollection  string
-	Partitioning Partitioning
+	Partitioning shuffle.Partitioning
 	// SideInput is set when the edge feeds a side input of the consumer (Broadcast).
 	SideInput *SideInput
 }

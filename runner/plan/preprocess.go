@@ -6,6 +6,8 @@ import (
 
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sluice-runner/sluice/shuffle"
 )
 
 // leafPipeline is the pipeline reduced to the leaf transforms Sluice executes, after combiner
@@ -20,7 +22,7 @@ type leafPipeline struct {
 	// consumers maps a PCollection id to the leaves reading it (main or side input).
 	consumers map[string][]string
 	// forcedRoots are leaves that must start a stage and how their input is partitioned.
-	forcedRoots map[string]Partitioning
+	forcedRoots map[string]shuffle.Partitioning
 }
 
 // collectLeaves walks the transform hierarchy from the roots, lifting combiners and
@@ -31,7 +33,7 @@ func collectLeaves(p *pipepb.Pipeline, comps *pipepb.Components) (*leafPipeline,
 		leaves:      map[string]*pipepb.PTransform{},
 		producer:    map[string]string{},
 		consumers:   map[string][]string{},
-		forcedRoots: map[string]Partitioning{},
+		forcedRoots: map[string]shuffle.Partitioning{},
 	}
 	var walk func(id string) error
 	walk = func(id string) error {
@@ -99,19 +101,9 @@ func (lp *leafPipeline) liftCombine(id string, t *pipepb.PTransform) error {
 	accKV := addCoder(comps, id+"/accKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{keyCoder, cp.GetAccumulatorCoderId()}})
 	accIter := addCoder(comps, id+"/accIter", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderIterable}, ComponentCoderIds: []string{cp.GetAccumulatorCoderId()}})
 	groupedKV := addCoder(comps, id+"/groupedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{keyCoder, accIter}})
-	mkPC := func(suffix, coder string) string {
-		pid := id + "/" + suffix
-		comps.Pcollections[pid] = &pipepb.PCollection{
-			UniqueName:          t.GetUniqueName() + "/" + suffix,
-			CoderId:             coder,
-			IsBounded:           inPC.GetIsBounded(),
-			WindowingStrategyId: inPC.GetWindowingStrategyId(),
-		}
-		return pid
-	}
-	partial := mkPC("partial", accKV)
-	grouped := mkPC("grouped", groupedKV)
-	merged := mkPC("merged", accKV)
+	partial := addPCollectionLike(comps, id, t, "partial", accKV, inPC)
+	grouped := addPCollectionLike(comps, id, t, "grouped", groupedKV, inPC)
+	merged := addPCollectionLike(comps, id, t, "merged", accKV, inPC)
 	env := t.GetEnvironmentId()
 	mk := func(suffix, urn, input, output string, payload []byte, environment string) {
 		tid := id + "/" + suffix
@@ -156,18 +148,8 @@ func (lp *leafPipeline) expandSDF(id string, t *pipepb.PTransform) error {
 	double := addCoder(comps, "sluice/double", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderDouble}})
 	pairCoder := addCoder(comps, id+"/pairKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{inPC.GetCoderId(), pd.GetRestrictionCoderId()}})
 	sizedCoder := addCoder(comps, id+"/sizedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{pairCoder, double}})
-	mkPC := func(suffix, coder string) string {
-		pid := id + "/" + suffix
-		comps.Pcollections[pid] = &pipepb.PCollection{
-			UniqueName:          t.GetUniqueName() + "/" + suffix,
-			CoderId:             coder,
-			IsBounded:           inPC.GetIsBounded(),
-			WindowingStrategyId: inPC.GetWindowingStrategyId(),
-		}
-		return pid
-	}
-	paired := mkPC("paired", pairCoder)
-	sized := mkPC("sized", sizedCoder)
+	paired := addPCollectionLike(comps, id, t, "paired", pairCoder, inPC)
+	sized := addPCollectionLike(comps, id, t, "sized", sizedCoder, inPC)
 	step := func(suffix, urn, input string, outputs map[string]string) string {
 		tid := id + "/" + suffix
 		inputs := map[string]string{}
@@ -187,7 +169,7 @@ func (lp *leafPipeline) expandSDF(id string, t *pipepb.PTransform) error {
 	step("pair", urnSDFPairWithRestriction, main.pcoll, map[string]string{"i0": paired})
 	step("split", urnSDFSplitAndSize, paired, map[string]string{"i0": sized})
 	process := step("process", urnSDFProcessSized, sized, t.GetOutputs())
-	lp.forcedRoots[process] = RoundRobin
+	lp.forcedRoots[process] = shuffle.RoundRobin
 	delete(lp.leaves, id)
 	return nil
 }
@@ -255,6 +237,19 @@ func (lp *leafPipeline) index() error {
 		return fmt.Errorf("the pipeline has a cycle")
 	}
 	return nil
+}
+
+// addPCollectionLike adds the PCollection id/suffix, produced by a step the planner inserts
+// into transform t, with the given coder and the boundedness and windowing of like.
+func addPCollectionLike(comps *pipepb.Components, id string, t *pipepb.PTransform, suffix, coder string, like *pipepb.PCollection) string {
+	pid := id + "/" + suffix
+	comps.Pcollections[pid] = &pipepb.PCollection{
+		UniqueName:          t.GetUniqueName() + "/" + suffix,
+		CoderId:             coder,
+		IsBounded:           like.GetIsBounded(),
+		WindowingStrategyId: like.GetWindowingStrategyId(),
+	}
+	return pid
 }
 
 func singleValue(m map[string]string) (string, error) {
