@@ -185,7 +185,7 @@ func (f *fuser) inputsOf(t *pipepb.PTransform) (string, []SideInput, error) {
 	return main.pcoll, sides, nil
 }
 
-// inheritParallelism gives a stage fed only by shuffle.Forward edges the parallelism of its
+// inheritParallelism gives a stage fed only by Forward edges the parallelism of its
 // producers: forwarding a single impulse subtask into many consumers leaves all but one idle.
 func (f *fuser) inheritParallelism() {
 	for _, s := range f.stages {
