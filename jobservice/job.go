@@ -42,6 +42,7 @@ type job struct {
 	cancelWhy  string             // non-empty once a cancel was requested
 	draining   bool
 	drainFn    func()
+	afterEnd   []func()
 	metricsFn  MetricsSource
 }
 
@@ -211,6 +212,29 @@ func (r *Run) OnDrain(fn func()) {
 	r.job.mu.Lock()
 	defer r.job.mu.Unlock()
 	r.job.drainFn = fn
+}
+
+// AfterEnd registers fn to run once the job's terminal state has been published, on the
+// job's goroutine (Shutdown waits for it). The engine stops a job's SDK workers there: a
+// LOOPBACK worker shares the client's process and logger, so stopping it before the client
+// has seen the outcome would swallow what the client logs about it.
+func (r *Run) AfterEnd(fn func()) {
+	if r == nil || r.job == nil {
+		return
+	}
+	r.job.mu.Lock()
+	defer r.job.mu.Unlock()
+	r.job.afterEnd = append(r.job.afterEnd, fn)
+}
+
+func (j *job) runAfterEnd() {
+	j.mu.Lock()
+	fns := j.afterEnd
+	j.afterEnd = nil
+	j.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Logger returns a logger carrying the job id.

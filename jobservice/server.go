@@ -208,6 +208,7 @@ func (s *Server) startLocked(j *job, run *Run) error {
 		defer cancel()
 		err := s.execute(ctx, run)
 		j.finish(err, ctx.Err() != nil)
+		j.runAfterEnd()
 	}()
 	return nil
 }

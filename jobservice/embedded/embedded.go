@@ -121,8 +121,9 @@ func (e executor) Execute(ctx context.Context, run *jobservice.Run) error {
 		Message: func(level slog.Level, text string) {
 			run.Message(importance(level), text)
 		},
-		Running: run.SetRunning,
-		Metrics: agg,
+		Running:  run.SetRunning,
+		AfterEnd: run.AfterEnd,
+		Metrics:  agg,
 	})
 }
 

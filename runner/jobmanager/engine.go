@@ -27,6 +27,9 @@ type Engine struct {
 	Parallelism int
 }
 
+// workerStopGrace is how long a job's SDK workers outlive its published outcome.
+const workerStopGrace = 500 * time.Millisecond
+
 // Job is one job to run.
 type Job struct {
 	ID, Name       string
@@ -37,6 +40,9 @@ type Job struct {
 	Message func(level slog.Level, text string)
 	// Running is called once the job's workers are up and its tasks started.
 	Running func()
+	// AfterEnd, if set, takes the clean-up that must wait until the job's outcome has
+	// been published (stopping its SDK workers); otherwise Execute does it on return.
+	AfterEnd func(func())
 	Metrics *metrics.Aggregator
 }
 
@@ -81,7 +87,17 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 	defer cancel(nil)
 
 	workers, err := e.startWorkers(ctx, job, g, log)
-	defer stopWorkers(workers, log)
+	stop := func() { stopWorkers(workers, log) }
+	if job.AfterEnd != nil {
+		job.AfterEnd(func() {
+			// Give a LOOPBACK client a moment to receive and log the outcome through
+			// the worker's logging stream before the worker goes.
+			time.Sleep(workerStopGrace)
+			stop()
+		})
+	} else {
+		defer stop()
+	}
 	if err != nil {
 		return err
 	}
