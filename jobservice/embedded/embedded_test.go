@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Parsing first lets this binary serve as a PROCESS worker too: with --worker set,
+	// beam.Init runs the SDK harness instead of returning (see crash_test.go).
+	flag.Parse()
 	beam.Init()
 	os.Exit(m.Run())
 }
