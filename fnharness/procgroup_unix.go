@@ -8,9 +8,11 @@ import (
 )
 
 // setProcessGroup puts the worker in its own process group, so stopping it also
-// stops anything it started.
+// stops anything it started, and (on Linux) has it killed if the runner dies first, so
+// that no worker outlives its runner.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(cmd.SysProcAttr)
 }
 
 func termProcessGroup(cmd *exec.Cmd) { signalGroup(cmd, syscall.SIGTERM) }

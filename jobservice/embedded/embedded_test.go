@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 	// beam.Init runs the SDK harness instead of returning (see crash_test.go).
 	flag.Parse()
 	beam.Init()
+	if f := flag.Lookup("worker"); f != nil && f.Value.String() == "true" {
+		// beam.Init runs the harness and never returns in worker mode; a worker must
+		// never go on to run the tests (each would start more workers).
+		os.Exit(1)
+	}
 	os.Exit(m.Run())
 }
 
