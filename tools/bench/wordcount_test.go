@@ -29,6 +29,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// prism logs through the default logger to stdout, which would garble the benchmark lines.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	beam.Init()
 	os.Exit(m.Run())
 }
