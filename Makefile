@@ -61,7 +61,8 @@ run: build tools
 	$(BIN)/runexample $(RUN_FLAGS)
 
 bench:
-	$(GO) test -run='^$$' -bench=. ./...
+	$(GO) vet -tags bench ./tools/bench/
+	$(GO) test -tags bench -run='^$$' -bench=. ./...
 
 clean:
 	rm -rf $(BIN) out
