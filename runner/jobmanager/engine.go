@@ -43,7 +43,7 @@ type Job struct {
 	// AfterEnd, if set, takes the clean-up that must wait until the job's outcome has
 	// been published (stopping its SDK workers); otherwise Execute does it on return.
 	AfterEnd func(func())
-	Metrics *metrics.Aggregator
+	Metrics  *metrics.Aggregator
 }
 
 // Validate plans p without running it, so bad pipelines are refused at Prepare.

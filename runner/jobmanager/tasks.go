@@ -26,12 +26,23 @@ type namedTask struct {
 	task task
 }
 
-// buildTasks expands the JobGraph into one task per stage subtask, wired by one exchange per edge.
+// taskBuilder expands a JobGraph into tasks: one per stage subtask, wired by one exchange
+// per edge.
+type taskBuilder struct {
+	job       Job
+	g         *plan.JobGraph
+	workers   map[string]*fnharness.Worker
+	log       *slog.Logger
+	chained   map[string]*plan.Stage // consumer stage id -> GroupByKey stage run in its task
+	exchanges map[*plan.Edge]*shuffle.Exchange
+	codecs    map[string]*wire.WindowedValueCodec
+}
+
 func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, log *slog.Logger) ([]namedTask, error) {
-	chained := chainedGroups(g)
-	exchanges := map[*plan.Edge]*shuffle.Exchange{}
+	b := &taskBuilder{job: job, g: g, workers: workers, log: log, chained: chainedGroups(g),
+		exchanges: map[*plan.Edge]*shuffle.Exchange{}, codecs: map[string]*wire.WindowedValueCodec{}}
 	for _, e := range g.Edges {
-		if chained[e.To] != nil && chained[e.To].ID == e.From {
+		if gs := b.chained[e.To]; gs != nil && gs.ID == e.From {
 			continue // the group runs inside its consumer's task
 		}
 		ex, err := shuffle.NewExchange(shuffle.ExchangeConfig{
@@ -43,136 +54,156 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 		if err != nil {
 			return nil, fmt.Errorf("edge %s -> %s (%s): %w", e.From, e.To, e.PCollection, err)
 		}
-		exchanges[e] = ex
+		b.exchanges[e] = ex
 	}
-	codecs := map[string]*wire.WindowedValueCodec{}
-	codec := func(pc string) (*wire.WindowedValueCodec, error) {
-		if c, ok := codecs[pc]; ok {
-			return c, nil
-		}
-		c, err := wire.NewWindowedValueCodec(g.Components, g.PortCoders[pc])
-		if err != nil {
-			return nil, fmt.Errorf("PCollection %q: %w", pc, err)
-		}
-		codecs[pc] = c
-		return c, nil
-	}
-
 	var tasks []namedTask
 	for _, s := range g.Stages {
-		if isChained(chained, s) {
+		if isChained(b.chained, s) {
 			continue
 		}
 		for sub := 0; sub < s.Parallelism; sub++ {
-			name := fmt.Sprintf("%s[%d/%d] %s", s.ID, sub+1, s.Parallelism, stageName(g, s))
-			// Outputs: one per produced PCollection, writing to every edge that reads it.
-			outs := map[string]*worker.Output{}
-			var outList worker.Outputs
-			for _, pc := range s.Outputs {
-				var writers []*shuffle.Writer
-				keyed := false
-				for _, e := range g.OutEdges(s.ID) {
-					if e.PCollection != pc {
-						continue
-					}
-					writers = append(writers, exchanges[e].Writer(sub))
-					keyed = keyed || e.Partitioning == shuffle.Hash
-				}
-				c, err := codec(pc)
-				if err != nil {
-					return nil, err
-				}
-				o, err := worker.NewOutput(pc, c, writers, keyed)
-				if err != nil {
-					return nil, fmt.Errorf("stage %s: %w", s.ID, err)
-				}
-				outs[pc] = o
-				outList = append(outList, o)
+			t, err := b.task(s, sub)
+			if err != nil {
+				return nil, err
 			}
-			// Inputs: the main gate merges every non-side edge; each side input gets its own.
-			var mainChannels []*shuffle.InputChannel
-			sideChannels := map[plan.SideInput][]*shuffle.InputChannel{}
-			sideCodecs := map[plan.SideInput]*wire.WindowedValueCodec{}
-			var sideOrder []plan.SideInput
-			inEdges := g.InEdges(s.ID)
-			if gs := chained[s.ID]; gs != nil {
-				// The chained group's input replaces the (skipped) edge from it.
-				var edges []*plan.Edge
-				for _, e := range inEdges {
-					if e.From != gs.ID {
-						edges = append(edges, e)
-					}
-				}
-				inEdges = append(edges, g.InEdges(gs.ID)...)
-			}
-			for _, e := range inEdges {
-				chans := exchanges[e].Channels(sub)
-				if e.SideInput == nil {
-					mainChannels = append(mainChannels, chans...)
-					continue
-				}
-				// A Flatten feeding a side input is several edges into one side input.
-				si := sideInputOf(s, e.SideInput)
-				if _, seen := sideChannels[si]; !seen {
-					sideOrder = append(sideOrder, si)
-					c, err := codec(e.PCollection)
-					if err != nil {
-						return nil, err
-					}
-					sideCodecs[si] = c
-				}
-				sideChannels[si] = append(sideChannels[si], chans...)
-			}
-			var sides []*worker.SideInputGate
-			for _, si := range sideOrder {
-				sides = append(sides, &worker.SideInputGate{Input: si, Gate: shuffle.NewInputGate(sideChannels[si]...), Codec: sideCodecs[si]})
-			}
-			var t task
-			switch s.Kind {
-			case plan.KindImpulse:
-				t = &worker.ImpulseTask{Subtask: sub, Out: outList}
-			case plan.KindGroupByKey:
-				gbkOut, err := singleOutput(s, outList)
-				if err != nil {
-					return nil, err
-				}
-				buf, err := groupBuffer(g, s, codec)
-				if err != nil {
-					return nil, err
-				}
-				t = &worker.GroupTask{Name: name, Input: shuffle.NewInputGate(mainChannels...), Buffer: buf, Out: gbkOut, Logger: log}
-			case plan.KindSDK:
-				sinkOuts := map[string]*worker.Output{}
-				for pc, sink := range s.SinkTransformIDs {
-					sinkOuts[sink] = outs[pc]
-				}
-				var group *worker.GroupBuffer
-				if gs := chained[s.ID]; gs != nil {
-					var err error
-					if group, err = groupBuffer(g, gs, codec); err != nil {
-						return nil, err
-					}
-				}
-				t = &worker.SDKTask{
-					Group:        group,
-					Name:         name,
-					Worker:       workers[s.EnvironmentID],
-					DescriptorID: s.Descriptor.GetId(),
-					SourceID:     s.SourceTransformID,
-					Input:        shuffle.NewInputGate(mainChannels...),
-					SideInputs:   sides,
-					Outputs:      sinkOuts,
-					Store:        state.NewMemStore(),
-					Metrics:      job.Metrics,
-					Logger:       log,
-				}
-			default:
-				return nil, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
-			}
-			tasks = append(tasks, namedTask{name: name, task: t})
+			tasks = append(tasks, t)
 		}
 	}
 	return tasks, nil
+}
+
+func (b *taskBuilder) codec(pc string) (*wire.WindowedValueCodec, error) {
+	if c, ok := b.codecs[pc]; ok {
+		return c, nil
+	}
+	c, err := wire.NewWindowedValueCodec(b.g.Components, b.g.PortCoders[pc])
+	if err != nil {
+		return nil, fmt.Errorf("PCollection %q: %w", pc, err)
+	}
+	b.codecs[pc] = c
+	return c, nil
+}
+
+func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
+	name := fmt.Sprintf("%s[%d/%d] %s", s.ID, sub+1, s.Parallelism, stageName(b.g, s))
+	outs, err := b.outputs(s, sub)
+	if err != nil {
+		return namedTask{}, err
+	}
+	main, sides, err := b.inputs(s, sub)
+	if err != nil {
+		return namedTask{}, err
+	}
+	var t task
+	switch s.Kind {
+	case plan.KindImpulse:
+		t = &worker.ImpulseTask{Subtask: sub, Out: outs}
+	case plan.KindGroupByKey:
+		if len(outs) != 1 {
+			return namedTask{}, fmt.Errorf("stage %s: a GroupByKey needs exactly one consumed output, has %d", s.ID, len(outs))
+		}
+		buf, err := groupBuffer(b.g, s, b.codec)
+		if err != nil {
+			return namedTask{}, err
+		}
+		t = &worker.GroupTask{Name: name, Input: main, Buffer: buf, Out: outs[0], Logger: b.log}
+	case plan.KindSDK:
+		sinkOuts := map[string]*worker.Output{}
+		for _, o := range outs {
+			sinkOuts[s.SinkTransformIDs[o.PCollection]] = o
+		}
+		var group *worker.GroupBuffer
+		if gs := b.chained[s.ID]; gs != nil {
+			if group, err = groupBuffer(b.g, gs, b.codec); err != nil {
+				return namedTask{}, err
+			}
+		}
+		t = &worker.SDKTask{
+			Name:         name,
+			Worker:       b.workers[s.EnvironmentID],
+			DescriptorID: s.Descriptor.GetId(),
+			SourceID:     s.SourceTransformID,
+			Input:        main,
+			SideInputs:   sides,
+			Group:        group,
+			Outputs:      sinkOuts,
+			Store:        state.NewMemStore(),
+			Metrics:      b.job.Metrics,
+			Logger:       b.log,
+		}
+	default:
+		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
+	}
+	return namedTask{name: name, task: t}, nil
+}
+
+// outputs makes one Output per PCollection the stage produces, writing to every edge that
+// reads it.
+func (b *taskBuilder) outputs(s *plan.Stage, sub int) (worker.Outputs, error) {
+	var outs worker.Outputs
+	for _, pc := range s.Outputs {
+		var writers []*shuffle.Writer
+		keyed := false
+		for _, e := range b.g.OutEdges(s.ID) {
+			if e.PCollection == pc {
+				writers = append(writers, b.exchanges[e].Writer(sub))
+				keyed = keyed || e.Partitioning == shuffle.Hash
+			}
+		}
+		c, err := b.codec(pc)
+		if err != nil {
+			return nil, err
+		}
+		o, err := worker.NewOutput(pc, c, writers, keyed)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", s.ID, err)
+		}
+		outs = append(outs, o)
+	}
+	return outs, nil
+}
+
+// inputs makes the main input gate, which merges every edge that is not a side input
+// (several for a Flatten; a chained group's own inputs replace the edge from it), and one
+// gate per side input.
+func (b *taskBuilder) inputs(s *plan.Stage, sub int) (*shuffle.InputGate, []*worker.SideInputGate, error) {
+	inEdges := b.g.InEdges(s.ID)
+	if gs := b.chained[s.ID]; gs != nil {
+		var edges []*plan.Edge
+		for _, e := range inEdges {
+			if e.From != gs.ID {
+				edges = append(edges, e)
+			}
+		}
+		inEdges = append(edges, b.g.InEdges(gs.ID)...)
+	}
+	var mainChannels []*shuffle.InputChannel
+	sideChannels := map[plan.SideInput][]*shuffle.InputChannel{}
+	sideCodecs := map[plan.SideInput]*wire.WindowedValueCodec{}
+	var sideOrder []plan.SideInput
+	for _, e := range inEdges {
+		chans := b.exchanges[e].Channels(sub)
+		if e.SideInput == nil {
+			mainChannels = append(mainChannels, chans...)
+			continue
+		}
+		// A Flatten feeding a side input is several edges into one side input.
+		si := sideInputOf(s, e.SideInput)
+		if _, seen := sideChannels[si]; !seen {
+			sideOrder = append(sideOrder, si)
+			c, err := b.codec(e.PCollection)
+			if err != nil {
+				return nil, nil, err
+			}
+			sideCodecs[si] = c
+		}
+		sideChannels[si] = append(sideChannels[si], chans...)
+	}
+	var sides []*worker.SideInputGate
+	for _, si := range sideOrder {
+		sides = append(sides, &worker.SideInputGate{Input: si, Gate: shuffle.NewInputGate(sideChannels[si]...), Codec: sideCodecs[si]})
+	}
+	return shuffle.NewInputGate(mainChannels...), sides, nil
 }
 
 // chainedGroups finds GroupByKey stages that can run inside their consumer's task: the
@@ -248,13 +279,6 @@ func sideInputOf(s *plan.Stage, ref *plan.SideInput) plan.SideInput {
 		}
 	}
 	return *ref
-}
-
-func singleOutput(s *plan.Stage, outs worker.Outputs) (*worker.Output, error) {
-	if len(outs) != 1 {
-		return nil, fmt.Errorf("stage %s: a GroupByKey needs exactly one consumed output, has %d", s.ID, len(outs))
-	}
-	return outs[0], nil
 }
 
 func stageName(g *plan.JobGraph, s *plan.Stage) string {
