@@ -145,6 +145,7 @@ func TestWordCountWithSideInputsAndMetrics(t *testing.T) {
 	side := beam.Create(s, "x", "y")
 	tagged := beam.ParDo(s, tagWithSideCount, beam.Create(s, "a", "b"), beam.SideInput{Input: side})
 	passert.Equals(s, beam.Flatten(s, tagged, beam.Create(s, "c/2")), "a/2", "b/2", "c/2")
+	beam.GroupByKey(s, beam.ParDo(s, fanOut, beam.Create(s, 3))) // grouped, never read
 
 	res, err := execute(t, srv, p)
 	if err != nil {

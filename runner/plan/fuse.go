@@ -84,6 +84,13 @@ func (f *fuser) fuse() error {
 			s.Transforms = []string{id}
 			s.Input = in
 			s.WindowingStrategyID = f.lp.comps.GetPcollections()[in].GetWindowingStrategyId()
+			// The grouped PCollection is an output even when nothing reads it: the group
+			// still has to run (and be encoded) for a pipeline that only groups.
+			out, err := singleValue(t.GetOutputs())
+			if err != nil {
+				return fmt.Errorf("transform %q (%s): %w", t.GetUniqueName(), urn, err)
+			}
+			s.Outputs = []string{out}
 			f.stageOf[id] = s
 			if err := f.connect(s, in, shuffle.Hash, nil); err != nil {
 				return err
