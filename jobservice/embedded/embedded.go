@@ -123,6 +123,7 @@ func (e executor) Execute(ctx context.Context, run *jobservice.Run) error {
 		},
 		Running:  run.SetRunning,
 		AfterEnd: run.AfterEnd,
+		OnDrain:  run.OnDrain,
 		Metrics:  agg,
 	})
 }

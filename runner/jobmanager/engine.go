@@ -43,7 +43,9 @@ type Job struct {
 	// AfterEnd, if set, takes the clean-up that must wait until the job's outcome has
 	// been published (stopping its SDK workers); otherwise Execute does it on return.
 	AfterEnd func(func())
-	Metrics  *metrics.Aggregator
+	// OnDrain, if set, takes the function that starts draining the job.
+	OnDrain func(func())
+	Metrics *metrics.Aggregator
 }
 
 // Validate plans p without running it, so bad pipelines are refused at Prepare.
@@ -101,7 +103,17 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := buildTasks(job, g, workers, log)
+	drain := make(chan struct{})
+	if job.OnDrain != nil {
+		var once sync.Once
+		job.OnDrain(func() {
+			once.Do(func() {
+				log.Info("draining")
+				close(drain)
+			})
+		})
+	}
+	tasks, err := buildTasks(job, g, workers, drain, log)
 	if err != nil {
 		return err
 	}
@@ -180,8 +192,13 @@ func (e *Engine) startWorkers(ctx context.Context, job Job, g *plan.JobGraph, lo
 			workers[s.EnvironmentID] = w
 			log.Info("SDK worker started", "env", s.EnvironmentID, "worker", w.ID())
 		}
-		if err := w.Register(s.Descriptor); err != nil {
-			return workers, fmt.Errorf("registering stage %s: %w", s.ID, err)
+		for _, d := range []*fnpb.ProcessBundleDescriptor{s.Descriptor, s.DrainDescriptor} {
+			if d == nil {
+				continue
+			}
+			if err := w.Register(d); err != nil {
+				return workers, fmt.Errorf("registering stage %s: %w", s.ID, err)
+			}
 		}
 	}
 	return workers, nil

@@ -36,10 +36,11 @@ type taskBuilder struct {
 	chained   map[string]*plan.Stage // consumer stage id -> GroupByKey stage run in its task
 	exchanges map[*plan.Edge]*shuffle.Exchange
 	codecs    map[string]*wire.WindowedValueCodec
+	drain     <-chan struct{}
 }
 
-func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, log *slog.Logger) ([]namedTask, error) {
-	b := &taskBuilder{job: job, g: g, workers: workers, log: log, chained: chainedGroups(g),
+func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, drain <-chan struct{}, log *slog.Logger) ([]namedTask, error) {
+	b := &taskBuilder{job: job, g: g, workers: workers, log: log, chained: chainedGroups(g), drain: drain,
 		exchanges: map[*plan.Edge]*shuffle.Exchange{}, codecs: map[string]*wire.WindowedValueCodec{}}
 	for _, e := range g.Edges {
 		if gs := b.chained[e.To]; gs != nil && gs.ID == e.From {
@@ -119,17 +120,19 @@ func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
 			}
 		}
 		t = &worker.SDKTask{
-			Name:         name,
-			Worker:       b.workers[s.EnvironmentID],
-			DescriptorID: s.Descriptor.GetId(),
-			SourceID:     s.SourceTransformID,
-			Input:        main,
-			SideInputs:   sides,
-			Group:        group,
-			Outputs:      sinkOuts,
-			Store:        state.NewMemStore(),
-			Metrics:      b.job.Metrics,
-			Logger:       b.log,
+			DrainDescriptorID: s.DrainDescriptor.GetId(),
+			Drain:             b.drain,
+			Name:              name,
+			Worker:            b.workers[s.EnvironmentID],
+			DescriptorID:      s.Descriptor.GetId(),
+			SourceID:          s.SourceTransformID,
+			Input:             main,
+			SideInputs:        sides,
+			Group:             group,
+			Outputs:           sinkOuts,
+			Store:             state.NewMemStore(),
+			Metrics:           b.job.Metrics,
+			Logger:            b.log,
 		}
 	default:
 		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)

@@ -144,6 +144,15 @@ func (g *JobGraph) describeSDK(s *Stage, lp *leafPipeline) error {
 		s.SinkTransformIDs[pc] = sink
 	}
 	s.Descriptor = desc
+	if d, ok := lp.drains[s.Transforms[0]]; ok {
+		drain := proto.Clone(desc).(*fnpb.ProcessBundleDescriptor)
+		drain.Id = s.ID + "/drain"
+		delete(drain.Transforms, s.Transforms[0])
+		drain.Transforms[d.truncate] = comps.GetTransforms()[d.truncate]
+		drain.Transforms[d.process] = comps.GetTransforms()[d.process]
+		drain.Pcollections[d.truncatedPC] = comps.GetPcollections()[d.truncatedPC]
+		s.DrainDescriptor = drain
+	}
 	return nil
 }
 

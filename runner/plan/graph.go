@@ -65,6 +65,9 @@ type Stage struct {
 
 	// SDK stages only.
 	Descriptor *fnpb.ProcessBundleDescriptor
+	// DrainDescriptor, set for a stage that processes a splittable DoFn, is the
+	// descriptor to run once the job drains: it truncates each restriction first.
+	DrainDescriptor *fnpb.ProcessBundleDescriptor
 	// SourceTransformID is the descriptor's data source transform.
 	SourceTransformID string
 	// SinkTransformIDs maps an output PCollection to the descriptor's data sink transform.

@@ -23,6 +23,14 @@ type leafPipeline struct {
 	consumers map[string][]string
 	// forcedRoots are leaves that must start a stage and how their input is partitioned.
 	forcedRoots map[string]shuffle.Partitioning
+	// drains maps an SDF's process step to the steps that replace it when draining.
+	drains map[string]drainSteps
+}
+
+// drainSteps are the transforms (not leaves) an SDF stage runs while the job drains.
+type drainSteps struct {
+	truncate, process string
+	truncatedPC       string
 }
 
 // collectLeaves walks the transform hierarchy from the roots, lifting combiners and
@@ -34,6 +42,7 @@ func collectLeaves(p *pipepb.Pipeline, comps *pipepb.Components) (*leafPipeline,
 		producer:    map[string]string{},
 		consumers:   map[string][]string{},
 		forcedRoots: map[string]shuffle.Partitioning{},
+		drains:      map[string]drainSteps{},
 	}
 	var walk func(id string) error
 	walk = func(id string) error {
@@ -150,7 +159,7 @@ func (lp *leafPipeline) expandSDF(id string, t *pipepb.PTransform) error {
 	sizedCoder := addCoder(comps, id+"/sizedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{pairCoder, double}})
 	paired := addPCollectionLike(comps, id, t, "paired", pairCoder, inPC)
 	sized := addPCollectionLike(comps, id, t, "sized", sizedCoder, inPC)
-	step := func(suffix, urn, input string, outputs map[string]string) string {
+	step := func(suffix, urn, input string, outputs map[string]string, leaf bool) string {
 		tid := id + "/" + suffix
 		inputs := map[string]string{}
 		for k, v := range t.GetInputs() {
@@ -163,12 +172,22 @@ func (lp *leafPipeline) expandSDF(id string, t *pipepb.PTransform) error {
 		nt.Inputs = inputs
 		nt.Outputs = outputs
 		comps.Transforms[tid] = nt
-		lp.leaves[tid] = nt
+		if leaf {
+			lp.leaves[tid] = nt
+		}
 		return tid
 	}
-	step("pair", urnSDFPairWithRestriction, main.pcoll, map[string]string{"i0": paired})
-	step("split", urnSDFSplitAndSize, paired, map[string]string{"i0": sized})
-	process := step("process", urnSDFProcessSized, sized, t.GetOutputs())
+	step("pair", urnSDFPairWithRestriction, main.pcoll, map[string]string{"i0": paired}, true)
+	step("split", urnSDFSplitAndSize, paired, map[string]string{"i0": sized}, true)
+	process := step("process", urnSDFProcessSized, sized, t.GetOutputs(), true)
+	// When the job drains, the same stage runs truncate -> process instead, so that what
+	// is left of each restriction is cut to what the DoFn allows before it is processed.
+	truncated := addPCollectionLike(comps, id, t, "truncated", sizedCoder, inPC)
+	lp.drains[process] = drainSteps{
+		truncate:    step("truncate", urnSDFTruncateSized, sized, map[string]string{"i0": truncated}, false),
+		process:     step("process-truncated", urnSDFProcessSized, truncated, t.GetOutputs(), false),
+		truncatedPC: truncated,
+	}
 	lp.forcedRoots[process] = shuffle.RoundRobin
 	delete(lp.leaves, id)
 	return nil

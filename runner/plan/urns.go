@@ -22,6 +22,7 @@ const (
 	urnSDFPairWithRestriction = "beam:transform:sdf_pair_with_restriction:v1"
 	urnSDFSplitAndSize        = "beam:transform:sdf_split_and_size_restrictions:v1"
 	urnSDFProcessSized        = "beam:transform:sdf_process_sized_element_and_restrictions:v1"
+	urnSDFTruncateSized       = "beam:transform:sdf_truncate_sized_restrictions:v1"
 
 	urnDataSource = "beam:runner:source:v1"
 	urnDataSink   = "beam:runner:sink:v1"

@@ -37,6 +37,11 @@ type SDKTask struct {
 	Input        *shuffle.InputGate
 	SideInputs   []*SideInputGate
 	Group        *GroupBuffer
+	// DrainDescriptorID, set for a stage that processes a splittable DoFn, is what the
+	// task runs once Drain is closed: the bundle in flight is checkpointed (split at
+	// fraction 0) and every restriction left is truncated before it is processed.
+	DrainDescriptorID string
+	Drain             <-chan struct{}
 	// Outputs maps a descriptor sink transform id to the output it feeds.
 	Outputs map[string]*Output
 	Store   state.Store
@@ -51,6 +56,23 @@ type SDKTask struct {
 	residuals residualQueue
 	inputWM   int64 // last input watermark
 	emittedWM int64
+	draining  bool
+}
+
+// drainSignal is the channel to watch for a drain, or nil when there is nothing to drain.
+func (t *SDKTask) drainSignal() <-chan struct{} {
+	if t.DrainDescriptorID == "" || t.draining {
+		return nil
+	}
+	return t.Drain
+}
+
+// dueBy is the time residuals are compared against: all of them are due when draining.
+func (t *SDKTask) dueBy() time.Time {
+	if t.draining {
+		return time.Now().Add(100 * 365 * 24 * time.Hour)
+	}
+	return time.Now()
 }
 
 // Run implements Task.
@@ -171,7 +193,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 	linger := time.NewTimer(time.Hour)
 	defer linger.Stop()
 	for {
-		if due := t.residuals.takeDue(time.Now()); len(due) > 0 {
+		if due := t.residuals.takeDue(t.dueBy()); len(due) > 0 {
 			for _, r := range due {
 				if err := t.send(ctx, r); err != nil {
 					return err
@@ -230,6 +252,12 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 				return err
 			}
 		case <-residualC:
+		case <-t.drainSignal():
+			if t.bundle == nil {
+				t.draining = true
+			} else if err := t.finish(ctx); err != nil { // checkpoints the bundle
+				return err
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -273,6 +301,8 @@ type activeBundle struct {
 	bundle   *fnharness.Bundle
 	elements int
 	bytes    int
+	// records are kept for a splittable stage, to re-queue the ones a split gives back.
+	records [][]byte
 }
 
 // send adds one record to the current bundle, starting one if needed.
@@ -282,7 +312,11 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 		for sink := range t.Outputs {
 			sinks = append(sinks, sink)
 		}
-		b, err := t.Worker.StartBundle(ctx, t.DescriptorID, t, fnharness.ExpectOutputs{Transforms: sinks})
+		desc := t.DescriptorID
+		if t.draining {
+			desc = t.DrainDescriptorID
+		}
+		b, err := t.Worker.StartBundle(ctx, desc, t, fnharness.ExpectOutputs{Transforms: sinks})
 		if err != nil {
 			return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
 		}
@@ -294,6 +328,9 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 	}
 	b.elements++
 	b.bytes += len(rec)
+	if t.DrainDescriptorID != "" && !t.draining {
+		b.records = append(b.records, append([]byte(nil), rec...))
+	}
 	if b.elements >= defaultMaxBundleElements || b.bytes >= defaultMaxBundleBytes {
 		return t.finish(ctx)
 	}
@@ -346,6 +383,10 @@ func (t *SDKTask) finish(ctx context.Context) error {
 			}
 		case <-b.bundle.Done():
 			done = true
+		case <-t.drainSignal():
+			if err := t.checkpoint(ctx, b); err != nil {
+				return err
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -378,4 +419,31 @@ func (t *SDKTask) finish(ctx context.Context) error {
 	}
 	// Residuals that were holding the watermark may be gone now.
 	return t.forwardWatermark(ctx)
+}
+
+// checkpoint starts draining: it asks the SDK to stop the bundle in flight where it is
+// (a split at fraction 0 of the remainder) and queues what the split hands back, the
+// residual restrictions and any input not yet started, to run truncated.
+func (t *SDKTask) checkpoint(ctx context.Context, b *activeBundle) error {
+	t.draining = true
+	resp, err := b.bundle.Split(ctx, &fnpb.ProcessBundleSplitRequest{DesiredSplits: map[string]*fnpb.ProcessBundleSplitRequest_DesiredSplit{
+		t.SourceID: {FractionOfRemainder: 0, EstimatedInputElements: int64(b.elements)},
+	}})
+	if err != nil {
+		return fmt.Errorf("%s: checkpointing bundle %s to drain: %w", t.Name, b.bundle.InstructionID(), err)
+	}
+	now := time.Now()
+	for _, r := range resp.GetResidualRoots() {
+		t.residuals.add(r, now)
+	}
+	for _, cs := range resp.GetChannelSplits() {
+		if cs.GetTransformId() != t.SourceID {
+			continue
+		}
+		for i := int(cs.GetFirstResidualElement()); i >= 0 && i < len(b.records); i++ {
+			t.residuals.add(&fnpb.DelayedBundleApplication{Application: &fnpb.BundleApplication{Element: b.records[i]}}, now)
+		}
+	}
+	t.Logger.Info("draining: bundle checkpointed", "task", t.Name, "residuals", len(resp.GetResidualRoots()))
+	return nil
 }
