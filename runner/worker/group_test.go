@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
 	"github.com/sluice-runner/sluice/runner/wire"
@@ -143,6 +145,13 @@ func TestGroupBufferMergesSessions(t *testing.T) {
 	}
 }
 
+func tokenOf(start int) string {
+	if start == 0 {
+		return ""
+	}
+	return strconv.Itoa(start)
+}
+
 func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 	in, out := groupCodecs(t)
 	rs := &RunnerState{}
@@ -180,10 +189,13 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 	// The SDK pages through the rest with continuation tokens.
 	var rest []string
 	for start := 0; ; {
-		data, next, err := rs.get(got[0].tok, start)
-		if err != nil {
-			t.Fatal(err)
+		resp := rs.handle(&fnpb.StateKey_Runner{Key: got[0].tok}, &fnpb.StateRequest{
+			Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: []byte(tokenOf(start))}}})
+		if resp.GetError() != "" {
+			t.Fatal(resp.GetError())
 		}
+		data := resp.GetGet().GetData()
+		next, _ := strconv.Atoi(string(resp.GetGet().GetContinuationToken()))
 		for len(data) > 0 {
 			v, m, err := wire.DecodeLengthPrefixed(data)
 			if err != nil {
@@ -203,7 +215,7 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 	if err := g.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := rs.get(got[0].tok, 0); err == nil {
+	if resp := rs.handle(&fnpb.StateKey_Runner{Key: got[0].tok}, &fnpb.StateRequest{Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{}}}); resp.GetError() == "" {
 		t.Error("the token still resolves after Release")
 	}
 }

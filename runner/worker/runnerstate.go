@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"fmt"
 	"strconv"
 	"sync"
 
@@ -45,58 +44,17 @@ func (r *RunnerState) reset() {
 	clear(r.parked)
 }
 
-// get returns a page of the values of the group behind token, starting at value index
-// start (after the inline part), and the index to continue from (0 when done).
-func (r *RunnerState) get(token []byte, start int) ([]byte, int, error) {
-	r.mu.Lock()
-	p, ok := r.parked[string(token)]
-	r.mu.Unlock()
-	if !ok {
-		return nil, 0, fmt.Errorf("unknown or expired runner state token %q", token)
-	}
-	var data []byte
-	idx, next := 0, 0
-	for _, k := range p.keys {
-		err := p.store.ReadBag(k, func(v []byte) error {
-			defer func() { idx++ }()
-			if idx < p.inline+start || next > 0 {
-				return nil
-			}
-			if len(data) > 0 && len(data)+len(v) > maxStatePage {
-				next = idx - p.inline
-				return nil
-			}
-			data = append(data, v...)
-			return nil
-		})
-		if err != nil {
-			return nil, 0, err
-		}
-	}
-	return data, next, nil
-}
-
 // handle answers a Get on a StateKey.Runner.
 func (r *RunnerState) handle(k *fnpb.StateKey_Runner, req *fnpb.StateRequest) *fnpb.StateResponse {
 	get, ok := req.GetRequest().(*fnpb.StateRequest_Get)
 	if !ok {
-		return &fnpb.StateResponse{Error: fmt.Sprintf("runner state is read-only: %T is not allowed", req.GetRequest())}
+		return stateError("runner state is read-only: %T is not allowed", req.GetRequest())
 	}
-	start := 0
-	if tok := get.Get.GetContinuationToken(); len(tok) > 0 {
-		n, err := strconv.Atoi(string(tok))
-		if err != nil || n < 0 {
-			return &fnpb.StateResponse{Error: fmt.Sprintf("bad continuation token %q", tok)}
-		}
-		start = n
+	r.mu.Lock()
+	p, ok := r.parked[string(k.GetKey())]
+	r.mu.Unlock()
+	if !ok {
+		return stateError("unknown or expired runner state token %q", k.GetKey())
 	}
-	data, next, err := r.get(k.GetKey(), start)
-	if err != nil {
-		return &fnpb.StateResponse{Error: err.Error()}
-	}
-	resp := &fnpb.StateGetResponse{Data: data}
-	if next > 0 {
-		resp.ContinuationToken = []byte(strconv.Itoa(next))
-	}
-	return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: resp}}
+	return pagedGet(p.store, p.keys, p.inline, get.Get)
 }

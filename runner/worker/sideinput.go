@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
@@ -30,9 +29,6 @@ type sideInputs struct {
 	wv    wire.WindowedValue
 	win   []byte
 }
-
-// maxStatePage bounds one state response; the SDK asks for the rest with the continuation token.
-const maxStatePage = 1 << 20
 
 // add stores one element of side input i under each of its windows (and its key, for a multimap).
 func (s *sideInputs) add(i int, rec []byte) error {
@@ -79,9 +75,7 @@ func (s *sideInputs) find(transform, local string) (int, bool) {
 
 // HandleState implements fnharness.StateHandler for side-input reads.
 func (s *sideInputs) HandleState(_ context.Context, req *fnpb.StateRequest) *fnpb.StateResponse {
-	fail := func(format string, args ...any) *fnpb.StateResponse {
-		return &fnpb.StateResponse{Error: fmt.Sprintf(format, args...)}
-	}
+	fail := stateError
 	var key []byte
 	switch k := req.GetStateKey().GetType().(type) {
 	case *fnpb.StateKey_IterableSideInput_:
@@ -103,34 +97,5 @@ func (s *sideInputs) HandleState(_ context.Context, req *fnpb.StateRequest) *fnp
 	if !ok {
 		return fail("side inputs are read-only: %T is not allowed", req.GetRequest())
 	}
-	start := 0
-	if tok := get.Get.GetContinuationToken(); len(tok) > 0 {
-		n, err := strconv.Atoi(string(tok))
-		if err != nil || n < 0 {
-			return fail("bad continuation token %q", tok)
-		}
-		start = n
-	}
-	var data []byte
-	next, idx := 0, 0
-	err := s.store.ReadBag(key, func(v []byte) error {
-		defer func() { idx++ }()
-		if idx < start || next > 0 {
-			return nil
-		}
-		if len(data) > 0 && len(data)+len(v) > maxStatePage {
-			next = idx
-			return nil
-		}
-		data = append(data, v...)
-		return nil
-	})
-	if err != nil {
-		return fail("reading side input: %v", err)
-	}
-	resp := &fnpb.StateGetResponse{Data: data}
-	if next > 0 {
-		resp.ContinuationToken = []byte(strconv.Itoa(next))
-	}
-	return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: resp}}
+	return pagedGet(s.store, [][]byte{key}, 0, get.Get)
 }

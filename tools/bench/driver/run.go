@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"time"
+)
+
+// env is the state of one driver invocation.
+type env struct {
+	opts   options
+	stderr io.Writer
+}
+
+// dir returns OUT/name, creating it.
+func (e *env) dir(name string) string {
+	p := filepath.Join(e.opts.out, name)
+	_ = os.MkdirAll(p, 0o755)
+	return p
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "bench: "+format+"\n", args...)
+}
+
+// run runs the selected workloads, prints the table to stdout and writes the result files.
+// It returns an error if any workload did not come out ok.
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	e := &env{opts: o, stderr: stderr}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	for _, bin := range []string{o.sluice, o.prism} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%w (build it with `make bench`, or pass --sluice/--prism)", err)
+		}
+	}
+	mode := "full"
+	if o.quick {
+		mode = "quick"
+	}
+	res := &Results{
+		Started:       time.Now().UTC(),
+		Mode:          mode,
+		RunsPerRunner: o.runs,
+		Host:          Host{OS: goruntime.GOOS, Arch: goruntime.GOARCH, CPUs: goruntime.NumCPU(), GoVersion: goruntime.Version()},
+		Caveat:        caveat,
+	}
+	stopped := false
+	for _, name := range o.workloads {
+		w := findWorkload(name)
+		wr := WorkloadResult{Name: w.name, Capped: w.capped}
+		if stopped || ctx.Err() != nil {
+			wr.Status = statusSkipped
+			if ctx.Err() != nil {
+				wr.fail("not run: interrupted")
+			} else {
+				wr.fail("not run: an earlier workload failed (use --keep-going)")
+			}
+		} else {
+			runWorkload(ctx, e, w, &wr)
+		}
+		wr.summarize()
+		res.Workloads = append(res.Workloads, wr)
+		if wr.Status != statusOK && !o.keepGoing {
+			stopped = true
+		}
+		res.Finished = time.Now().UTC()
+		if err := writeResults(o.out, res); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout)
+	renderText(stdout, res)
+	fmt.Fprintf(stdout, "\nwritten: %s, %s\n", filepath.Join(o.out, "results.json"), filepath.Join(o.out, "results.md"))
+	var bad []string
+	for _, w := range res.Workloads {
+		if w.Status != statusOK {
+			bad = append(bad, w.Name+" "+w.Status)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("not all workloads ok: %s", strings.Join(bad, ", "))
+	}
+	return ctx.Err()
+}
+
+// build compiles the workload's pipeline into OUT/bin/NAME.
+func build(ctx context.Context, e *env, w *workload) (string, error) {
+	bin, err := filepath.Abs(filepath.Join(e.dir("bin"), w.name))
+	if err != nil {
+		return "", err
+	}
+	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(bctx, e.opts.goCmd, "build", "-o", bin, w.pkg)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", w.pkg, err, strings.TrimSpace(string(out)))
+	}
+	return bin, nil
+}
+
+// runWorkload builds and runs one workload on every runner, filling in wr.
+func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
+	wr.Sluice = &RunnerResult{Runner: runnerSluice, Available: true, Runs: []RunResult{}}
+	wr.Prism = &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{}}
+	wr.Direct = &RunnerResult{Runner: runnerDirect, Available: w.direct, Runs: []RunResult{}}
+
+	e.logf("%s: building %s", w.name, w.pkg)
+	bin, err := build(ctx, e, w)
+	if err != nil {
+		wr.fail("%v", err)
+		return
+	}
+	p, err := w.prepare(e, e.opts.quick)
+	if err != nil {
+		wr.fail("prepare input: %v", err)
+		return
+	}
+	wr.Records, wr.Input = p.records, p.input
+
+	// One fresh server per runner for the whole workload.
+	servers := map[string]*server{}
+	defer func() {
+		for _, s := range servers {
+			_ = s.stop()
+		}
+	}()
+	for _, r := range []string{runnerSluice, runnerPrism} {
+		s, err := startServer(ctx, e, r, w.name)
+		if err != nil {
+			wr.runner(r).Error = "start server: " + err.Error()
+			continue
+		}
+		e.logf("%s: %s server pid %d at %s", w.name, r, s.pid, s.Endpoint())
+		servers[r] = s
+	}
+
+	outDir := filepath.Join(e.dir("output"), w.name)
+	_ = os.RemoveAll(outDir)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		wr.fail("%v", err)
+		return
+	}
+	logDir := e.dir("logs")
+rounds:
+	for i := 1; i <= e.opts.runs; i++ {
+		for _, r := range []string{runnerSluice, runnerPrism, runnerDirect} {
+			rr := wr.runner(r)
+			if !rr.Available || rr.Error != "" {
+				continue
+			}
+			if ctx.Err() != nil {
+				break rounds
+			}
+			args := []string{"--runner=direct"}
+			if s := servers[r]; s != nil {
+				args = []string{"--runner=universal", "--endpoint=" + s.Endpoint(), "--environment_type=LOOPBACK"}
+			}
+			outPath := ""
+			if p.writesOutput {
+				outPath = filepath.Join(outDir, fmt.Sprintf("%s-%d.txt", r, i))
+			}
+			args = append(args, p.args(outPath)...)
+			logPath := filepath.Join(logDir, fmt.Sprintf("%s-%s-%d.log", w.name, r, i))
+			o := runProcess(ctx, bin, args, logPath, e.opts.timeout)
+			run := RunResult{
+				Run:               i,
+				Seconds:           o.wall.Seconds(),
+				ExitCode:          o.exitCode,
+				TimedOut:          o.timedOut,
+				PipelinePeakRSSMB: kibToMB(o.maxRSSKB),
+				Log:               logPath,
+				Output:            outPath,
+				OK:                o.err == nil,
+			}
+			if o.err != nil {
+				run.Error = o.err.Error()
+			}
+			rr.Runs = append(rr.Runs, run)
+			state := "ok"
+			if o.err != nil {
+				state = o.err.Error()
+			}
+			e.logf("%s: %s run %d/%d: %.2f s, pipeline %.0f MB, %s", w.name, r, i, e.opts.runs, run.Seconds, run.PipelinePeakRSSMB, state)
+		}
+	}
+
+	for r, s := range servers {
+		if kib, err := s.peakRSS(); err != nil {
+			wr.Notes = append(wr.Notes, fmt.Sprintf("%s server peak RSS unknown: %v", r, err))
+		} else {
+			wr.runner(r).ServerPeakRSSMB = ptr(kibToMB(kib))
+		}
+		if err := s.stop(); err != nil {
+			wr.Notes = append(wr.Notes, fmt.Sprintf("%s server did not stop cleanly: %v", r, err))
+		}
+		delete(servers, r)
+	}
+	_ = os.RemoveAll(filepath.Join(e.dir("data"), w.name))
+
+	if p.writesOutput {
+		compareOutputs(wr)
+	}
+}
+
+// compareOutputs checks every completed run's output against a reference: the first
+// completed prism run, else the first completed run of another runner.
+func compareOutputs(wr *WorkloadResult) {
+	var ref []string
+	var refName string
+	for _, r := range []*RunnerResult{wr.Prism, wr.Sluice, wr.Direct} {
+		for _, run := range r.Runs {
+			if !run.completed() || refName != "" {
+				continue
+			}
+			lines, err := sortedLines(run.Output)
+			if err != nil || len(lines) == 0 {
+				continue
+			}
+			ref, refName = lines, fmt.Sprintf("%s run %d", r.Runner, run.Run)
+		}
+	}
+	for _, r := range wr.runners() {
+		for i := range r.Runs {
+			run := &r.Runs[i]
+			if !run.completed() {
+				continue
+			}
+			if refName == "" {
+				run.OutputMatches, run.OK = ptr(false), false
+				run.Error = "no run wrote a non-empty output to compare with"
+				continue
+			}
+			got, err := sortedLines(run.Output)
+			diff := ""
+			if err != nil {
+				diff = err.Error()
+			} else {
+				diff = diffLines(ref, got)
+			}
+			run.OutputMatches = ptr(diff == "")
+			if diff != "" {
+				run.OK = false
+				run.Error = "vs " + refName + ": " + diff
+			}
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+)
+
+// A workload is one pipeline program and the sizes it runs at.
+type workload struct {
+	name string
+	pkg  string // Go package of the pipeline program
+	// direct says whether Beam's Go direct runner can run it.
+	direct bool
+	// capped marks workloads whose throughput Beam's synthetic source caps (see caveat).
+	capped bool
+	// prepare returns the run parameters for one mode. env gives access to directories.
+	prepare func(env *env, quick bool) (*prepared, error)
+}
+
+// prepared is a workload ready to run.
+type prepared struct {
+	records int64  // records the pipeline reads
+	input   string // short description of the input, e.g. "1M × 100 B"
+	// args returns the pipeline's own flags for one run (runner flags are added by the
+	// driver); outPath is where it must write its output ("" if it writes none).
+	args func(outPath string) []string
+	// writesOutput says whether runs produce an output file to compare across runners.
+	writesOutput bool
+}
+
+// Sizes: full mode aims at 10–60 s per prism run on 2 cores, quick mode at a whole run of
+// under 3 minutes.
+const (
+	wordcountFullBytes  = 50 << 20
+	wordcountQuickBytes = 5 << 20
+	textSeed            = 1
+)
+
+// synthetic returns a workload over Beam's synthetic source; the co flag adds a second,
+// equally large source (--co_input_options, for cogbk).
+func synthetic(name string, full, quick int64, capped, co bool) workload {
+	return workload{
+		name:   name,
+		pkg:    "github.com/apache/beam/sdks/v2/go/test/load/" + name,
+		direct: true,
+		capped: capped,
+		prepare: func(_ *env, q bool) (*prepared, error) {
+			n := full
+			if q {
+				n = quick
+			}
+			opt := syntheticOptions(n)
+			p := &prepared{records: n, input: humanCount(n) + " × 100 B"}
+			extra := []string{}
+			if co {
+				p.records = 2 * n
+				p.input = "2 × " + p.input
+				extra = append(extra, "--co_input_options="+opt)
+			}
+			p.args = func(string) []string {
+				return append([]string{"--input_options=" + opt}, extra...)
+			}
+			return p, nil
+		},
+	}
+}
+
+// syntheticOptions is the --input_options JSON of Beam's synthetic source.
+func syntheticOptions(records int64) string {
+	return fmt.Sprintf(`{"num_records":%d,"key_size":10,"value_size":90}`, records)
+}
+
+var workloads = []workload{
+	{
+		name:   "wordcount",
+		pkg:    "./testdata/wordcount",
+		direct: true,
+		prepare: func(e *env, quick bool) (*prepared, error) {
+			size := int64(wordcountFullBytes)
+			if quick {
+				size = wordcountQuickBytes
+			}
+			path := filepath.Join(e.dir("input"), "words-"+strconv.FormatInt(size, 10)+".txt")
+			lines, err := writeText(path, size, textSeed)
+			if err != nil {
+				return nil, err
+			}
+			return &prepared{
+				records:      lines,
+				input:        fmt.Sprintf("%d MiB text (lines)", size>>20),
+				writesOutput: true,
+				args: func(out string) []string {
+					return []string{"--input=" + path, "--output=" + out}
+				},
+			}, nil
+		},
+	},
+	synthetic("pardo", 2_000_000, 200_000, true, false),
+	synthetic("group_by_key", 1_000_000, 100_000, false, false),
+	synthetic("combine", 1_000_000, 100_000, true, false),
+	synthetic("cogbk", 500_000, 50_000, false, true),
+	synthetic("sideinput", 1_000_000, 100_000, false, false),
+}
+
+func workloadNames() []string {
+	names := make([]string, len(workloads))
+	for i, w := range workloads {
+		names[i] = w.name
+	}
+	return names
+}
+
+func findWorkload(name string) *workload {
+	for i := range workloads {
+		if workloads[i].name == name {
+			return &workloads[i]
+		}
+	}
+	return nil
+}
+
+// humanCount renders 1500000 as "1.5M" and 200000 as "200K".
+func humanCount(n int64) string {
+	switch {
+	case n >= 1_000_000 && n%100_000 == 0:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + "M"
+	case n >= 1_000 && n%100 == 0:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', -1, 64) + "K"
+	}
+	return strconv.FormatInt(n, 10)
+}
