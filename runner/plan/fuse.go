@@ -119,6 +119,10 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 		return err
 	}
 	part, forced := f.lp.forcedRoots[id]
+	if !forced && isStateful(t) {
+		// User state and timers are per key: the subtask that owns a key group owns its state.
+		forced, part = true, shuffle.Hash
+	}
 	if !forced && len(sides) > 0 {
 		// Side inputs gate the whole stage until they are ready: keep that gate off the
 		// producer's stage, or the stage could wait on its own output.

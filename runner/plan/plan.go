@@ -120,8 +120,28 @@ func validateParDo(t *pipepb.PTransform) error {
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
 		return fmt.Errorf("transform %q (%s): bad ParDoPayload: %w", t.GetUniqueName(), urnParDo, err)
 	}
-	if len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0 {
-		return fmt.Errorf("transform %q uses user state or timers, which Sluice does not support yet", t.GetUniqueName())
+	if len(pd.GetTimerFamilySpecs()) > 0 {
+		return fmt.Errorf("transform %q uses timers, which Sluice does not support yet", t.GetUniqueName())
+	}
+	for _, id := range sortedKeys(pd.GetStateSpecs()) {
+		switch u := pd.GetStateSpecs()[id].GetProtocol().GetUrn(); u {
+		case urnUserStateBag, urnUserStateMultimap:
+		default:
+			return fmt.Errorf("transform %q: user state %q uses protocol %q, which Sluice does not support yet", t.GetUniqueName(), id, u)
+		}
 	}
 	return nil
+}
+
+// isStateful says whether a transform is a ParDo with user state or timers: its input
+// must then be partitioned by key, and it starts a stage.
+func isStateful(t *pipepb.PTransform) bool {
+	if t.GetSpec().GetUrn() != urnParDo {
+		return false
+	}
+	var pd pipepb.ParDoPayload
+	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
+		return false // refused by validation
+	}
+	return len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0
 }

@@ -27,6 +27,9 @@ const (
 	urnDataSource = "beam:runner:source:v1"
 	urnDataSink   = "beam:runner:sink:v1"
 
+	urnUserStateBag      = "beam:user_state:bag:v1"
+	urnUserStateMultimap = "beam:user_state:multimap:v1"
+
 	urnSideInputIterable = "beam:side_input:iterable:v1"
 	urnSideInputMultimap = "beam:side_input:multimap:v1"
 
@@ -68,4 +71,5 @@ var sdkTransformURNs = map[string]bool{
 var supportedRequirements = map[string]bool{
 	urnRequiresSplittable:   true,
 	urnRequiresFinalization: true,
+	urnRequiresStateful:     true,
 }

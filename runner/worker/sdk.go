@@ -50,6 +50,7 @@ type SDKTask struct {
 
 	sides     *sideInputs
 	runner    *RunnerState
+	user      *userState
 	readers   map[string]*wire.ElementReader
 	outs      Outputs
 	bundle    *activeBundle
@@ -79,6 +80,7 @@ func (t *SDKTask) dueBy() time.Time {
 func (t *SDKTask) Run(ctx context.Context) error {
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
+	t.user = &userState{store: state.NewMemStore()}
 	if t.Group != nil {
 		t.Group.Large = t.runner
 	}
@@ -95,10 +97,14 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	return t.process(ctx, buffered)
 }
 
-// HandleState implements fnharness.StateHandler: side inputs and large-group tails.
+// HandleState implements fnharness.StateHandler: user state, side inputs and
+// large-group tails.
 func (t *SDKTask) HandleState(ctx context.Context, req *fnpb.StateRequest) *fnpb.StateResponse {
 	if k, ok := req.GetStateKey().GetType().(*fnpb.StateKey_Runner_); ok {
 		return t.runner.handle(k.Runner, req)
+	}
+	if resp, ok := t.user.handle(req); ok {
+		return resp
 	}
 	return t.sides.HandleState(ctx, req)
 }

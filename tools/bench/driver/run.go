@@ -119,10 +119,15 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 		wr.fail("%v", err)
 		return
 	}
+	// The disk may be small: a pipeline binary is about 100 MB, so it goes after its workload.
+	defer os.Remove(bin)
 	p, err := w.prepare(e, e.opts.quick)
 	if err != nil {
 		wr.fail("prepare input: %v", err)
 		return
+	}
+	if p.cleanup != nil {
+		defer p.cleanup()
 	}
 	wr.Records, wr.Input = p.records, p.input
 

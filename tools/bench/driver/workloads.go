@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 )
@@ -27,6 +28,8 @@ type prepared struct {
 	args func(outPath string) []string
 	// writesOutput says whether runs produce an output file to compare across runners.
 	writesOutput bool
+	// cleanup, if set, removes the input once the workload is done.
+	cleanup func()
 }
 
 // Sizes: full mode aims at 10–60 s per prism run on 2 cores, quick mode at a whole run of
@@ -90,6 +93,7 @@ var workloads = []workload{
 				records:      lines,
 				input:        fmt.Sprintf("%d MiB text (lines)", size>>20),
 				writesOutput: true,
+				cleanup:      func() { _ = os.Remove(path) },
 				args: func(out string) []string {
 					return []string{"--input=" + path, "--output=" + out}
 				},

@@ -1,0 +1,105 @@
+package worker
+
+import (
+	"encoding/binary"
+	"sync"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+
+	"github.com/sluice-runner/sluice/state"
+)
+
+// userState serves the Beam user state of one stateful stage subtask over the Fn API:
+// bag state (which the SDKs also use for value and combining state) and multimap state
+// (map and set state), each scoped by transform, state id, window and user key. The
+// subtask owns the keys its input is hash-partitioned to.
+//
+// Only the state service goroutines touch it, while a bundle runs; the lock orders their
+// requests (the SDK sends a bundle's requests one at a time, but from several goroutines
+// of ours).
+type userState struct {
+	mu    sync.Mutex
+	store state.Store
+}
+
+// Key kinds, the first byte of every user-state key.
+const (
+	kindBag      = 'b'
+	kindMultimap = 'm'
+)
+
+func userStateKey(kind byte, transform, stateID string, window, key []byte) []byte {
+	k := make([]byte, 0, 1+4*binary.MaxVarintLen32+len(transform)+len(stateID)+len(window)+len(key))
+	k = append(k, kind)
+	for _, part := range [][]byte{[]byte(transform), []byte(stateID), window, key} {
+		k = binary.AppendUvarint(k, uint64(len(part)))
+		k = append(k, part...)
+	}
+	return k
+}
+
+// handle answers a user-state request; ok is false for state keys that are not user state.
+func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch k := req.GetStateKey().GetType().(type) {
+	case *fnpb.StateKey_BagUserState_:
+		b := k.BagUserState
+		return u.bag(userStateKey(kindBag, b.GetTransformId(), b.GetUserStateId(), b.GetWindow(), b.GetKey()), req), true
+	case *fnpb.StateKey_MultimapUserState_:
+		m := k.MultimapUserState
+		prefix := userStateKey(kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey())
+		return u.bag(append(prefix, m.GetMapKey()...), req), true
+	case *fnpb.StateKey_MultimapKeysUserState_:
+		m := k.MultimapKeysUserState
+		return u.mapKeys(userStateKey(kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey()), req), true
+	}
+	return nil, false
+}
+
+// bag serves Get, Append and Clear on one bag; appended data is kept as sent (it may hold
+// several encoded values) and Get returns the concatenation.
+func (u *userState) bag(key []byte, req *fnpb.StateRequest) *fnpb.StateResponse {
+	switch r := req.GetRequest().(type) {
+	case *fnpb.StateRequest_Get:
+		return pagedGet(u.store, [][]byte{key}, 0, r.Get)
+	case *fnpb.StateRequest_Append:
+		if err := u.store.AppendBag(key, r.Append.GetData()); err != nil {
+			return stateError("appending to user state: %v", err)
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Append{Append: &fnpb.StateAppendResponse{}}}
+	case *fnpb.StateRequest_Clear:
+		if err := u.store.ClearBag(key); err != nil {
+			return stateError("clearing user state: %v", err)
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Clear{Clear: &fnpb.StateClearResponse{}}}
+	}
+	return stateError("user state does not support %T", req.GetRequest())
+}
+
+// mapKeys lists (Get) or clears (Clear) every map key of one multimap state.
+func (u *userState) mapKeys(prefix []byte, req *fnpb.StateRequest) *fnpb.StateResponse {
+	var keys [][]byte
+	if err := u.store.ScanKeys(prefix, func(k []byte) error {
+		keys = append(keys, k)
+		return nil
+	}); err != nil {
+		return stateError("listing map keys: %v", err)
+	}
+	switch req.GetRequest().(type) {
+	case *fnpb.StateRequest_Get:
+		var data []byte
+		for _, k := range keys {
+			data = append(data, k[len(prefix):]...)
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: &fnpb.StateGetResponse{Data: data}}}
+	case *fnpb.StateRequest_Clear:
+		for _, k := range keys {
+			if err := u.store.ClearBag(k); err != nil {
+				return stateError("clearing user state: %v", err)
+			}
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Clear{Clear: &fnpb.StateClearResponse{}}}
+	}
+	return stateError("map keys state does not support %T", req.GetRequest())
+}
