@@ -113,6 +113,14 @@ func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
 		for _, o := range outs {
 			sinkOuts[s.SinkTransformIDs[o.PCollection]] = o
 		}
+		orderedLists := map[string]wire.Codec{}
+		for key, coderID := range s.OrderedListCoders() {
+			c, err := wire.NewCodec(b.g.Components, coderID)
+			if err != nil {
+				return namedTask{}, fmt.Errorf("stage %s: ordered list state %s: %w", s.ID, key, err)
+			}
+			orderedLists[key] = c
+		}
 		var group *worker.GroupBuffer
 		if gs := b.chained[s.ID]; gs != nil {
 			if group, err = groupBuffer(b.g, gs, b.codec); err != nil {
@@ -121,6 +129,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
 		}
 		t = &worker.SDKTask{
 			DrainDescriptorID: s.DrainDescriptor.GetId(),
+			OrderedLists:      orderedLists,
 			Drain:             b.drain,
 			Name:              name,
 			Worker:            b.workers[s.EnvironmentID],

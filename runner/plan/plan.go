@@ -6,6 +6,8 @@ import (
 
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // Options tune planning.
@@ -102,7 +104,7 @@ func validateLeaves(lp *leafPipeline) error {
 				return fmt.Errorf("transform %q (%s) names environment %q, which is not defined", t.GetUniqueName(), urn, env)
 			}
 			if urn == urnParDo {
-				if err := validateParDo(t); err != nil {
+				if err := validateParDo(lp.comps, t); err != nil {
 					return err
 				}
 			}
@@ -115,7 +117,7 @@ func validateLeaves(lp *leafPipeline) error {
 	return nil
 }
 
-func validateParDo(t *pipepb.PTransform) error {
+func validateParDo(comps *pipepb.Components, t *pipepb.PTransform) error {
 	var pd pipepb.ParDoPayload
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
 		return fmt.Errorf("transform %q (%s): bad ParDoPayload: %w", t.GetUniqueName(), urnParDo, err)
@@ -124,8 +126,14 @@ func validateParDo(t *pipepb.PTransform) error {
 		return fmt.Errorf("transform %q uses timers, which Sluice does not support yet", t.GetUniqueName())
 	}
 	for _, id := range sortedKeys(pd.GetStateSpecs()) {
-		switch u := pd.GetStateSpecs()[id].GetProtocol().GetUrn(); u {
+		spec := pd.GetStateSpecs()[id]
+		switch u := spec.GetProtocol().GetUrn(); u {
 		case urnUserStateBag, urnUserStateMultimap:
+		case urnUserStateOrderedList:
+			// The runner cuts appended entries apart, so it must be able to read the value coder.
+			if _, err := wire.NewCodec(comps, spec.GetOrderedListSpec().GetElementCoderId()); err != nil {
+				return fmt.Errorf("transform %q: ordered list state %q: %w", t.GetUniqueName(), id, err)
+			}
 		default:
 			return fmt.Errorf("transform %q: user state %q uses protocol %q, which Sluice does not support yet", t.GetUniqueName(), id, u)
 		}
@@ -144,4 +152,28 @@ func isStateful(t *pipepb.PTransform) bool {
 		return false // refused by validation
 	}
 	return len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0
+}
+
+// OrderedListCoders returns the element coder id of every ordered-list state of the
+// stage's transforms, by transform id + "/" + state id.
+func (s *Stage) OrderedListCoders() map[string]string {
+	out := map[string]string{}
+	if s.Descriptor == nil {
+		return out
+	}
+	for id, t := range s.Descriptor.GetTransforms() {
+		if t.GetSpec().GetUrn() != urnParDo {
+			continue
+		}
+		var pd pipepb.ParDoPayload
+		if proto.Unmarshal(t.GetSpec().GetPayload(), &pd) != nil {
+			continue
+		}
+		for sid, spec := range pd.GetStateSpecs() {
+			if ol := spec.GetOrderedListSpec(); ol != nil && spec.GetProtocol().GetUrn() == urnUserStateOrderedList {
+				out[id+"/"+sid] = ol.GetElementCoderId()
+			}
+		}
+	}
+	return out
 }

@@ -27,8 +27,9 @@ const (
 	urnDataSource = "beam:runner:source:v1"
 	urnDataSink   = "beam:runner:sink:v1"
 
-	urnUserStateBag      = "beam:user_state:bag:v1"
-	urnUserStateMultimap = "beam:user_state:multimap:v1"
+	urnUserStateBag         = "beam:user_state:bag:v1"
+	urnUserStateMultimap    = "beam:user_state:multimap:v1"
+	urnUserStateOrderedList = "beam:user_state:ordered_list:v1"
 
 	urnSideInputIterable = "beam:side_input:iterable:v1"
 	urnSideInputMultimap = "beam:side_input:multimap:v1"

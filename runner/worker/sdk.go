@@ -42,6 +42,9 @@ type SDKTask struct {
 	// fraction 0) and every restriction left is truncated before it is processed.
 	DrainDescriptorID string
 	Drain             <-chan struct{}
+	// OrderedLists are the element codecs of the stage's ordered-list states, by
+	// transform id + "/" + state id.
+	OrderedLists map[string]wire.Codec
 	// Outputs maps a descriptor sink transform id to the output it feeds.
 	Outputs map[string]*Output
 	Store   state.Store
@@ -80,7 +83,7 @@ func (t *SDKTask) dueBy() time.Time {
 func (t *SDKTask) Run(ctx context.Context) error {
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
-	t.user = &userState{store: state.NewMemStore()}
+	t.user = &userState{store: state.NewMemStore(), orderedLists: t.OrderedLists}
 	if t.Group != nil {
 		t.Group.Large = t.runner
 	}

@@ -6,6 +6,7 @@ import (
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
+	"github.com/sluice-runner/sluice/runner/wire"
 	"github.com/sluice-runner/sluice/state"
 )
 
@@ -20,12 +21,17 @@ import (
 type userState struct {
 	mu    sync.Mutex
 	store state.Store
+	// orderedLists holds the element codec of each ordered-list state, by
+	// transform id + "/" + state id: entries are cut out of appended data with it.
+	orderedLists map[string]wire.Codec
+	seq          uint64
 }
 
 // Key kinds, the first byte of every user-state key.
 const (
-	kindBag      = 'b'
-	kindMultimap = 'm'
+	kindBag         = 'b'
+	kindMultimap    = 'm'
+	kindOrderedList = 'o'
 )
 
 func userStateKey(kind byte, transform, stateID string, window, key []byte) []byte {
@@ -53,6 +59,8 @@ func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok
 	case *fnpb.StateKey_MultimapKeysUserState_:
 		m := k.MultimapKeysUserState
 		return u.mapKeys(userStateKey(kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey()), req), true
+	case *fnpb.StateKey_OrderedListUserState_:
+		return u.orderedList(k.OrderedListUserState, req), true
 	}
 	return nil, false
 }
@@ -102,4 +110,62 @@ func (u *userState) mapKeys(prefix []byte, req *fnpb.StateRequest) *fnpb.StateRe
 		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Clear{Clear: &fnpb.StateClearResponse{}}}
 	}
 	return stateError("map keys state does not support %T", req.GetRequest())
+}
+
+// orderedList serves ordered-list state. Each entry (varint sort key, encoded value) is
+// its own bag under prefix | sort key (order-preserving) | sequence number, so that range
+// reads and range clears are key-range scans.
+func (u *userState) orderedList(k *fnpb.StateKey_OrderedListUserState, req *fnpb.StateRequest) *fnpb.StateResponse {
+	prefix := userStateKey(kindOrderedList, k.GetTransformId(), k.GetUserStateId(), k.GetWindow(), k.GetKey())
+	inRange := func(key []byte) bool {
+		ts := int64(binary.BigEndian.Uint64(key[len(prefix):]) ^ (1 << 63))
+		return ts >= k.GetRange().GetStart() && ts < k.GetRange().GetEnd()
+	}
+	switch r := req.GetRequest().(type) {
+	case *fnpb.StateRequest_Append:
+		codec := u.orderedLists[k.GetTransformId()+"/"+k.GetUserStateId()]
+		if codec == nil {
+			return stateError("ordered list state %q of transform %q is not declared", k.GetUserStateId(), k.GetTransformId())
+		}
+		for data := r.Append.GetData(); len(data) > 0; {
+			// The sort key is a protobuf varint of the int64's bits.
+			uts, m := binary.Uvarint(data)
+			if m <= 0 {
+				return stateError("ordered list append: bad sort key")
+			}
+			ts := int64(uts)
+			v, err := codec.Skip(data[m:])
+			if err != nil {
+				return stateError("ordered list append: %v", err)
+			}
+			n := m + v
+			u.seq++
+			key := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(ts)^(1<<63))
+			key = binary.BigEndian.AppendUint64(key, u.seq)
+			if err := u.store.AppendBag(key, data[:n]); err != nil {
+				return stateError("appending to ordered list state: %v", err)
+			}
+			data = data[n:]
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Append{Append: &fnpb.StateAppendResponse{}}}
+	case *fnpb.StateRequest_Get, *fnpb.StateRequest_Clear:
+		var data []byte
+		err := u.store.ScanKeys(prefix, func(key []byte) error {
+			if !inRange(key) {
+				return nil
+			}
+			if _, clear := r.(*fnpb.StateRequest_Clear); clear {
+				return u.store.ClearBag(key)
+			}
+			return u.store.ReadBag(key, func(v []byte) error { data = append(data, v...); return nil })
+		})
+		if err != nil {
+			return stateError("ordered list state: %v", err)
+		}
+		if _, clear := r.(*fnpb.StateRequest_Clear); clear {
+			return &fnpb.StateResponse{Response: &fnpb.StateResponse_Clear{Clear: &fnpb.StateClearResponse{}}}
+		}
+		return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: &fnpb.StateGetResponse{Data: data}}}
+	}
+	return stateError("ordered list state does not support %T", req.GetRequest())
 }
