@@ -253,7 +253,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		select {
 		case <-inputReady:
 		case <-bundleReady:
-			if err := t.drain(ctx); err != nil {
+			if err := t.routeOutputs(ctx); err != nil {
 				return err
 			}
 		case <-lingerC:
@@ -347,15 +347,15 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 	if b.elements%256 == 0 {
 		select {
 		case <-b.bundle.Available():
-			return t.drain(ctx)
+			return t.routeOutputs(ctx)
 		default:
 		}
 	}
 	return nil
 }
 
-// drain routes the current bundle's queued outputs to their edges.
-func (t *SDKTask) drain(ctx context.Context) error {
+// routeOutputs routes the current bundle's queued outputs to their edges.
+func (t *SDKTask) routeOutputs(ctx context.Context) error {
 	for _, out := range t.bundle.bundle.Outputs() {
 		if out.TimerFamily != "" {
 			return fmt.Errorf("%s: the SDK sent timers for %q, but the stage declares none", t.Name, out.TimerFamily)
@@ -387,7 +387,7 @@ func (t *SDKTask) finish(ctx context.Context) error {
 	for done := false; !done; {
 		select {
 		case <-b.bundle.Available():
-			if err := t.drain(ctx); err != nil {
+			if err := t.routeOutputs(ctx); err != nil {
 				return err
 			}
 		case <-b.bundle.Done():
@@ -400,7 +400,7 @@ func (t *SDKTask) finish(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	if err := t.drain(ctx); err != nil {
+	if err := t.routeOutputs(ctx); err != nil {
 		return err
 	}
 	t.bundle = nil
