@@ -6,7 +6,11 @@
 #   make run          start bin/sluice serve, run the word-count example, stop
 #   make conformance  whole Beam Go integration suite; report only, fails only
 #                     if a test listed in conformance/expected-pass.txt fails
-#   make bench        go test benchmarks
+#   make bench        Sluice vs prism (and Beam's direct runner) on the same machine:
+#                     builds bin/sluice and bin/prism, runs tools/bench/driver;
+#                     table on stdout, out/bench/results.{json,md}.
+#                     BENCH_FLAGS='--quick' for a run of a few minutes.
+#   make gobench      go test benchmarks (build tag bench)
 #   make clean        remove bin/ and out/
 
 GO ?= go
@@ -19,8 +23,10 @@ UNIT_TIMEOUT ?= 10m
 CONFORMANCE_FLAGS ?=
 # Extra flags for tools/runexample, e.g. RUN_FLAGS='--input=big.txt'.
 RUN_FLAGS ?=
+# Flags for tools/bench/driver, e.g. BENCH_FLAGS='--quick --workloads=wordcount,cogbk'.
+BENCH_FLAGS ?=
 
-.PHONY: all build tools test vet unit conformance-expected conformance run bench clean
+.PHONY: all build tools test vet unit conformance-expected conformance run bench gobench clean
 
 all: build
 
@@ -60,7 +66,12 @@ conformance: build tools
 run: build tools
 	$(BIN)/runexample $(RUN_FLAGS)
 
-bench:
+bench: build
+	$(GO) build -o $(BIN)/prism github.com/apache/beam/sdks/v2/go/cmd/prism
+	$(GO) build -o $(BIN)/bench ./tools/bench/driver
+	$(BIN)/bench --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(BENCH_FLAGS)
+
+gobench:
 	$(GO) vet -tags bench ./tools/bench/
 	$(GO) test -tags bench -run='^$$' -bench=. ./...
 

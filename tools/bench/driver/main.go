@@ -10,13 +10,14 @@
 //   - pardo, group_by_key, combine, cogbk, sideinput: Beam's Go load tests
 //     (github.com/apache/beam/sdks/v2/go/test/load/...) over Beam's synthetic source with
 //     10-byte keys and 90-byte values. They write no output, so only their exit status is
-//     checked.
+//     checked. Records (full / --quick): pardo 2M / 200K, group_by_key 1M / 100K,
+//     combine 1M / 100K, cogbk 2 × 500K / 2 × 50K, sideinput 1M / 100K (see workloads.go).
 //
 // Against Sluice and prism a pipeline runs with --runner=universal --endpoint=HOST:PORT
 // --environment_type=LOOPBACK, so the SDK harness runs inside the pipeline process; the
 // direct runner runs with --runner=direct. For each workload the driver starts one fresh
 // `sluice serve` and one fresh prism process, runs the pipeline on them alternately
-// (sluice, prism, direct; --runs times), reads the servers' peak RSS (VmHWM in
+// (--runs rounds of sluice, prism, direct, with prism first in even rounds), reads the servers' peak RSS (VmHWM in
 // /proc/PID/status) and stops them. Each run records the pipeline process's wall time, its
 // exit status and its peak RSS (rusage MaxRSS).
 //

@@ -49,7 +49,7 @@ func TestParseVmHWM(t *testing.T) {
 func TestParseStatPPID(t *testing.T) {
 	for stat, want := range map[string]int{
 		"25010 (prism) S 4242 25010 25010 0 -1 4194560 1 0":  4242,
-		"77 (a) b (c d)) R 1 77 77 0 -1 4194560 1 0":          1,
+		"77 (a) b (c d)) R 1 77 77 0 -1 4194560 1 0":         1,
 		"12 (sluice) S 99 12 12 0 -1 4194560 3105 0 0 0 4 1": 99,
 	} {
 		got, err := parseStatPPID(stat)

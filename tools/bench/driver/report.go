@@ -147,7 +147,7 @@ func fmtMB(x *float64) string {
 // footnotes explain the columns; they follow both tables.
 func footnotes(res *Results) []string {
 	return []string{
-		fmt.Sprintf("%s mode, %d run(s) per runner, alternating sluice/prism/direct; %d CPUs, %s, %s/%s; started %s.",
+		fmt.Sprintf("%s mode, %d run(s) per runner, runners alternating within each round; %d CPUs, %s, %s/%s; started %s.",
 			res.Mode, res.RunsPerRunner, res.Host.CPUs, res.Host.GoVersion, res.Host.OS, res.Host.Arch, res.Started.Format("2006-01-02 15:04 MST")),
 		"Seconds: median wall time of the pipeline process (submission, staging and SDK harness included) over the runs that exited 0.",
 		"records/s = records / median seconds. Speedup = other runner's median / Sluice's median (above 1: Sluice is faster).",

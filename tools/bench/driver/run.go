@@ -157,7 +157,7 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 	logDir := e.dir("logs")
 rounds:
 	for i := 1; i <= e.opts.runs; i++ {
-		for _, r := range []string{runnerSluice, runnerPrism, runnerDirect} {
+		for _, r := range roundOrder(i) {
 			rr := wr.runner(r)
 			if !rr.Available || rr.Error != "" {
 				continue
@@ -214,6 +214,15 @@ rounds:
 	if p.writesOutput {
 		compareOutputs(wr)
 	}
+}
+
+// roundOrder is the order of the runners in round i (1-based): Sluice and prism take turns
+// going first, so neither always runs on a machine the other has just warmed or loaded.
+func roundOrder(i int) []string {
+	if i%2 == 0 {
+		return []string{runnerPrism, runnerSluice, runnerDirect}
+	}
+	return []string{runnerSluice, runnerPrism, runnerDirect}
 }
 
 // compareOutputs checks every completed run's output against a reference: the first

@@ -41,7 +41,7 @@ func TestSpeedup(t *testing.T) {
 
 func TestHumanCount(t *testing.T) {
 	for n, want := range map[int64]string{
-		2_000_000: "2M", 1_500_000: "1.5M", 200_000: "200K", 50_000: "50K", 999: "999", 1_234_567: "1234.567K",
+		2_000_000: "2M", 1_500_000: "1.5M", 200_000: "200K", 50_000: "50K", 999: "999", 1_234_567: "1234567", 1_234_500: "1234.5K",
 	} {
 		if got := humanCount(n); got != want {
 			t.Errorf("humanCount(%d) = %q, want %q", n, got, want)
