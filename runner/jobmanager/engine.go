@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -153,7 +154,10 @@ func runTasks(ctx context.Context, cancel context.CancelCauseFunc, tasks []named
 			defer wg.Done()
 			if err := t.task.Run(ctx); err != nil {
 				once.Do(func() {
-					first = fmt.Errorf("task %s: %w", t.name, err)
+					first = err
+					if !strings.HasPrefix(err.Error(), t.name) { // operators name themselves
+						first = fmt.Errorf("task %s: %w", t.name, err)
+					}
 					cancel(first)
 				})
 			}
