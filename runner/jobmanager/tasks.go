@@ -6,10 +6,9 @@ import (
 	"log/slog"
 	"strings"
 
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
-
 	"github.com/sluice-runner/sluice/fnharness"
 	"github.com/sluice-runner/sluice/runner/plan"
+	"github.com/sluice-runner/sluice/runner/window"
 	"github.com/sluice-runner/sluice/runner/wire"
 	"github.com/sluice-runner/sluice/runner/worker"
 	"github.com/sluice-runner/sluice/shuffle"
@@ -270,16 +269,11 @@ func groupBuffer(g *plan.JobGraph, s *plan.Stage, codec func(string) (*wire.Wind
 	if err != nil {
 		return nil, err
 	}
-	ws := g.Components.GetWindowingStrategies()[s.WindowingStrategyID]
-	return &worker.GroupBuffer{
-		InCodec:  in,
-		OutCodec: out,
-		Strategy: worker.GroupStrategy{
-			MergeSessions: ws.GetMergeStatus() == pipepb.MergeStatus_NEEDS_MERGE,
-			OutputTime:    ws.GetOutputTime(),
-		},
-		Store: state.NewMemStore(),
-	}, nil
+	strategy, err := window.StrategyFromProto(g.Components.GetWindowingStrategies()[s.WindowingStrategyID])
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", s.ID, err)
+	}
+	return &worker.GroupBuffer{InCodec: in, OutCodec: out, Strategy: strategy, Store: state.NewMemStore()}, nil
 }
 
 // sideInputOf returns the stage's description of the side input an edge feeds (it carries

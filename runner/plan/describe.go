@@ -7,6 +7,7 @@ import (
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sluice-runner/sluice/runner/window"
 	"github.com/sluice-runner/sluice/runner/wire"
 )
 
@@ -29,6 +30,10 @@ func describe(g *JobGraph, lp *leafPipeline) error {
 	}
 	for _, s := range g.Stages {
 		if s.Kind == KindGroupByKey {
+			// The runner groups by these windows: refuse at Prepare what it cannot merge.
+			if _, err := window.StrategyFromProto(g.Components.GetWindowingStrategies()[s.WindowingStrategyID]); err != nil {
+				return fmt.Errorf("transform %q: %w", lp.leaves[s.Transforms[0]].GetUniqueName(), err)
+			}
 			out, err := singleValue(lp.leaves[s.Transforms[0]].GetOutputs())
 			if err != nil {
 				return fmt.Errorf("transform %q: %w", lp.leaves[s.Transforms[0]].GetUniqueName(), err)
@@ -66,7 +71,7 @@ func (g *JobGraph) portCoder(pc string) (string, error) {
 		return "", fmt.Errorf("PCollection %q (%s): windowing strategy %q is not defined", p.GetUniqueName(), pc, p.GetWindowingStrategyId())
 	}
 	id := addCoder(comps, "sluice/wv/"+elem+"/"+ws.GetWindowCoderId(), &pipepb.Coder{
-		Spec:              &pipepb.FunctionSpec{Urn: urnCoderWindowedValue},
+		Spec:              &pipepb.FunctionSpec{Urn: wire.URNWindowedValue},
 		ComponentCoderIds: []string{elem, ws.GetWindowCoderId()},
 	})
 	if _, err := wire.NewWindowedValueCodec(comps, id); err != nil {

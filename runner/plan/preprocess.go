@@ -7,6 +7,7 @@ import (
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sluice-runner/sluice/runner/wire"
 	"github.com/sluice-runner/sluice/shuffle"
 )
 
@@ -107,9 +108,9 @@ func (lp *leafPipeline) liftCombine(id string, t *pipepb.PTransform) error {
 	if err != nil {
 		return fmt.Errorf("transform %q (%s): input coder: %w", t.GetUniqueName(), urnCombinePerKey, err)
 	}
-	accKV := addCoder(comps, id+"/accKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{keyCoder, cp.GetAccumulatorCoderId()}})
-	accIter := addCoder(comps, id+"/accIter", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderIterable}, ComponentCoderIds: []string{cp.GetAccumulatorCoderId()}})
-	groupedKV := addCoder(comps, id+"/groupedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{keyCoder, accIter}})
+	accKV := addCoder(comps, id+"/accKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNKV}, ComponentCoderIds: []string{keyCoder, cp.GetAccumulatorCoderId()}})
+	accIter := addCoder(comps, id+"/accIter", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNIterable}, ComponentCoderIds: []string{cp.GetAccumulatorCoderId()}})
+	groupedKV := addCoder(comps, id+"/groupedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNKV}, ComponentCoderIds: []string{keyCoder, accIter}})
 	partial := addPCollectionLike(comps, id, t, "partial", accKV, inPC)
 	grouped := addPCollectionLike(comps, id, t, "grouped", groupedKV, inPC)
 	merged := addPCollectionLike(comps, id, t, "merged", accKV, inPC)
@@ -154,9 +155,9 @@ func (lp *leafPipeline) expandSDF(id string, t *pipepb.PTransform) error {
 	if inPC == nil {
 		return fmt.Errorf("transform %q: input PCollection %q is not defined", t.GetUniqueName(), main.pcoll)
 	}
-	double := addCoder(comps, "sluice/double", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderDouble}})
-	pairCoder := addCoder(comps, id+"/pairKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{inPC.GetCoderId(), pd.GetRestrictionCoderId()}})
-	sizedCoder := addCoder(comps, id+"/sizedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urnCoderKV}, ComponentCoderIds: []string{pairCoder, double}})
+	double := addCoder(comps, "sluice/double", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNDouble}})
+	pairCoder := addCoder(comps, id+"/pairKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNKV}, ComponentCoderIds: []string{inPC.GetCoderId(), pd.GetRestrictionCoderId()}})
+	sizedCoder := addCoder(comps, id+"/sizedKV", &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: wire.URNKV}, ComponentCoderIds: []string{pairCoder, double}})
 	paired := addPCollectionLike(comps, id, t, "paired", pairCoder, inPC)
 	sized := addPCollectionLike(comps, id, t, "sized", sizedCoder, inPC)
 	step := func(suffix, urn, input string, outputs map[string]string, leaf bool) string {
@@ -286,7 +287,7 @@ func kvComponent(comps *pipepb.Components, coderID string, i int) (string, error
 	if c == nil {
 		return "", fmt.Errorf("coder %q is not defined", coderID)
 	}
-	if c.GetSpec().GetUrn() != urnCoderKV || len(c.GetComponentCoderIds()) != 2 {
+	if c.GetSpec().GetUrn() != wire.URNKV || len(c.GetComponentCoderIds()) != 2 {
 		return "", fmt.Errorf("coder %q (%s) is not a KV coder", coderID, c.GetSpec().GetUrn())
 	}
 	return c.GetComponentCoderIds()[i], nil

@@ -8,7 +8,6 @@ const (
 	urnFlatten       = "beam:transform:flatten:v1"
 	urnGBK           = "beam:transform:group_by_key:v1"
 	urnCombinePerKey = "beam:transform:combine_per_key:v1"
-	urnReshuffle     = "beam:transform:reshuffle:v1"
 	urnWindowInto    = "beam:transform:window_into:v1"
 	urnMapWindows    = "beam:transform:map_windows:v1"
 	urnMergeWindows  = "beam:transform:merge_windows:v1"
@@ -34,23 +33,9 @@ const (
 	urnSideInputIterable = "beam:side_input:iterable:v1"
 	urnSideInputMultimap = "beam:side_input:multimap:v1"
 
-	urnCoderWindowedValue = "beam:coder:windowed_value:v1"
-	urnCoderKV            = "beam:coder:kv:v1"
-	urnCoderIterable      = "beam:coder:iterable:v1"
-	urnCoderDouble        = "beam:coder:double:v1"
-	urnCoderBytes         = "beam:coder:bytes:v1"
-	urnCoderGlobalWindow  = "beam:coder:global_window:v1"
-
-	urnWindowFnGlobal   = "beam:window_fn:global_windows:v1"
-	urnWindowFnFixed    = "beam:window_fn:fixed_windows:v1"
-	urnWindowFnSliding  = "beam:window_fn:sliding_windows:v1"
-	urnWindowFnSessions = "beam:window_fn:session_windows:v1"
-
 	urnRequiresSplittable   = "beam:requirement:pardo:splittable_dofn:v1"
 	urnRequiresStateful     = "beam:requirement:pardo:stateful:v1"
 	urnRequiresFinalization = "beam:requirement:pardo:finalization:v1"
-	urnRequiresTimeSorted   = "beam:requirement:pardo:time_sorted_input:v1"
-	urnRequiresStableInput  = "beam:requirement:pardo:stable_input:v1"
 )
 
 // sdkTransformURNs run inside an SDK harness.

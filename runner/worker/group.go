@@ -8,20 +8,11 @@ import (
 	"math"
 	"sort"
 
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
-
+	"github.com/sluice-runner/sluice/runner/window"
 	"github.com/sluice-runner/sluice/runner/wire"
 	"github.com/sluice-runner/sluice/shuffle"
 	"github.com/sluice-runner/sluice/state"
 )
-
-// GroupStrategy is what grouping needs of the windowing strategy.
-type GroupStrategy struct {
-	// MergeSessions is set for session windows: windows of one key that overlap are merged
-	// before they fire.
-	MergeSessions bool
-	OutputTime    pipepb.OutputTime_Enum
-}
 
 // GroupBuffer is the GroupByKey operator: it keeps the values of each (window, key) in a
 // state store and, when the watermark passes a window, emits KV<key, iterable<value>>.
@@ -29,7 +20,8 @@ type GroupStrategy struct {
 type GroupBuffer struct {
 	InCodec  *wire.WindowedValueCodec
 	OutCodec *wire.WindowedValueCodec
-	Strategy GroupStrategy
+	// Strategy is the input's windowing: merging (sessions) and output time.
+	Strategy window.Strategy
 	Store    state.Store
 	// Large, when set, lets a group's values past the first InlineBytes stay in the store:
 	// the element then ends in a state token the SDK reads through Large. Only a
@@ -117,7 +109,7 @@ func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 		return err
 	}
 	var ready []firing
-	if g.Strategy.MergeSessions {
+	if g.Strategy.Merging {
 		ready = g.mergedFirings(wm)
 	} else {
 		for _, gr := range g.groups {
@@ -158,7 +150,8 @@ func (g *GroupBuffer) encode(f firing) ([]byte, error) {
 		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
 	}
 	pane := wire.PaneInfo{Timing: wire.PaneOnTime, IsFirst: true, IsLast: true}
-	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), g.outputTime(f.window, minTs, maxTs), []wire.Window{f.window}, pane)
+	ts := window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
+	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.key...)
 	if g.Large == nil {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
@@ -239,25 +232,31 @@ func (g *GroupBuffer) mergedFirings(wm int64) []firing {
 	}
 	var out []firing
 	for _, gs := range byKey {
-		sort.Slice(gs, func(i, j int) bool { return intervalOf(gs[i].window).Start < intervalOf(gs[j].window).Start })
-		var cur *firing
-		flush := func() {
-			if cur != nil && (cur.window.MaxTimestamp() < wm || wm == math.MaxInt64) {
-				out = append(out, *cur)
+		// Members in time order, so a merged group's values are too.
+		sort.Slice(gs, func(i, j int) bool {
+			a, b := intervalOf(gs[i].window), intervalOf(gs[j].window)
+			if a.Start != b.Start {
+				return a.Start < b.Start
+			}
+			return string(gs[i].storeKey) < string(gs[j].storeKey)
+		})
+		ws := make([]wire.IntervalWindow, len(gs))
+		for i, gr := range gs {
+			ws[i] = intervalOf(gr.window)
+		}
+		merged, assign := window.MergeSessions(ws)
+		fs := make([]firing, len(merged))
+		for i, w := range merged {
+			fs[i] = firing{window: w, key: gs[0].key}
+		}
+		for i, gr := range gs {
+			fs[assign[i]].members = append(fs[assign[i]].members, gr)
+		}
+		for _, f := range fs {
+			if f.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
+				out = append(out, f)
 			}
 		}
-		for _, gr := range gs {
-			w := intervalOf(gr.window)
-			if cur != nil && w.Start < intervalOf(cur.window).End {
-				cw := intervalOf(cur.window)
-				cur.window = wire.IntervalWindow{Start: cw.Start, End: max(cw.End, w.End)}
-				cur.members = append(cur.members, gr)
-				continue
-			}
-			flush()
-			cur = &firing{window: w, key: gr.key, members: []*group{gr}}
-		}
-		flush()
 	}
 	return out
 }
@@ -267,17 +266,6 @@ func intervalOf(w wire.Window) wire.IntervalWindow {
 		return iw
 	}
 	return wire.IntervalWindow{Start: wire.MinTimestamp, End: w.MaxTimestamp() + 1}
-}
-
-func (g *GroupBuffer) outputTime(w wire.Window, minTs, maxTs int64) int64 {
-	switch g.Strategy.OutputTime {
-	case pipepb.OutputTime_EARLIEST_IN_PANE:
-		return minTs
-	case pipepb.OutputTime_LATEST_IN_PANE:
-		return maxTs
-	default:
-		return w.MaxTimestamp()
-	}
 }
 
 // GroupTask runs a GroupBuffer as its own task, for a GroupByKey whose output goes to

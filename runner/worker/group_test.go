@@ -11,6 +11,7 @@ import (
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
+	"github.com/sluice-runner/sluice/runner/window"
 	"github.com/sluice-runner/sluice/runner/wire"
 	"github.com/sluice-runner/sluice/state"
 )
@@ -123,7 +124,7 @@ func TestGroupBufferFiresByWatermark(t *testing.T) {
 func TestGroupBufferMergesSessions(t *testing.T) {
 	in, out := groupCodecs(t)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
-		Strategy: GroupStrategy{MergeSessions: true, OutputTime: pipepb.OutputTime_EARLIEST_IN_PANE}}
+		Strategy: window.Strategy{Merging: true, OutputTime: pipepb.OutputTime_EARLIEST_IN_PANE}}
 	sess := func(ts int64) wire.IntervalWindow { return wire.IntervalWindow{Start: ts, End: ts + 10} }
 	for _, ts := range []int64{30, 1, 25, 8, 50} { // 1,8 merge; 25,30 merge; 50 alone
 		if err := g.Add(kvRecord(in, ts, sess(ts), "k", fmt.Sprint(ts))); err != nil {

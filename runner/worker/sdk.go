@@ -202,8 +202,8 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 	linger := time.NewTimer(time.Hour)
 	defer linger.Stop()
 	for {
-		if due := t.residuals.takeDue(t.dueBy()); len(due) > 0 {
-			for _, r := range due {
+		if !t.residuals.empty() { // checked first: this runs once per input record
+			for _, r := range t.residuals.takeDue(t.dueBy()) {
 				if err := t.send(ctx, r); err != nil {
 					return err
 				}
