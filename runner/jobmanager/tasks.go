@@ -61,8 +61,12 @@ func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker,
 		if isChained(b.chained, s) {
 			continue
 		}
+		var pool *worker.WorkPool
+		if s.DrainDescriptor != nil && s.Parallelism > 1 {
+			pool = worker.NewWorkPool(s.Parallelism)
+		}
 		for sub := 0; sub < s.Parallelism; sub++ {
-			t, err := b.task(s, sub)
+			t, err := b.task(s, sub, pool)
 			if err != nil {
 				return nil, err
 			}
@@ -84,7 +88,8 @@ func (b *taskBuilder) codec(pc string) (*wire.WindowedValueCodec, error) {
 	return c, nil
 }
 
-func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
+// task makes subtask sub of stage s; pool is the work pool of a splittable stage.
+func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (namedTask, error) {
 	name := fmt.Sprintf("%s[%d/%d] %s", s.ID, sub+1, s.Parallelism, stageName(b.g, s))
 	outs, err := b.outputs(s, sub)
 	if err != nil {
@@ -128,6 +133,8 @@ func (b *taskBuilder) task(s *plan.Stage, sub int) (namedTask, error) {
 		}
 		t = &worker.SDKTask{
 			DrainDescriptorID: s.DrainDescriptor.GetId(),
+			Pool:              pool,
+			Subtask:           sub,
 			OrderedLists:      orderedLists,
 			Drain:             b.drain,
 			Name:              name,

@@ -128,12 +128,6 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 		// producer's stage, or the stage could wait on its own output.
 		forced, part = true, shuffle.Forward
 	}
-	if !forced && f.lp.leaves[f.lp.producer[main]].GetSpec().GetUrn() == urnSDFProcessSized {
-		// A splittable source often has fewer restrictions than subtasks (textio makes one
-		// per 64 MB), so what it reads is rebalanced over every subtask of the next stage,
-		// as Flink rebalances after a source of lower parallelism.
-		forced, part = true, shuffle.RoundRobin
-	}
 	if !forced {
 		if pid := f.lp.producer[main]; f.lp.leaves[pid].GetSpec().GetUrn() != urnFlatten {
 			if s := f.stageOf[pid]; s != nil && s.Kind == KindSDK && s.EnvironmentID == t.GetEnvironmentId() {

@@ -22,6 +22,10 @@ const (
 	defaultMaxBundleElements = 100_000
 	defaultMaxBundleBytes    = 64 << 20
 	bundleLinger             = 5 * time.Millisecond
+	// splitCheckInterval is how often a long bundle of a pooled stage looks for parked
+	// subtasks to split work off to; an unsuccessful split backs off up to maxSplitBackoff.
+	splitCheckInterval = 20 * time.Millisecond
+	maxSplitBackoff    = 2 * time.Second
 )
 
 // SDKTask runs one subtask of a fused SDK stage: records of its input go to an SDK harness
@@ -45,6 +49,10 @@ type SDKTask struct {
 	// OrderedLists are the element codecs of the stage's ordered-list states, by
 	// transform id + "/" + state id.
 	OrderedLists map[string]wire.Codec
+	// Pool, set for a splittable stage of more than one subtask, shares restrictions
+	// between its subtasks; Subtask is this task's index in it.
+	Pool    *WorkPool
+	Subtask int
 	// Outputs maps a descriptor sink transform id to the output it feeds.
 	Outputs map[string]*Output
 	Store   state.Store
@@ -209,8 +217,24 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 				}
 			}
 		}
+		var parked <-chan struct{}
 		if inputDone && t.bundle == nil && t.residuals.empty() {
-			return t.outs.Close(ctx)
+			if t.Pool == nil {
+				return t.outs.Close(ctx)
+			}
+			work, finished, wake := t.Pool.Park(t.Subtask)
+			if finished {
+				return t.outs.Close(ctx)
+			}
+			for _, rec := range work {
+				if err := t.send(ctx, rec); err != nil {
+					return err
+				}
+			}
+			if len(work) > 0 {
+				continue
+			}
+			parked = wake
 		}
 		if !inputDone {
 			if ev, ok := t.Input.Poll(); ok {
@@ -261,6 +285,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 				return err
 			}
 		case <-residualC:
+		case <-parked:
 		case <-t.drainSignal():
 			if t.bundle == nil {
 				t.draining = true
@@ -298,10 +323,16 @@ func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
 // forwardWatermark emits the input watermark, held back by pending residuals.
 func (t *SDKTask) forwardWatermark(ctx context.Context) error {
 	wm := min(t.inputWM, t.residuals.hold())
+	if t.Pool != nil && wm == math.MaxInt64 {
+		return nil // sent when the whole stage has finished (see WorkPool)
+	}
 	if wm <= t.emittedWM {
 		return nil
 	}
 	t.emittedWM = wm
+	if t.Pool != nil {
+		t.Pool.NoteWatermark(wm)
+	}
 	return t.outs.EmitWatermark(ctx, wm)
 }
 
@@ -310,8 +341,36 @@ type activeBundle struct {
 	bundle   *fnharness.Bundle
 	elements int
 	bytes    int
-	// records are kept for a splittable stage, to re-queue the ones a split gives back.
-	records [][]byte
+	// records are kept for a splittable stage, to re-queue the ones a split gives back;
+	// those from unstarted on have been given back already.
+	records   [][]byte
+	unstarted int
+	// nextSplit and splitBackoff pace the splits that share work with parked subtasks.
+	nextSplit    time.Time
+	splitBackoff time.Duration
+}
+
+// split asks the SDK to split the bundle at fraction of what remains. It returns the
+// residual restrictions and the input elements the bundle will now not start.
+func (t *SDKTask) split(ctx context.Context, b *activeBundle, fraction float64) ([]*fnpb.DelayedBundleApplication, [][]byte, error) {
+	resp, err := b.bundle.Split(ctx, &fnpb.ProcessBundleSplitRequest{DesiredSplits: map[string]*fnpb.ProcessBundleSplitRequest_DesiredSplit{
+		t.SourceID: {FractionOfRemainder: fraction, EstimatedInputElements: int64(b.elements)},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var unstarted [][]byte
+	for _, cs := range resp.GetChannelSplits() {
+		if cs.GetTransformId() != t.SourceID {
+			continue
+		}
+		first := max(int(cs.GetFirstResidualElement()), 0)
+		if first < b.unstarted {
+			unstarted = append(unstarted, b.records[first:b.unstarted]...)
+			b.unstarted = first
+		}
+	}
+	return resp.GetResidualRoots(), unstarted, nil
 }
 
 // send adds one record to the current bundle, starting one if needed.
@@ -329,7 +388,7 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 		if err != nil {
 			return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
 		}
-		t.bundle = &activeBundle{bundle: b}
+		t.bundle = &activeBundle{bundle: b, splitBackoff: splitCheckInterval}
 	}
 	b := t.bundle
 	if err := b.bundle.Send(t.SourceID, rec); err != nil {
@@ -339,6 +398,7 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 	b.bytes += len(rec)
 	if t.DrainDescriptorID != "" && !t.draining {
 		b.records = append(b.records, append([]byte(nil), rec...))
+		b.unstarted = len(b.records)
 	}
 	if b.elements >= defaultMaxBundleElements || b.bytes >= defaultMaxBundleBytes {
 		return t.finish(ctx)
@@ -384,6 +444,12 @@ func (t *SDKTask) finish(ctx context.Context) error {
 	if err := b.bundle.CloseInput([]string{t.SourceID}, nil); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
+	var splitC <-chan time.Time
+	if t.Pool != nil {
+		tick := time.NewTicker(splitCheckInterval)
+		defer tick.Stop()
+		splitC = tick.C
+	}
 	for done := false; !done; {
 		select {
 		case <-b.bundle.Available():
@@ -396,6 +462,8 @@ func (t *SDKTask) finish(ctx context.Context) error {
 			if err := t.checkpoint(ctx, b); err != nil {
 				return err
 			}
+		case <-splitC:
+			t.shareWork(ctx, b)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -435,24 +503,49 @@ func (t *SDKTask) finish(ctx context.Context) error {
 // residual restrictions and any input not yet started, to run truncated.
 func (t *SDKTask) checkpoint(ctx context.Context, b *activeBundle) error {
 	t.draining = true
-	resp, err := b.bundle.Split(ctx, &fnpb.ProcessBundleSplitRequest{DesiredSplits: map[string]*fnpb.ProcessBundleSplitRequest_DesiredSplit{
-		t.SourceID: {FractionOfRemainder: 0, EstimatedInputElements: int64(b.elements)},
-	}})
+	roots, unstarted, err := t.split(ctx, b, 0)
 	if err != nil {
 		return fmt.Errorf("%s: checkpointing bundle %s to drain: %w", t.Name, b.bundle.InstructionID(), err)
 	}
 	now := time.Now()
-	for _, r := range resp.GetResidualRoots() {
+	for _, r := range roots {
 		t.residuals.add(r, now)
 	}
-	for _, cs := range resp.GetChannelSplits() {
-		if cs.GetTransformId() != t.SourceID {
-			continue
-		}
-		for i := int(cs.GetFirstResidualElement()); i >= 0 && i < len(b.records); i++ {
-			t.residuals.add(&fnpb.DelayedBundleApplication{Application: &fnpb.BundleApplication{Element: b.records[i]}}, now)
-		}
+	for _, rec := range unstarted {
+		t.residuals.add(&fnpb.DelayedBundleApplication{Application: &fnpb.BundleApplication{Element: rec}}, now)
 	}
-	t.Logger.Info("draining: bundle checkpointed", "task", t.Name, "residuals", len(resp.GetResidualRoots()))
+	t.Logger.Info("draining: bundle checkpointed", "task", t.Name, "residuals", len(roots)+len(unstarted))
 	return nil
+}
+
+// shareWork splits the bundle in flight when other subtasks of the stage are parked with
+// nothing to do, and offers them the residual: the runner-initiated dynamic split that
+// spreads one large restriction over the stage. A split the SDK declines, or that fails
+// because the bundle has just ended, only delays the next attempt.
+func (t *SDKTask) shareWork(ctx context.Context, b *activeBundle) {
+	now := time.Now()
+	if t.draining || now.Before(b.nextSplit) {
+		return
+	}
+	hungry := t.Pool.MaySplit(t.emittedWM)
+	if hungry == 0 {
+		return
+	}
+	// Keep 1/(hungry+1) of the remainder: each parked subtask can then split off its part.
+	roots, unstarted, err := t.split(ctx, b, 1/float64(hungry+1))
+	if err != nil {
+		t.Logger.Debug("dynamic split failed", "task", t.Name, "bundle", b.bundle.InstructionID(), "err", err)
+	}
+	work := unstarted
+	for _, r := range roots {
+		work = append(work, r.GetApplication().GetElement())
+	}
+	if len(work) == 0 {
+		b.splitBackoff = min(2*b.splitBackoff, maxSplitBackoff)
+	} else {
+		b.splitBackoff = splitCheckInterval
+		t.Logger.Debug("dynamic split", "task", t.Name, "bundle", b.bundle.InstructionID(), "parked", hungry, "residuals", len(work))
+	}
+	b.nextSplit = time.Now().Add(b.splitBackoff)
+	t.Pool.Offer(work)
 }
