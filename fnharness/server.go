@@ -81,6 +81,8 @@ func NewServer(cfg ServerConfig) *Server {
 		stopped: make(chan struct{}),
 		workers: make(map[string]*Worker),
 	}
+	// No stats handler or tracing interceptor: those may read a sent message after
+	// SendMsg returns, and Bundle recycles the buffers of sent Elements messages.
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(math.MaxInt32),
 		grpc.MaxSendMsgSize(math.MaxInt32),

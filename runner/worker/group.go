@@ -14,9 +14,13 @@ import (
 	"github.com/sluice-runner/sluice/state"
 )
 
-// GroupBuffer is the GroupByKey operator: it keeps the values of each (window, key) in a
-// state store and, when the watermark passes a window, emits KV<key, iterable<value>>.
-// A GroupBuffer belongs to one task goroutine; only its RunnerState side is shared.
+// GroupBuffer is the GroupByKey operator: it buffers the values of each (window, key)
+// and, when the watermark passes a window, emits KV<key, iterable<value>>. A group's
+// values are kept in memory, concatenated as they arrive (one allocation per group, no
+// pointer per value, so a million small groups cost the garbage collector little); with
+// Large set, values past the first InlineBytes of a group go to the state store instead
+// and the element carries a state token for them. A GroupBuffer belongs to one task
+// goroutine; only its RunnerState side is shared.
 type GroupBuffer struct {
 	InCodec  *wire.WindowedValueCodec
 	OutCodec *wire.WindowedValueCodec
@@ -29,11 +33,13 @@ type GroupBuffer struct {
 	Large *RunnerState
 
 	kv      *wire.KVCodec
-	groups  map[string]*group // by store key
+	groups  map[string]*group // by storeKey
 	wv      wire.WindowedValue
 	scratch []byte
+	winBuf  []byte
 	rec     []byte
-	// fired are store keys emitted but not yet cleared (see Release).
+	// fired are store keys of groups emitted with values in the store, not yet cleared
+	// (see Release).
 	fired [][]byte
 }
 
@@ -41,13 +47,20 @@ type GroupBuffer struct {
 // runner state.
 const InlineBytes = 1 << 20
 
-// group is the in-memory index entry of one (window, key) bag in the store.
+// group is one (window, key): its values in memory and the count of those in the store.
 type group struct {
-	storeKey     []byte
+	// storeKey is uvarint(len(window)) window key: unique per (window, key) and the key of
+	// the group's bag in the store.
+	storeKey     string
+	keyAt        int // the key is storeKey[keyAt:]
 	window       wire.Window
-	key          []byte
 	minTs, maxTs int64
+	values       []byte // encoded values, concatenated
+	count        int    // values in memory
+	stored       int    // values in the store
 }
+
+func (gr *group) key() string { return gr.storeKey[gr.keyAt:] }
 
 func (g *GroupBuffer) init() error {
 	if g.groups != nil {
@@ -76,139 +89,123 @@ func (g *GroupBuffer) Add(rec []byte) error {
 	}
 	wc := g.InCodec.WindowCodec()
 	for _, w := range g.wv.Windows {
-		g.scratch = wc.Append(g.scratch[:0], w)
-		sk := binary.AppendUvarint(make([]byte, 0, 2+len(g.scratch)+len(key)), uint64(len(g.scratch)))
-		sk = append(sk, g.scratch...)
+		g.winBuf = wc.Append(g.winBuf[:0], w)
+		sk := binary.AppendUvarint(g.scratch[:0], uint64(len(g.winBuf)))
+		sk = append(sk, g.winBuf...)
+		keyAt := len(sk)
 		sk = append(sk, key...)
+		g.scratch = sk
 		gr := g.groups[string(sk)]
 		if gr == nil {
-			gr = &group{storeKey: sk, window: w, key: append([]byte(nil), key...), minTs: g.wv.Timestamp, maxTs: g.wv.Timestamp}
-			g.groups[string(sk)] = gr
+			gr = &group{storeKey: string(sk), keyAt: keyAt, window: w, minTs: g.wv.Timestamp, maxTs: g.wv.Timestamp}
+			g.groups[gr.storeKey] = gr
 		}
 		gr.minTs = min(gr.minTs, g.wv.Timestamp)
 		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
-		if err := g.Store.AppendBag(sk, value); err != nil {
-			return err
+		if g.Large != nil && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
+			if err := g.Store.AppendBag([]byte(gr.storeKey), value); err != nil {
+				return err
+			}
+			gr.stored++
+			continue
 		}
+		gr.values = append(gr.values, value...)
+		gr.count++
 	}
 	return nil
 }
 
-// firing is one output group: the bags of one or more (window, key) groups under one window.
+// firing is one output group: one or more (window, key) groups under one window.
 type firing struct {
 	window  wire.Window
-	key     []byte
 	members []*group
 }
 
-// Fire emits every group whose window ends before wm (all of them for math.MaxInt64).
-// Their state stays in the store until Release, so that the SDK can still read large
-// groups while the bundle that carries them runs.
+// Fire emits every group whose window ends before wm (all of them for math.MaxInt64), in
+// no particular order: Beam promises none. Values in the store stay there until Release,
+// so that the SDK can still read large groups while the bundle that carries them runs.
 func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 	if err := g.init(); err != nil {
 		return err
 	}
-	var ready []firing
 	if g.Strategy.Merging {
-		ready = g.mergedFirings(wm)
-	} else {
-		for _, gr := range g.groups {
-			if gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
-				ready = append(ready, firing{window: gr.window, key: gr.key, members: []*group{gr}})
+		for _, f := range g.mergedFirings(wm) {
+			if err := g.emit(f, emit); err != nil {
+				return err
 			}
 		}
+		return nil
 	}
-	sort.Slice(ready, func(i, j int) bool {
-		return string(ready[i].members[0].storeKey) < string(ready[j].members[0].storeKey)
-	})
-	for _, f := range ready {
-		rec, err := g.encode(f)
-		if err != nil {
-			return err
-		}
-		for _, m := range f.members {
-			delete(g.groups, string(m.storeKey))
-			g.fired = append(g.fired, m.storeKey)
-		}
-		if err := emit(rec); err != nil {
-			return err
+	for _, gr := range g.groups {
+		if gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
+			if err := g.emit(firing{window: gr.window, members: []*group{gr}}, emit); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// encode builds the output element of f: header, key, then the values, inline up to
-// InlineBytes when the rest can stay in runner state.
-func (g *GroupBuffer) encode(f firing) ([]byte, error) {
-	count, minTs, maxTs := 0, int64(math.MaxInt64), int64(math.MinInt64)
+// emit encodes f, forgets its groups (deleting from the map being ranged over is allowed)
+// and passes the element on.
+func (g *GroupBuffer) emit(f firing, emit func(rec []byte) error) error {
+	rec, err := g.encode(f)
+	if err != nil {
+		return err
+	}
 	for _, m := range f.members {
-		n, err := g.Store.BagSize(m.storeKey)
-		if err != nil {
-			return nil, err
+		delete(g.groups, m.storeKey)
+		if m.stored > 0 {
+			g.fired = append(g.fired, []byte(m.storeKey))
 		}
-		count += n
+	}
+	return emit(rec)
+}
+
+// encode builds the output element of f: header, key, then the values, the ones in the
+// store behind a state token.
+func (g *GroupBuffer) encode(f firing) ([]byte, error) {
+	count, stored, minTs, maxTs := 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
+	for _, m := range f.members {
+		count += m.count
+		stored += m.stored
 		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
 	}
 	pane := wire.PaneInfo{Timing: wire.PaneOnTime, IsFirst: true, IsLast: true}
 	ts := window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
-	rec = append(rec, f.key...)
+	rec = append(rec, f.members[0].key()...)
 	if g.Large == nil {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
 		for _, m := range f.members {
-			if err := g.Store.ReadBag(m.storeKey, func(v []byte) error { rec = append(rec, v...); return nil }); err != nil {
-				return nil, err
-			}
+			rec = append(rec, m.values...)
 		}
 		g.rec = rec
 		return rec, nil
 	}
-	// Chunked form: one block of inline values, then either the end or a state token.
+	// Chunked form: one block of the values in memory, then the end or a state token.
 	rec = wire.AppendIterableStart(rec)
-	blockAt := len(rec)
-	rec = append(rec, make([]byte, binary.MaxVarintLen64)...) // room for the block count
-	valuesAt := len(rec)
-	inline, inlineBytes := 0, 0
-	stop := fmt.Errorf("inline part full")
+	rec = wire.AppendVarInt(rec, int64(count)) // > 0: a group's first value is in memory
 	for _, m := range f.members {
-		err := g.Store.ReadBag(m.storeKey, func(v []byte) error {
-			if inline > 0 && inlineBytes+len(v) > InlineBytes {
-				return stop
-			}
-			rec = append(rec, v...)
-			inline++
-			inlineBytes += len(v)
-			return nil
-		})
-		if err != nil && err != stop {
-			return nil, err
-		}
-		if err == stop {
-			break
-		}
+		rec = append(rec, m.values...)
 	}
-	// Write the block count in front of the values (shifting them to close the gap).
-	hdr := wire.AppendVarInt(nil, int64(inline))
-	if inline == 0 {
-		hdr = nil
-	}
-	n := copy(rec[blockAt:], hdr)
-	rec = append(rec[:blockAt+n], rec[valuesAt:]...)
-	if inline == count {
+	if stored == 0 {
 		rec = wire.AppendIterableEnd(rec)
 	} else {
-		keys := make([][]byte, len(f.members))
-		for i, m := range f.members {
-			keys[i] = m.storeKey
+		var keys [][]byte
+		for _, m := range f.members {
+			if m.stored > 0 {
+				keys = append(keys, []byte(m.storeKey))
+			}
 		}
-		rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, inline))
+		rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, 0))
 	}
 	g.rec = rec
 	return rec, nil
 }
 
-// Release drops the state of every group fired so far. Call it when no bundle that may
-// read them is running.
+// Release drops the stored values of every group fired so far. Call it when no bundle
+// that may read them is running.
 func (g *GroupBuffer) Release() error {
 	for _, k := range g.fired {
 		if err := g.Store.ClearBag(k); err != nil {
@@ -228,7 +225,7 @@ func (g *GroupBuffer) Release() error {
 func (g *GroupBuffer) mergedFirings(wm int64) []firing {
 	byKey := map[string][]*group{}
 	for _, gr := range g.groups {
-		byKey[string(gr.key)] = append(byKey[string(gr.key)], gr)
+		byKey[gr.key()] = append(byKey[gr.key()], gr)
 	}
 	var out []firing
 	for _, gs := range byKey {
@@ -238,7 +235,7 @@ func (g *GroupBuffer) mergedFirings(wm int64) []firing {
 			if a.Start != b.Start {
 				return a.Start < b.Start
 			}
-			return string(gs[i].storeKey) < string(gs[j].storeKey)
+			return gs[i].storeKey < gs[j].storeKey
 		})
 		ws := make([]wire.IntervalWindow, len(gs))
 		for i, gr := range gs {
@@ -247,7 +244,7 @@ func (g *GroupBuffer) mergedFirings(wm int64) []firing {
 		merged, assign := window.MergeSessions(ws)
 		fs := make([]firing, len(merged))
 		for i, w := range merged {
-			fs[i] = firing{window: w, key: gs[0].key}
+			fs[i] = firing{window: w}
 		}
 		for i, gr := range gs {
 			fs[assign[i]].members = append(fs[assign[i]].members, gr)

@@ -59,6 +59,8 @@ func serve(args []string, stderr io.Writer) int {
 	parallelism := fs.Int("parallelism", 0, "default subtasks per stage; 0 means the number of CPUs (a job's --parallelism overrides it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for cancelled jobs to stop on SIGINT/SIGTERM")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the server's whole life to this file")
+	heapProfile := fs.String("heap-profile", "", "write a heap profile to this file when the server stops")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sluice serve [flags]\n\nRuns the embedded server until SIGINT or SIGTERM, then cancels running jobs and exits.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -77,6 +79,11 @@ func serve(args []string, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		log.Error("cannot create the data dir", "dir", *dataDir, "err", err)
+		return 1
+	}
+	stopProfiles, err := startProfiles(*cpuProfile, *heapProfile)
+	if err != nil {
+		log.Error("cannot start profiling", "err", err)
 		return 1
 	}
 	srv, err := embedded.Start(embedded.Config{
@@ -98,7 +105,11 @@ func serve(args []string, stderr io.Writer) int {
 	log.Info("stopping: cancelling running jobs", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	err = srv.Shutdown(ctx)
+	if perr := stopProfiles(); perr != nil {
+		log.Error("writing profiles", "err", perr)
+	}
+	if err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
 	}
