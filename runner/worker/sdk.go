@@ -151,7 +151,7 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 			}
 		}
 		if open == 0 {
-			return buf, nil
+			return buf, t.sides.flush()
 		}
 		if buf.final == nil || buf.final.Kind != shuffle.EventEndOfData {
 			if ev, ok := t.Input.Poll(); ok {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,18 @@ func TestSideInputsServeByWindowAndKeyWithPaging(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	w3 := wire.IntervalWindow{Start: 20, End: 30}
+	var many []byte // 2 MiB of small values: stored in chunks, read in pages
+	for i := 0; len(many) < 2*maxStatePage; i++ {
+		v := fmt.Sprintf("%0200d", i)
+		if err := s.add(0, kvRecord(in, w3.Start, w3, "k", v)); err != nil {
+			t.Fatal(err)
+		}
+		many = append(append(many, str("k")...), str(v)...)
+	}
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
 	}
 	win := in.WindowCodec().Append(nil, w1)
 	get := func(key *fnpb.StateKey, token []byte) *fnpb.StateGetResponse {
@@ -62,6 +75,11 @@ func TestSideInputsServeByWindowAndKeyWithPaging(t *testing.T) {
 		TransformId: "t", SideInputId: "iter", Window: in.WindowCodec().Append(nil, w2)}}}
 	if data, _ := readAll(iterKey); string(data) != string(append(str("a"), str("later")...)) {
 		t.Errorf("iterable in w2 = %q, want the one KV of that window", data)
+	}
+	manyKey := &fnpb.StateKey{Type: &fnpb.StateKey_IterableSideInput_{IterableSideInput: &fnpb.StateKey_IterableSideInput{
+		TransformId: "t", SideInputId: "iter", Window: in.WindowCodec().Append(nil, w3)}}}
+	if data, pages := readAll(manyKey); string(data) != string(many) || pages < 2 || pages > 5 {
+		t.Errorf("iterable in w3: %d bytes in %d pages, want the %d bytes added, in a few pages", len(data), pages, len(many))
 	}
 	bad := s.HandleState(context.Background(), &fnpb.StateRequest{
 		StateKey: &fnpb.StateKey{Type: &fnpb.StateKey_IterableSideInput_{IterableSideInput: &fnpb.StateKey_IterableSideInput{TransformId: "t", SideInputId: "nope"}}},
