@@ -8,7 +8,9 @@
 #                     if a test listed in conformance/expected-pass.txt fails
 #   make bench        Sluice vs prism (and Beam's direct runner) on the same machine:
 #                     builds bin/sluice and bin/prism, runs tools/bench/driver;
-#                     table on stdout, out/bench/results.{json,md}.
+#                     table on stdout, out/bench/results.{json,md}; PROFILE=1 adds
+#                     CPU and heap profiles of the Sluice server per workload
+#                     (out/bench/profiles/).
 #                     BENCH_FLAGS='--quick' for a run of a few minutes.
 #   make gobench      go test benchmarks (build tag bench)
 #   make clean        remove bin/ and out/
@@ -43,7 +45,7 @@ test: vet unit conformance-expected
 # ./... skips testdata/, so the example pipelines are vetted explicitly.
 vet:
 	$(GO) vet ./...
-	$(GO) vet ./testdata/wordcount/...
+	$(GO) vet ./testdata/wordcount/... ./testdata/nexmark/...
 
 unit:
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) ./...
@@ -69,7 +71,7 @@ run: build tools
 bench: build
 	$(GO) build -o $(BIN)/prism github.com/apache/beam/sdks/v2/go/cmd/prism
 	$(GO) build -o $(BIN)/bench ./tools/bench/driver
-	$(BIN)/bench --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(BENCH_FLAGS)
+	$(BIN)/bench --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(if $(PROFILE),--profile) $(BENCH_FLAGS)
 
 gobench:
 	$(GO) vet -tags bench ./tools/bench/

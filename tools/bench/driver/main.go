@@ -2,16 +2,28 @@
 // machine in the same run and reports the ratios, with Beam's in-process Go direct runner as
 // a third column where that runner can run the workload.
 //
-// Every workload is a Beam Go pipeline program, built once with `go build` into
-// OUT/bin/ and run as a separate process per run:
+// Every workload is a Beam Go pipeline program, built with `go build` into OUT/bin/ once
+// per package (the Nexmark workloads share one program) and run as a separate process per
+// run:
 //
 //   - wordcount: testdata/wordcount over a deterministic text from tools/bench/textgen
 //     (50 MiB, 5 MiB with --quick). Its output is compared across runners.
 //   - pardo, group_by_key, combine, cogbk, sideinput: Beam's Go load tests
 //     (github.com/apache/beam/sdks/v2/go/test/load/...) over Beam's synthetic source with
 //     10-byte keys and 90-byte values. They write no output, so only their exit status is
-//     checked. Records (full / --quick): pardo 2M / 200K, group_by_key 1M / 100K,
-//     combine 1M / 100K, cogbk 2 × 500K / 2 × 50K, sideinput 1M / 100K (see workloads.go).
+//     checked. Records (full / --quick): pardo 1.2M / 200K, group_by_key 300K / 100K,
+//     combine 300K / 100K, cogbk 2 × 200K / 2 × 50K, sideinput 500K / 100K (see
+//     workloads.go). prism's time grows faster than linearly on group_by_key, combine and
+//     cogbk (81 s, 158 s and 59 s at 1M, 1M and 2 × 500K here), so these sizes keep each
+//     prism run near 10–25 s and the full run under 20 minutes.
+//   - nexmark_q0, nexmark_q1, nexmark_q2, nexmark_q3, nexmark_q4, nexmark_q5, nexmark_q7,
+//     nexmark_q8: testdata/nexmark, one Nexmark query each (tools/bench/nexmark) over
+//     events generated inside the pipeline by a splittable DoFn. Records are events: in
+//     full mode q0 and q1 500K, q2 8M, q3 6M, q4 300K, q5 and q8 2M, q7 5M (sized for
+//     about 10–15 s per prism run, as the queries' costs per event differ tenfold); 100K
+//     each with --quick.
+//     Their result lines are compared across runners like wordcount's. The report adds
+//     Sluice's events/s per core next to nexmark-flink's published per-core figures.
 //
 // Against Sluice and prism a pipeline runs with --runner=universal --endpoint=HOST:PORT
 // --environment_type=LOOPBACK, so the SDK harness runs inside the pipeline process; the
@@ -30,7 +42,11 @@
 // Usage (from the repository root; `make bench` builds bin/sluice and bin/prism first):
 //
 //	bin/bench [--quick] [--workloads=wordcount,group_by_key] [--runs=N]
-//	          [--sluice=bin/sluice] [--prism=bin/prism] [--out=out/bench] [--keep-going]
+//	          [--sluice=bin/sluice] [--prism=bin/prism] [--out=out/bench] [--keep-going] [--profile]
+//
+// With --profile (`make bench PROFILE=1`) the Sluice server of each workload writes a CPU
+// profile of its whole life and a heap profile at its end to OUT/profiles/; read them with
+// `go tool pprof bin/sluice OUT/profiles/WORKLOAD-cpu.pprof`.
 package main
 
 import (
@@ -55,6 +71,7 @@ type options struct {
 	prism     string
 	out       string
 	keepGoing bool
+	profile   bool
 	timeout   time.Duration
 	goCmd     string
 }
@@ -71,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.prism, "prism", "bin/prism", "Beam's prism binary")
 	fs.StringVar(&o.out, "out", "out/bench", "directory for results, logs, inputs and built pipelines")
 	fs.BoolVar(&o.keepGoing, "keep-going", false, "run the remaining workloads after one fails")
+	fs.BoolVar(&o.profile, "profile", false, "write CPU and heap profiles of the Sluice server to OUT/profiles/WORKLOAD-{cpu,heap}.pprof")
 	fs.DurationVar(&o.timeout, "timeout", 0, "bound on one pipeline run (default 10m, or 2m with --quick)")
 	fs.StringVar(&o.goCmd, "go", "go", "the go command used to build the pipelines")
 	fs.Usage = func() {

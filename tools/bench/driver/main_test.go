@@ -44,7 +44,7 @@ func TestWorkloadArgs(t *testing.T) {
 		t.Errorf("cogbk quick: %d records, args %q", p.records, p.args(""))
 	}
 	p, _ = findWorkload("group_by_key").prepare(nil, false)
-	if p.records != 1_000_000 || p.writesOutput {
+	if p.records != 300_000 || p.writesOutput {
 		t.Errorf("group_by_key full: %+v", p)
 	}
 }

@@ -183,6 +183,12 @@ func renderText(w io.Writer, res *Results) {
 	for _, f := range footnotes(res) {
 		fmt.Fprintln(w, f)
 	}
+	if lines := nexmarkPerCore(res); len(lines) > 0 {
+		fmt.Fprintln(w, "\nNexmark per core: "+nexmarkPerCoreNote(res))
+		for _, l := range lines {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
 	if ps := problems(res); len(ps) > 0 {
 		fmt.Fprintln(w, "\nProblems:")
 		for _, p := range ps {
@@ -212,6 +218,16 @@ func renderMarkdown(w io.Writer, res *Results) {
 	fmt.Fprintln(w)
 	for _, f := range footnotes(res) {
 		fmt.Fprintln(w, "- "+f)
+	}
+	if lines := nexmarkPerCore(res); len(lines) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "## Nexmark per core")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, nexmarkPerCoreNote(res))
+		fmt.Fprintln(w)
+		for _, l := range lines {
+			fmt.Fprintln(w, "- "+l)
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Runs")
@@ -270,4 +286,52 @@ func writeResults(dir string, res *Results) error {
 	var md strings.Builder
 	renderMarkdown(&md, res)
 	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644)
+}
+
+// flinkPerCore is nexmark-flink's published throughput per core (events/s per core used),
+// from the results table of github.com/nexmark/nexmark's README: Flink 1.13, 100M events,
+// 8 TaskManagers with one slot each on 8-core workers, streaming SQL with checkpoints.
+var flinkPerCore = map[string]float64{
+	"nexmark_q0": 155.02e3, "nexmark_q1": 157.94e3, "nexmark_q2": 175.21e3, "nexmark_q3": 152.12e3,
+	"nexmark_q4": 34.33e3, "nexmark_q5": 22.14e3, "nexmark_q7": 12.33e3, "nexmark_q8": 146.14e3,
+}
+
+// nexmarkPerCoreNote says what the per-core lines compare and why they are only context.
+func nexmarkPerCoreNote(res *Results) string {
+	note := fmt.Sprintf("Sluice's events/s per core = events / Sluice's median seconds / %d CPUs. "+
+		"Flink's figures are nexmark-flink's published Throughput/Cores (Flink 1.13, 100M events, "+
+		"8 TaskManagers on 8-core workers, cores counted as CPU actually used). "+
+		"The hardware and setup differ: here %d cores shared with other work, Sluice in portable Fn API mode "+
+		"with the LOOPBACK SDK harness in the pipeline process, a bounded input generated in the pipeline, "+
+		"job submission and writing the result file included; Flink runs the queries as streaming SQL on a cluster. "+
+		"Read the two side by side as an order of magnitude, not as a measured speedup.",
+		res.Host.CPUs, res.Host.CPUs)
+	if res.Mode == "quick" {
+		note += " In quick mode job startup dominates Sluice's figures."
+	}
+	return note
+}
+
+// nexmarkPerCore returns one line per Nexmark workload: Sluice's events/s per core next to
+// Flink's published figure.
+func nexmarkPerCore(res *Results) []string {
+	var lines []string
+	for i := range res.Workloads {
+		w := &res.Workloads[i]
+		if !strings.HasPrefix(w.Name, nexmarkPrefix) || w.Status == statusSkipped {
+			continue
+		}
+		sluice := "Sluice: no completed run"
+		if m := medianOf(w.Sluice); m != nil && *m > 0 && res.Host.CPUs > 0 {
+			perCore := float64(w.Records) / *m / float64(res.Host.CPUs)
+			sluice = fmt.Sprintf("Sluice %s events/s/core (%d events / %.2f s / %d CPUs)",
+				humanRate(perCore), w.Records, *m, res.Host.CPUs)
+		}
+		flink := "Flink: no published figure"
+		if f, ok := flinkPerCore[w.Name]; ok {
+			flink = "Flink (nexmark-flink, 8-core workers) " + humanRate(f) + " events/s/core"
+		}
+		lines = append(lines, w.Name+": "+sluice+"; "+flink)
+	}
+	return lines
 }

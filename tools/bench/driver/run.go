@@ -16,6 +16,17 @@ import (
 type env struct {
 	opts   options
 	stderr io.Writer
+	// builds holds each pipeline package's binary, shared by the workloads that run it
+	// (the eight Nexmark workloads run one program; linking it takes seconds).
+	builds map[string]*pipelineBinary
+}
+
+// pipelineBinary is a built pipeline package and how many selected workloads still need it.
+type pipelineBinary struct {
+	path  string
+	err   error
+	built bool
+	users int
 }
 
 // dir returns OUT/name, creating it.
@@ -32,7 +43,12 @@ func (e *env) logf(format string, args ...any) {
 // run runs the selected workloads, prints the table to stdout and writes the result files.
 // It returns an error if any workload did not come out ok.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	e := &env{opts: o, stderr: stderr}
+	e := &env{opts: o, stderr: stderr, builds: map[string]*pipelineBinary{}}
+	for _, name := range o.workloads {
+		if w := findWorkload(name); w != nil {
+			e.pipeline(w).users++
+		}
+	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -66,6 +82,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		} else {
 			runWorkload(ctx, e, w, &wr)
 		}
+		e.release(w)
 		wr.summarize()
 		res.Workloads = append(res.Workloads, wr)
 		if wr.Status != statusOK && !o.keepGoing {
@@ -91,6 +108,41 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return ctx.Err()
 }
 
+func (e *env) pipeline(w *workload) *pipelineBinary {
+	b := e.builds[w.pkg]
+	if b == nil {
+		b = &pipelineBinary{}
+		e.builds[w.pkg] = b
+	}
+	return b
+}
+
+// binary returns the workload's pipeline program, building it into OUT/bin/NAME (NAME of
+// the first workload of its package) unless an earlier workload did.
+func (e *env) binary(ctx context.Context, w *workload) (string, error) {
+	b := e.pipeline(w)
+	if b.built {
+		if b.err == nil {
+			e.logf("%s: reusing %s (%s)", w.name, b.path, w.pkg)
+		}
+		return b.path, b.err
+	}
+	e.logf("%s: building %s", w.name, w.pkg)
+	b.path, b.err = build(ctx, e, w)
+	b.built = true
+	return b.path, b.err
+}
+
+// release says the workload (run or skipped) is done with its pipeline program; the
+// program is removed after its package's last workload, since the disk may be small (a binary is 100–150 MB).
+func (e *env) release(w *workload) {
+	b := e.pipeline(w)
+	if b.users--; b.users <= 0 && b.path != "" {
+		_ = os.Remove(b.path)
+		b.path, b.built = "", false
+	}
+}
+
 // build compiles the workload's pipeline into OUT/bin/NAME.
 func build(ctx context.Context, e *env, w *workload) (string, error) {
 	bin, err := filepath.Abs(filepath.Join(e.dir("bin"), w.name))
@@ -113,14 +165,11 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 	wr.Prism = &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{}}
 	wr.Direct = &RunnerResult{Runner: runnerDirect, Available: w.direct, Runs: []RunResult{}}
 
-	e.logf("%s: building %s", w.name, w.pkg)
-	bin, err := build(ctx, e, w)
+	bin, err := e.binary(ctx, w)
 	if err != nil {
 		wr.fail("%v", err)
 		return
 	}
-	// The disk may be small: a pipeline binary is about 100 MB, so it goes after its workload.
-	defer os.Remove(bin)
 	p, err := w.prepare(e, e.opts.quick)
 	if err != nil {
 		wr.fail("prepare input: %v", err)

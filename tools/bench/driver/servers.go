@@ -24,13 +24,17 @@ type server struct {
 }
 
 // serverConfig says how to start the job server of runner (sluice or prism) for one
-// workload. Sluice gets a fresh data directory.
-func serverConfig(o options, runner, dataDir string) (jobserver.Config, error) {
+// workload. Sluice gets a fresh data directory and, when profile is not empty, writes
+// CPU and heap profiles to profile+"-cpu.pprof" and profile+"-heap.pprof".
+func serverConfig(o options, runner, dataDir, profile string) (jobserver.Config, error) {
 	cfg := jobserver.Config{StartTimeout: 60 * time.Second, Grace: 15 * time.Second}
 	switch runner {
 	case runnerSluice:
 		cfg.Command = o.sluice
 		cfg.Args = []string{"serve", "--job-port=0", "--data-dir=" + dataDir}
+		if profile != "" {
+			cfg.Args = append(cfg.Args, "--cpu-profile="+profile+"-cpu.pprof", "--heap-profile="+profile+"-heap.pprof")
+		}
 		cfg.Ready = jobserver.DefaultReady
 	case runnerPrism:
 		cfg.Command = o.prism
@@ -52,7 +56,11 @@ func startServer(ctx context.Context, e *env, runner, workload string) (*server,
 			return nil, err
 		}
 	}
-	cfg, err := serverConfig(e.opts, runner, data)
+	profile := ""
+	if runner == runnerSluice && e.opts.profile {
+		profile = filepath.Join(e.dir("profiles"), workload)
+	}
+	cfg, err := serverConfig(e.opts, runner, data, profile)
 	if err != nil {
 		return nil, err
 	}
