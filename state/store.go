@@ -5,22 +5,30 @@ import (
 	"sort"
 )
 
-// Store is one task's keyed bag state. It is owned by a single goroutine (the task's
-// mailbox loop) while it is written; a Store that is no longer written may be read
-// concurrently.
+// Store is one task's keyed bag state: bags of byte values under byte keys. It is owned
+// by a single goroutine (the task's mailbox loop) while it is written; a Store that is no
+// longer written may be read concurrently.
+//
+// A bag's values read back in append order; bags are scanned in key order. Keys are the
+// callers' business: any bytes, including 0x00.
 type Store interface {
 	// AppendBag appends a copy of value to the bag at key.
 	AppendBag(key, value []byte) error
 	// ReadBag calls fn for each value of the bag at key, in append order. The slice passed
-	// to fn is owned by the store and must not be modified or kept.
+	// to fn is owned by the store and valid only until fn returns: it must not be
+	// modified or kept. fn may call the store.
 	ReadBag(key []byte, fn func(value []byte) error) error
 	// BagSize returns the number of values in the bag at key.
 	BagSize(key []byte) (int, error)
 	// ClearBag removes the bag at key.
 	ClearBag(key []byte) error
-	// ScanKeys calls fn for each non-empty bag whose key starts with prefix, in key order.
+	// ScanKeys calls fn for each non-empty bag whose key starts with prefix, in key order
+	// (bytewise), once per bag. fn may keep key, and may call the store: bags it clears
+	// or appends to meanwhile may or may not be visited.
 	ScanKeys(prefix []byte, fn func(key []byte) error) error
-	// Close releases the store's resources.
+	// Close releases the store's resources; later calls fail with ErrClosed. What it
+	// does to the data is the backend's business (MemStore drops it; a PebbleDB store
+	// leaves it to DropNamespace).
 	Close() error
 }
 
@@ -35,6 +43,9 @@ func NewMemStore() *MemStore { return &MemStore{bags: map[string][][]byte{}} }
 
 // AppendBag implements Store.
 func (m *MemStore) AppendBag(key, value []byte) error {
+	if m.bags == nil {
+		return ErrClosed
+	}
 	k := string(key)
 	m.bags[k] = append(m.bags[k], bytes.Clone(value))
 	m.bytes += int64(len(value))
@@ -43,6 +54,9 @@ func (m *MemStore) AppendBag(key, value []byte) error {
 
 // ReadBag implements Store.
 func (m *MemStore) ReadBag(key []byte, fn func([]byte) error) error {
+	if m.bags == nil {
+		return ErrClosed
+	}
 	for _, v := range m.bags[string(key)] {
 		if err := fn(v); err != nil {
 			return err
@@ -52,10 +66,18 @@ func (m *MemStore) ReadBag(key []byte, fn func([]byte) error) error {
 }
 
 // BagSize implements Store.
-func (m *MemStore) BagSize(key []byte) (int, error) { return len(m.bags[string(key)]), nil }
+func (m *MemStore) BagSize(key []byte) (int, error) {
+	if m.bags == nil {
+		return 0, ErrClosed
+	}
+	return len(m.bags[string(key)]), nil
+}
 
 // ClearBag implements Store.
 func (m *MemStore) ClearBag(key []byte) error {
+	if m.bags == nil {
+		return ErrClosed
+	}
 	k := string(key)
 	for _, v := range m.bags[k] {
 		m.bytes -= int64(len(v))
@@ -66,6 +88,9 @@ func (m *MemStore) ClearBag(key []byte) error {
 
 // ScanKeys implements Store.
 func (m *MemStore) ScanKeys(prefix []byte, fn func([]byte) error) error {
+	if m.bags == nil {
+		return ErrClosed
+	}
 	keys := make([]string, 0, len(m.bags))
 	for k := range m.bags {
 		if len(m.bags[k]) > 0 && bytes.HasPrefix([]byte(k), prefix) {

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 
 	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
@@ -21,14 +23,26 @@ import (
 	"github.com/sluice-runner/sluice/jobservice"
 	"github.com/sluice-runner/sluice/runner/jobmanager"
 	"github.com/sluice-runner/sluice/runner/metrics"
+	"github.com/sluice-runner/sluice/state"
+)
+
+// State backends (Config.StateBackend).
+const (
+	// StatePebble keeps task state in one Pebble database under DataDir/state.
+	StatePebble = "pebble"
+	// StateMemory keeps task state in memory.
+	StateMemory = "memory"
 )
 
 // Config configures the embedded server.
 type Config struct {
 	// JobAddr is the Job API listen address, e.g. "127.0.0.1:8099" or "127.0.0.1:0".
 	JobAddr string
-	// DataDir holds artifacts and state.
+	// DataDir holds artifacts (DataDir/artifacts) and state (DataDir/state).
 	DataDir string
+	// StateBackend is where tasks keep their state: StatePebble (the default when empty)
+	// or StateMemory.
+	StateBackend string
 	// Parallelism is the default subtasks per stage (0: number of CPUs).
 	Parallelism int
 	Logger      *slog.Logger
@@ -41,6 +55,7 @@ type Server struct {
 	grpc    *grpc.Server
 	lis     net.Listener
 	log     *slog.Logger
+	state   *state.PebbleDB // nil with StateMemory
 	serveWG sync.WaitGroup
 }
 
@@ -50,27 +65,50 @@ func Start(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	switch cfg.StateBackend {
+	case "", StatePebble, StateMemory:
+	default:
+		return nil, fmt.Errorf("unknown state backend %q (have %s and %s)", cfg.StateBackend, StatePebble, StateMemory)
+	}
 	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism}
-	jobs, err := jobservice.New(jobservice.Config{DataDir: cfg.DataDir, Executor: executor{engine}, Logger: log})
+	exec := executor{engine: engine}
+	jobs, err := jobservice.New(jobservice.Config{DataDir: cfg.DataDir, Executor: &exec, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	var db *state.PebbleDB
+	if cfg.StateBackend != StateMemory {
+		if db, err = openState(filepath.Join(cfg.DataDir, "state"), log); err != nil {
+			return nil, err
+		}
+		engine.State = db
+	}
+	closeState := func() {
+		if db != nil {
+			if err := db.Close(); err != nil {
+				log.Error("closing the state database", "err", err)
+			}
+		}
+	}
 	fn := fnharness.NewServer(fnharness.ServerConfig{Logger: log, ExtraServices: jobs.Retrieval().Register})
 	if err := fn.Start(); err != nil {
+		closeState()
 		return nil, err
 	}
 	engine.Fn = fn
 	lis, err := net.Listen("tcp", cfg.JobAddr)
 	if err != nil {
 		fn.Stop()
+		closeState()
 		return nil, fmt.Errorf("listening for the Job API on %s: %w", cfg.JobAddr, err)
 	}
 	s := &Server{
-		jobs: jobs,
-		fn:   fn,
-		grpc: grpc.NewServer(grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32)),
-		lis:  lis,
-		log:  log,
+		jobs:  jobs,
+		fn:    fn,
+		grpc:  grpc.NewServer(grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32)),
+		lis:   lis,
+		log:   log,
+		state: db,
 	}
 	jobs.Register(s.grpc)
 	jobs.SetEndpoint(s.Endpoint())
@@ -82,6 +120,23 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// openState opens the state database in dir and drops what an earlier process left there:
+// no job outlives its server yet (there are no checkpoints to restore from), and job ids
+// start again at every start, so a new job must not see an old one's state.
+func openState(dir string, log *slog.Logger) (*state.PebbleDB, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the state directory: %w", err)
+	}
+	db, err := state.OpenPebble(dir, state.PebbleOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.DropAll(); err != nil {
+		return nil, errors.Join(fmt.Errorf("clearing the state database in %s: %w", dir, err), db.Close())
+	}
+	return db, nil
 }
 
 // Endpoint is the Job API's host:port.
@@ -96,17 +151,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.grpc.Stop()
 	s.fn.Stop()
 	s.serveWG.Wait()
+	if s.state != nil {
+		if serr := s.state.Close(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("closing the state database: %w", serr))
+		}
+	}
 	return err
 }
 
 // executor adapts the engine to the job service.
-type executor struct{ engine *jobmanager.Engine }
+type executor struct {
+	engine *jobmanager.Engine
+}
 
-func (e executor) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
+func (e *executor) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
 	return e.engine.Validate(p, opts)
 }
 
-func (e executor) Execute(ctx context.Context, run *jobservice.Run) error {
+func (e *executor) Execute(ctx context.Context, run *jobservice.Run) error {
 	agg := metrics.NewAggregator()
 	run.SetMetrics(func() (attempted, committed []*pipepb.MonitoringInfo) {
 		snap := agg.Snapshot()

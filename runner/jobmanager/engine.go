@@ -26,6 +26,8 @@ type Engine struct {
 	// Parallelism is the default subtasks per stage (0: number of CPUs); a job's
 	// beam:option:parallelism:v1 overrides it.
 	Parallelism int
+	// State keeps the tasks' state; nil keeps each task store in memory.
+	State StateBackend
 }
 
 // workerStopGrace is how long a job's SDK workers outlive its published outcome.
@@ -114,7 +116,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 			})
 		})
 	}
-	tasks, err := buildTasks(job, g, workers, drain, log)
+	tasks, err := buildTasks(job, g, workers, e.State, drain, log)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/sluice-runner/sluice/fnharness"
 	"github.com/sluice-runner/sluice/runner/plan"
@@ -25,6 +27,55 @@ type namedTask struct {
 	task task
 }
 
+// StateBackend keeps the state of jobs' tasks as namespaces of one database (a
+// state.PebbleDB): each task store is the namespace (job id, stage id, subtask, store) —
+// see state.Namespace — and a job's namespace is dropped when its last task has ended.
+type StateBackend interface {
+	Store(ns []byte) state.Store
+	DropNamespace(ns []byte) error
+}
+
+// jobState gives the tasks of one job their state stores when they start, and drops the
+// job's state when the last of them has ended. Stores are not closed: the state service
+// may still answer a straggling request of a failed job with them.
+type jobState struct {
+	backend StateBackend // nil: in memory
+	jobID   string
+	log     *slog.Logger
+	tasks   atomic.Int64 // stateful tasks not yet ended
+}
+
+// statefulTask is a task with state stores; attach hands them over when it starts.
+type statefulTask struct {
+	task   task
+	state  *jobState
+	stage  string
+	sub    int
+	attach func(open func(store string) state.Store)
+}
+
+// Run opens the task's stores (in the job's StateBackend, or in memory) and runs it.
+func (t *statefulTask) Run(ctx context.Context) error {
+	b := t.state.backend
+	t.attach(func(store string) state.Store {
+		if b == nil {
+			return state.NewMemStore()
+		}
+		return b.Store(state.Namespace(t.state.jobID, t.stage, strconv.Itoa(t.sub), store))
+	})
+	defer t.state.ended(b)
+	return t.task.Run(ctx)
+}
+
+func (j *jobState) ended(b StateBackend) {
+	if j.tasks.Add(-1) > 0 || b == nil {
+		return
+	}
+	if err := b.DropNamespace(state.Namespace(j.jobID)); err != nil {
+		j.log.Warn("dropping the job's state", "err", err)
+	}
+}
+
 // taskBuilder expands a JobGraph into tasks: one per stage subtask, wired by one exchange
 // per edge.
 type taskBuilder struct {
@@ -36,11 +87,13 @@ type taskBuilder struct {
 	exchanges map[*plan.Edge]*shuffle.Exchange
 	codecs    map[string]*wire.WindowedValueCodec
 	drain     <-chan struct{}
+	state     *jobState
 }
 
-func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, drain <-chan struct{}, log *slog.Logger) ([]namedTask, error) {
+func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, backend StateBackend, drain <-chan struct{}, log *slog.Logger) ([]namedTask, error) {
 	b := &taskBuilder{job: job, g: g, workers: workers, log: log, chained: chainedGroups(g), drain: drain,
-		exchanges: map[*plan.Edge]*shuffle.Exchange{}, codecs: map[string]*wire.WindowedValueCodec{}}
+		exchanges: map[*plan.Edge]*shuffle.Exchange{}, codecs: map[string]*wire.WindowedValueCodec{},
+		state: &jobState{backend: backend, jobID: job.ID, log: log}}
 	for _, e := range g.Edges {
 		if gs := b.chained[e.To]; gs != nil && gs.ID == e.From {
 			continue // the group runs inside its consumer's task
@@ -103,6 +156,18 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 	switch s.Kind {
 	case plan.KindImpulse:
 		t = &worker.ImpulseTask{Subtask: sub, Out: outs}
+	case plan.KindTestStream:
+		ts := &worker.TestStreamTask{Name: name, Source: s.TestStream, Logger: b.log}
+		if len(outs) > 0 {
+			ts.Out = outs[0]
+			pc := b.g.Components.GetPcollections()[s.TestStream.Output]
+			strategy, err := window.StrategyFromProto(b.g.Components.GetWindowingStrategies()[pc.GetWindowingStrategyId()])
+			if err != nil {
+				return namedTask{}, fmt.Errorf("stage %s: %w", s.ID, err)
+			}
+			ts.Strategy = strategy
+		}
+		t = ts
 	case plan.KindGroupByKey:
 		if len(outs) != 1 {
 			return namedTask{}, fmt.Errorf("stage %s: a GroupByKey needs exactly one consumed output, has %d", s.ID, len(outs))
@@ -111,7 +176,8 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		if err != nil {
 			return namedTask{}, err
 		}
-		t = &worker.GroupTask{Name: name, Input: main, Buffer: buf, Out: outs[0], Logger: b.log}
+		t = b.stateful(s, sub, &worker.GroupTask{Name: name, Input: main, Buffer: buf, Out: outs[0], Logger: b.log},
+			func(open func(string) state.Store) { buf.Store = open("group") })
 	case plan.KindSDK:
 		sinkOuts := map[string]*worker.Output{}
 		for _, o := range outs {
@@ -131,7 +197,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 				return namedTask{}, err
 			}
 		}
-		t = &worker.SDKTask{
+		sdk := &worker.SDKTask{
 			DrainDescriptorID: s.DrainDescriptor.GetId(),
 			Pool:              pool,
 			Subtask:           sub,
@@ -145,14 +211,25 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			SideInputs:        sides,
 			Group:             group,
 			Outputs:           sinkOuts,
-			Store:             state.NewMemStore(),
 			Metrics:           b.job.Metrics,
 			Logger:            b.log,
 		}
+		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
+			sdk.Store, sdk.UserStore = open("main"), open("user")
+			if sdk.Group != nil {
+				sdk.Group.Store = open("group")
+			}
+		})
 	default:
 		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
 	}
 	return namedTask{name: name, task: t}, nil
+}
+
+// stateful wraps subtask sub of stage s, whose stores attach sets when it starts.
+func (b *taskBuilder) stateful(s *plan.Stage, sub int, t task, attach func(open func(store string) state.Store)) task {
+	b.state.tasks.Add(1)
+	return &statefulTask{task: t, state: b.state, stage: s.ID, sub: sub, attach: attach}
 }
 
 // outputs makes one Output per PCollection the stage produces, writing to every edge that
@@ -280,7 +357,7 @@ func groupBuffer(g *plan.JobGraph, s *plan.Stage, codec func(string) (*wire.Wind
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.ID, err)
 	}
-	return &worker.GroupBuffer{InCodec: in, OutCodec: out, Strategy: strategy, Store: state.NewMemStore()}, nil
+	return &worker.GroupBuffer{InCodec: in, OutCodec: out, Strategy: strategy}, nil
 }
 
 // sideInputOf returns the stage's description of the side input an edge feeds (it carries

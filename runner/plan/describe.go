@@ -31,7 +31,11 @@ func describe(g *JobGraph, lp *leafPipeline) error {
 	for _, s := range g.Stages {
 		if s.Kind == KindGroupByKey {
 			// The runner groups by these windows: refuse at Prepare what it cannot merge.
-			if _, err := window.StrategyFromProto(g.Components.GetWindowingStrategies()[s.WindowingStrategyID]); err != nil {
+			ws := g.Components.GetWindowingStrategies()[s.WindowingStrategyID]
+			if _, err := window.StrategyFromProto(ws); err != nil {
+				return fmt.Errorf("transform %q: %w", lp.leaves[s.Transforms[0]].GetUniqueName(), err)
+			}
+			if err := checkGroupingTrigger(ws); err != nil {
 				return fmt.Errorf("transform %q: %w", lp.leaves[s.Transforms[0]].GetUniqueName(), err)
 			}
 			out, err := singleValue(lp.leaves[s.Transforms[0]].GetOutputs())
@@ -44,6 +48,11 @@ func describe(g *JobGraph, lp *leafPipeline) error {
 		}
 		if s.Kind == KindSDK {
 			if err := g.describeSDK(s, lp); err != nil {
+				return err
+			}
+		}
+		if s.Kind == KindTestStream {
+			if err := g.describeTestStream(s, lp); err != nil {
 				return err
 			}
 		}

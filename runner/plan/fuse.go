@@ -68,8 +68,13 @@ func (f *fuser) fuse() error {
 	for _, id := range f.lp.order {
 		t := f.lp.leaves[id]
 		switch urn := t.GetSpec().GetUrn(); {
-		case urn == urnImpulse:
+		case urn == urnImpulse || urn == urnTestStream:
+			// Sources of one subtask: an impulse is one element, a TestStream one ordered
+			// sequence of elements and watermarks.
 			s := f.newStage(KindImpulse)
+			if urn == urnTestStream {
+				s.Kind = KindTestStream
+			}
 			s.Parallelism = 1
 			s.Transforms = []string{id}
 			f.stageOf[id] = s
@@ -194,7 +199,7 @@ func (f *fuser) inputsOf(t *pipepb.PTransform) (string, []SideInput, error) {
 // producers: forwarding a single impulse subtask into many consumers leaves all but one idle.
 func (f *fuser) inheritParallelism() {
 	for _, s := range f.stages {
-		if s.Kind == KindImpulse {
+		if s.Kind == KindImpulse || s.Kind == KindTestStream {
 			continue
 		}
 		maxP, allForward, any := 0, true, false

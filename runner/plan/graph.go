@@ -19,6 +19,8 @@ const (
 	KindSDK
 	// KindGroupByKey is the runner's keyed, windowed grouping.
 	KindGroupByKey
+	// KindTestStream replays the events of beam:transform:teststream:v1.
+	KindTestStream
 )
 
 func (k StageKind) String() string {
@@ -29,6 +31,8 @@ func (k StageKind) String() string {
 		return "sdk"
 	case KindGroupByKey:
 		return "gbk"
+	case KindTestStream:
+		return "teststream"
 	}
 	return fmt.Sprintf("StageKind(%d)", int(k))
 }
@@ -77,6 +81,9 @@ type Stage struct {
 
 	// GroupByKey stages only.
 	WindowingStrategyID string
+
+	// TestStream stages only.
+	TestStream *TestStreamSource
 }
 
 // SideInput is one side input of a transform in an SDK stage.

@@ -94,7 +94,9 @@ func validateLeaves(lp *leafPipeline) error {
 		switch {
 		case urn == urnImpulse || urn == urnFlatten || urn == urnGBK:
 		case urn == urnTestStream:
-			return fmt.Errorf("transform %q uses %s, which Sluice does not support yet", t.GetUniqueName(), urn)
+			if _, err := testStreamPayload(t); err != nil {
+				return err
+			}
 		case sdkTransformURNs[urn]:
 			env := t.GetEnvironmentId()
 			if env == "" {

@@ -229,9 +229,16 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 		{"unknown urn", func(p *pipepb.Pipeline) {
 			firstLeaf(p, urnParDo).Spec.Urn = "beam:transform:mystery:v1"
 		}, `has URN "beam:transform:mystery:v1", which Sluice does not know`},
-		{"teststream", func(p *pipepb.Pipeline) {
-			firstLeaf(p, urnParDo).Spec.Urn = urnTestStream
-		}, "beam:transform:teststream:v1, which Sluice does not support yet"},
+		{"teststream from a service", func(p *pipepb.Pipeline) {
+			tr := firstLeaf(p, urnParDo)
+			tr.Spec.Urn = urnTestStream
+			tr.Spec.Payload, _ = proto.Marshal(&pipepb.TestStreamPayload{Endpoint: &pipepb.ApiServiceDescriptor{Url: "localhost:1"}})
+		}, "a TestStream reading its events from a service (localhost:1) is not supported"},
+		{"bad teststream payload", func(p *pipepb.Pipeline) {
+			tr := firstLeaf(p, urnParDo)
+			tr.Spec.Urn = urnTestStream
+			tr.Spec.Payload = []byte{0xff, 0xff}
+		}, "bad TestStreamPayload"},
 		{"missing environment", func(p *pipepb.Pipeline) {
 			firstLeaf(p, urnParDo).EnvironmentId = "nowhere"
 		}, `names environment "nowhere", which is not defined`},
@@ -247,6 +254,17 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 				tr.Inputs[k] = "ghost"
 			}
 		}, `reads PCollection "ghost", which is not defined`},
+		{"non-default trigger", func(p *pipepb.Pipeline) {
+			for _, ws := range p.GetComponents().GetWindowingStrategies() {
+				ws.Trigger = &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{
+					Subtrigger: &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}}}}
+			}
+		}, "its input's trigger is Repeat(AfterCount(2)); Sluice supports only the Default and Always triggers yet"},
+		{"accumulating late panes", func(p *pipepb.Pipeline) {
+			for _, ws := range p.GetComponents().GetWindowingStrategies() {
+				ws.AccumulationMode, ws.AllowedLateness = pipepb.AccumulationMode_ACCUMULATING, 1000
+			}
+		}, "accumulates panes (trigger Default, allowed lateness 1000 ms)"},
 		{"unknown window coder", func(p *pipepb.Pipeline) {
 			for _, ws := range p.GetComponents().GetWindowingStrategies() {
 				p.GetComponents().Coders[ws.GetWindowCoderId()] = &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: "beam:coder:mystery_window:v1"}}

@@ -51,7 +51,7 @@ func collectLeaves(p *pipepb.Pipeline, comps *pipepb.Components) (*leafPipeline,
 		if !ok {
 			return fmt.Errorf("transform %q is referenced but not defined", id)
 		}
-		if t.GetSpec().GetUrn() == urnCombinePerKey {
+		if t.GetSpec().GetUrn() == urnCombinePerKey && (liftable(comps, t) || len(t.GetSubtransforms()) == 0) {
 			return lp.liftCombine(id, t)
 		}
 		if len(t.GetSubtransforms()) > 0 {
@@ -82,6 +82,19 @@ func collectLeaves(p *pipepb.Pipeline, comps *pipepb.Components) (*leafPipeline,
 		return nil, err
 	}
 	return lp, nil
+}
+
+// liftable reports whether a combine_per_key may be lifted: combining values ahead of the
+// GroupByKey fits only the default trigger, which fires each window's values once (under
+// trigger Always, for one, every value is a pane of its own). Otherwise the composite's own
+// expansion (GroupByKey, then a ParDo that combines each group) runs.
+func liftable(comps *pipepb.Components, t *pipepb.PTransform) bool {
+	in, err := singleValue(t.GetInputs())
+	if err != nil {
+		return true // liftCombine reports it
+	}
+	ws := comps.GetWindowingStrategies()[comps.GetPcollections()[in].GetWindowingStrategyId()]
+	return triggerName(ws.GetTrigger()) == "Default"
 }
 
 // liftCombine replaces a combine_per_key composite by precombine -> GBK -> merge -> extract,

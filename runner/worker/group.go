@@ -41,6 +41,20 @@ type GroupBuffer struct {
 	// fired are store keys of groups emitted with values in the store, not yet cleared
 	// (see Release).
 	fired [][]byte
+	// wm is the input watermark of the last Fire; data of a window it has expired
+	// (past its end plus the allowed lateness) is dropped and counted in Dropped.
+	wm      int64
+	Dropped int64
+	// panes counts the panes emitted per (window, key) store key until the window expires,
+	// so that a late firing is numbered after the on-time one.
+	panes map[string]firedPanes
+}
+
+type firedPanes struct {
+	window  wire.Window
+	count   int64 // panes so far
+	nonSpec int64 // panes so far that were not early
+	onTime  bool  // the on-time pane has been emitted
 }
 
 // InlineBytes is how much of a group travels inside its element when the rest may stay in
@@ -72,6 +86,8 @@ func (g *GroupBuffer) init() error {
 	}
 	g.kv = kv
 	g.groups = map[string]*group{}
+	g.panes = map[string]firedPanes{}
+	g.wm = math.MinInt64
 	return nil
 }
 
@@ -89,6 +105,10 @@ func (g *GroupBuffer) Add(rec []byte) error {
 	}
 	wc := g.InCodec.WindowCodec()
 	for _, w := range g.wv.Windows {
+		if window.Expired(g.Strategy, w, g.wm) {
+			g.Dropped++
+			continue
+		}
 		g.winBuf = wc.Append(g.winBuf[:0], w)
 		sk := binary.AppendUvarint(g.scratch[:0], uint64(len(g.winBuf)))
 		sk = append(sk, g.winBuf...)
@@ -115,6 +135,18 @@ func (g *GroupBuffer) Add(rec []byte) error {
 	return nil
 }
 
+// FiresPerElement reports whether the trigger is Always: every element is a pane of its
+// own, so the caller fires (at Watermark) after each Add.
+func (g *GroupBuffer) FiresPerElement() bool { return g.Strategy.Trigger.GetAlways() != nil }
+
+// Watermark is the input watermark of the last Fire.
+func (g *GroupBuffer) Watermark() int64 {
+	if g.groups == nil {
+		return math.MinInt64
+	}
+	return g.wm
+}
+
 // firing is one output group: one or more (window, key) groups under one window.
 type firing struct {
 	window  wire.Window
@@ -128,22 +160,59 @@ func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 	if err := g.init(); err != nil {
 		return err
 	}
+	if wm > g.wm {
+		g.wm = wm
+	}
 	if g.Strategy.Merging {
 		for _, f := range g.mergedFirings(wm) {
 			if err := g.emit(f, emit); err != nil {
 				return err
 			}
 		}
-		return nil
-	}
-	for _, gr := range g.groups {
-		if gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
-			if err := g.emit(firing{window: gr.window, members: []*group{gr}}, emit); err != nil {
-				return err
+	} else {
+		always := g.FiresPerElement()
+		for _, gr := range g.groups {
+			if always || gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
+				if err := g.emit(firing{window: gr.window, members: []*group{gr}}, emit); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	for k, p := range g.panes {
+		if window.Expired(g.Strategy, p.window, wm) {
+			delete(g.panes, k)
+		}
+	}
 	return nil
+}
+
+// pane is the pane info of the next firing of f at watermark g.wm. A firing before the
+// watermark passes the end of the window (trigger Always) is early; the first one after is
+// on time, later ones (data that came late but within the allowed lateness) are late; the
+// one at which the window expires is the last.
+func (g *GroupBuffer) pane(f firing) wire.PaneInfo {
+	k := f.members[0].storeKey
+	p := g.panes[k]
+	pane := wire.PaneInfo{IsFirst: p.count == 0, Index: p.count, NonSpeculativeIndex: -1}
+	switch {
+	case g.wm <= f.window.MaxTimestamp():
+		pane.Timing = wire.PaneEarly
+	case !p.onTime:
+		pane.Timing, p.onTime = wire.PaneOnTime, true
+	default:
+		pane.Timing = wire.PaneLate
+	}
+	if pane.Timing != wire.PaneEarly {
+		pane.NonSpeculativeIndex = p.nonSpec
+		p.nonSpec++
+	}
+	p.window, p.count = f.window, p.count+1
+	pane.IsLast = window.Expired(g.Strategy, f.window, g.wm)
+	if !pane.IsLast {
+		g.panes[k] = p
+	}
+	return pane
 }
 
 // emit encodes f, forgets its groups (deleting from the map being ranged over is allowed)
@@ -171,7 +240,7 @@ func (g *GroupBuffer) encode(f firing) ([]byte, error) {
 		stored += m.stored
 		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
 	}
-	pane := wire.PaneInfo{Timing: wire.PaneOnTime, IsFirst: true, IsLast: true}
+	pane := g.pane(f)
 	ts := window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.members[0].key()...)
@@ -288,6 +357,14 @@ func (t *GroupTask) Run(ctx context.Context) error {
 			if err := t.Buffer.Add(ev.Record); err != nil {
 				return fmt.Errorf("%s: %w", t.Name, err)
 			}
+			if t.Buffer.FiresPerElement() {
+				if err := t.Buffer.Fire(t.Buffer.Watermark(), emit); err != nil {
+					return fmt.Errorf("%s: %w", t.Name, err)
+				}
+				if err := t.Buffer.Release(); err != nil {
+					return err
+				}
+			}
 		case shuffle.EventWatermark:
 			if err := t.Buffer.Fire(ev.Watermark, emit); err != nil {
 				return fmt.Errorf("%s: %w", t.Name, err)
@@ -304,6 +381,9 @@ func (t *GroupTask) Run(ctx context.Context) error {
 			}
 			if err := t.Buffer.Release(); err != nil {
 				return err
+			}
+			if t.Buffer.Dropped > 0 {
+				t.Logger.Warn("dropped data that came after its window expired", "task", t.Name, "elements", t.Buffer.Dropped)
 			}
 			return Outputs{t.Out}.Close(ctx)
 		}

@@ -223,3 +223,80 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 		t.Error("the token still resolves after Release")
 	}
 }
+
+func TestGroupBufferLatePanesAndDroppedData(t *testing.T) {
+	in, out := groupCodecs(t)
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{AllowedLateness: 10}}
+	w := wire.IntervalWindow{Start: 0, End: 10} // max timestamp 9, expires after 19
+	var got []string
+	fire := func(wm int64) {
+		t.Helper()
+		if err := g.Fire(wm, func(rec []byte) error {
+			s, _ := decodeGroup(t, out, rec)
+			got = append(got, s)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add := func(v string) {
+		t.Helper()
+		if err := g.Add(kvRecord(in, 5, w, "k", v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("x")
+	fire(10) // on time; the window lives on for late data
+	add("y")
+	fire(15) // late, within the allowed lateness
+	fire(16) // nothing new: no pane
+	add("z")
+	fire(20) // late again, and the window expires: the last pane
+	add("dropped")
+	fire(30)
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:0}: x",
+		"k@[0:10) ts=9 pane={Timing:LATE IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:1}: y",
+		"k@[0:10) ts=9 pane={Timing:LATE IsFirst:false IsLast:true Index:2 NonSpeculativeIndex:2}: z",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if g.Dropped != 1 {
+		t.Errorf("dropped %d elements, want 1 (the one after the window expired)", g.Dropped)
+	}
+}
+
+func TestGroupBufferTriggerAlwaysFiresEachElement(t *testing.T) {
+	in, out := groupCodecs(t)
+	always := &pipepb.Trigger{Trigger: &pipepb.Trigger_Always_{Always: &pipepb.Trigger_Always{}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: always}}
+	w := wire.IntervalWindow{Start: 0, End: 10}
+	var got []string
+	emit := func(rec []byte) error {
+		s, _ := decodeGroup(t, out, rec)
+		got = append(got, s)
+		return nil
+	}
+	for _, v := range []string{"x", "y"} {
+		if err := g.Add(kvRecord(in, 5, w, "k", v)); err != nil {
+			t.Fatal(err)
+		}
+		if !g.FiresPerElement() {
+			t.Fatal("FiresPerElement is false under trigger Always")
+		}
+		if err := g.Fire(g.Watermark(), emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Fire(10, emit); err != nil { // nothing pending at the end of the window: no pane
+		t.Fatal(err)
+	}
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: x",
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: y",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -55,9 +55,12 @@ type SDKTask struct {
 	Subtask int
 	// Outputs maps a descriptor sink transform id to the output it feeds.
 	Outputs map[string]*Output
-	Store   state.Store
-	Metrics *metrics.Aggregator
-	Logger  *slog.Logger
+	// Store holds the side inputs and the main input buffered while they load;
+	// UserStore the user state served to the SDK.
+	Store     state.Store
+	UserStore state.Store
+	Metrics   *metrics.Aggregator
+	Logger    *slog.Logger
 
 	sides     *sideInputs
 	runner    *RunnerState
@@ -89,9 +92,12 @@ func (t *SDKTask) dueBy() time.Time {
 
 // Run implements Task.
 func (t *SDKTask) Run(ctx context.Context) error {
+	if t.Store == nil || t.UserStore == nil {
+		return fmt.Errorf("%s: the task has no state stores", t.Name)
+	}
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
-	t.user = &userState{store: state.NewMemStore(), orderedLists: t.OrderedLists}
+	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists}
 	if t.Group != nil {
 		t.Group.Large = t.runner
 	}
@@ -105,7 +111,11 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return t.process(ctx, buffered)
+	err = t.process(ctx, buffered)
+	if t.Group != nil && t.Group.Dropped > 0 {
+		t.Logger.Warn("dropped data that came after its window expired", "task", t.Name, "elements", t.Group.Dropped)
+	}
+	return err
 }
 
 // HandleState implements fnharness.StateHandler: user state, side inputs and
@@ -122,7 +132,8 @@ func (t *SDKTask) HandleState(ctx context.Context, req *fnpb.StateRequest) *fnpb
 
 // bufferedInput is main input that arrived while side inputs were not yet ready.
 type bufferedInput struct {
-	count int
+	count int // records in the store
+	seen  int // records seen (in the store or grouped)
 	// final is the last watermark seen, or EndOfData.
 	final *shuffle.Event
 }
@@ -135,6 +146,9 @@ var mainBufferKey = []byte("\xffmain")
 func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 	buf := &bufferedInput{}
 	for {
+		// A subtask whose main input ended empty runs no bundle: it only drains its side
+		// inputs (a broadcast reaches every subtask, also those with no main input).
+		unused := buf.final != nil && buf.final.Kind == shuffle.EventEndOfData && buf.seen == 0
 		open, progress := 0, false
 		for i, g := range t.SideInputs {
 			if g.Gate.Done() {
@@ -143,7 +157,7 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 			open++
 			if ev, ok := g.Gate.Poll(); ok {
 				progress = true
-				if ev.Kind == shuffle.EventRecord {
+				if ev.Kind == shuffle.EventRecord && !unused {
 					if err := t.sides.add(i, ev.Record); err != nil {
 						return nil, fmt.Errorf("%s: %w", t.Name, err)
 					}
@@ -161,6 +175,7 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 					e := ev
 					buf.final = &e
 				case t.Group != nil:
+					buf.seen++
 					if err := t.Group.Add(ev.Record); err != nil {
 						return nil, fmt.Errorf("%s: %w", t.Name, err)
 					}
@@ -169,6 +184,7 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 						return nil, err
 					}
 					buf.count++
+					buf.seen++
 				}
 			}
 		}
@@ -197,6 +213,11 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		}
 		if err := t.Store.ClearBag(mainBufferKey); err != nil {
 			return err
+		}
+	}
+	if t.Group != nil && t.Group.FiresPerElement() { // grouped while side inputs loaded
+		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
 	inputDone := false
@@ -240,8 +261,8 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			if ev, ok := t.Input.Poll(); ok {
 				if ev.Kind == shuffle.EventRecord {
 					if t.Group != nil {
-						if err := t.Group.Add(ev.Record); err != nil {
-							return fmt.Errorf("%s: %w", t.Name, err)
+						if err := t.group(ctx, ev.Record); err != nil {
+							return err
 						}
 						continue
 					}
@@ -296,6 +317,20 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// group adds a record to the chained GroupByKey; under trigger Always it is a pane at once.
+func (t *SDKTask) group(ctx context.Context, rec []byte) error {
+	if err := t.Group.Add(rec); err != nil {
+		return fmt.Errorf("%s: %w", t.Name, err)
+	}
+	if !t.Group.FiresPerElement() {
+		return nil
+	}
+	if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+		return fmt.Errorf("%s: %w", t.Name, err)
+	}
+	return nil
 }
 
 // control handles a watermark or end of data: everything before it is emitted and its

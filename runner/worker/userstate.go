@@ -24,7 +24,6 @@ type userState struct {
 	// orderedLists holds the element codec of each ordered-list state, by
 	// transform id + "/" + state id: entries are cut out of appended data with it.
 	orderedLists map[string]wire.Codec
-	seq          uint64
 }
 
 // Key kinds, the first byte of every user-state key.
@@ -112,9 +111,10 @@ func (u *userState) mapKeys(prefix []byte, req *fnpb.StateRequest) *fnpb.StateRe
 	return stateError("map keys state does not support %T", req.GetRequest())
 }
 
-// orderedList serves ordered-list state. Each entry (varint sort key, encoded value) is
-// its own bag under prefix | sort key (order-preserving) | sequence number, so that range
-// reads and range clears are key-range scans.
+// orderedList serves ordered-list state. The entries (varint sort key, encoded value) of
+// one sort key are a bag under prefix | sort key (order-preserving), so that range reads
+// and range clears are key-range scans and entries of equal sort keys keep their append
+// order (also across a reopen of a persistent store).
 func (u *userState) orderedList(k *fnpb.StateKey_OrderedListUserState, req *fnpb.StateRequest) *fnpb.StateResponse {
 	prefix := userStateKey(kindOrderedList, k.GetTransformId(), k.GetUserStateId(), k.GetWindow(), k.GetKey())
 	inRange := func(key []byte) bool {
@@ -139,9 +139,7 @@ func (u *userState) orderedList(k *fnpb.StateKey_OrderedListUserState, req *fnpb
 				return stateError("ordered list append: %v", err)
 			}
 			n := m + v
-			u.seq++
 			key := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(ts)^(1<<63))
-			key = binary.BigEndian.AppendUint64(key, u.seq)
 			if err := u.store.AppendBag(key, data[:n]); err != nil {
 				return stateError("appending to ordered list state: %v", err)
 			}

@@ -56,6 +56,7 @@ func serve(args []string, stderr io.Writer) int {
 	jobPort := fs.Int("job-port", 8099, "port of the Beam Job API (0 picks a free port and logs it)")
 	bind := fs.String("bind", "127.0.0.1", "address the Job API listens on")
 	dataDir := fs.String("data-dir", "./sluice-data", "directory for staged artifacts and state")
+	stateBackend := fs.String("state-backend", embedded.StatePebble, "where tasks keep their state: pebble (a Pebble database in DATA-DIR/state) or memory")
 	parallelism := fs.Int("parallelism", 0, "default subtasks per stage; 0 means the number of CPUs (a job's --parallelism overrides it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for cancelled jobs to stop on SIGINT/SIGTERM")
@@ -69,6 +70,10 @@ func serve(args []string, stderr io.Writer) int {
 		if err == flag.ErrHelp {
 			return 0
 		}
+		return 2
+	}
+	if *stateBackend != embedded.StatePebble && *stateBackend != embedded.StateMemory {
+		fmt.Fprintf(stderr, "sluice serve: bad --state-backend %q: want %s or %s\n", *stateBackend, embedded.StatePebble, embedded.StateMemory)
 		return 2
 	}
 	var level slog.Level
@@ -87,16 +92,17 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	srv, err := embedded.Start(embedded.Config{
-		JobAddr:     net.JoinHostPort(*bind, strconv.Itoa(*jobPort)),
-		DataDir:     *dataDir,
-		Parallelism: *parallelism,
-		Logger:      log,
+		JobAddr:      net.JoinHostPort(*bind, strconv.Itoa(*jobPort)),
+		DataDir:      *dataDir,
+		StateBackend: *stateBackend,
+		Parallelism:  *parallelism,
+		Logger:       log,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	log.Info("sluice ready", "job_endpoint", srv.Endpoint(), "fn_endpoint", srv.FnEndpoint(), "data_dir", *dataDir)
+	log.Info("sluice ready", "job_endpoint", srv.Endpoint(), "fn_endpoint", srv.FnEndpoint(), "data_dir", *dataDir, "state_backend", *stateBackend)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
