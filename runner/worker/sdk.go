@@ -23,7 +23,8 @@ const (
 	defaultMaxBundleBytes    = 64 << 20
 	bundleLinger             = 5 * time.Millisecond
 	// splitCheckInterval is how often a long bundle of a pooled stage looks for parked
-	// subtasks to split work off to; an unsuccessful split backs off up to maxSplitBackoff.
+	// subtasks to split work off to; after each split it waits twice as long as before,
+	// up to maxSplitBackoff.
 	splitCheckInterval = 20 * time.Millisecond
 	maxSplitBackoff    = 2 * time.Second
 )
@@ -71,6 +72,11 @@ type SDKTask struct {
 	residuals residualQueue
 	inputWM   int64 // last input watermark
 	emittedWM int64
+	// nextSplit and splitBackoff pace the splits that share work with parked subtasks,
+	// across the task's bundles: a residual runs as a new bundle, so a pace per bundle
+	// would let two subtasks split ever smaller rests back and forth.
+	nextSplit    time.Time
+	splitBackoff time.Duration
 	draining  bool
 }
 
@@ -380,9 +386,6 @@ type activeBundle struct {
 	// those from unstarted on have been given back already.
 	records   [][]byte
 	unstarted int
-	// nextSplit and splitBackoff pace the splits that share work with parked subtasks.
-	nextSplit    time.Time
-	splitBackoff time.Duration
 }
 
 // split asks the SDK to split the bundle at fraction of what remains. It returns the
@@ -423,7 +426,7 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 		if err != nil {
 			return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
 		}
-		t.bundle = &activeBundle{bundle: b, splitBackoff: splitCheckInterval}
+		t.bundle = &activeBundle{bundle: b}
 	}
 	b := t.bundle
 	if err := b.bundle.Send(t.SourceID, rec); err != nil {
@@ -559,7 +562,7 @@ func (t *SDKTask) checkpoint(ctx context.Context, b *activeBundle) error {
 // because the bundle has just ended, only delays the next attempt.
 func (t *SDKTask) shareWork(ctx context.Context, b *activeBundle) {
 	now := time.Now()
-	if t.draining || now.Before(b.nextSplit) {
+	if t.draining || now.Before(t.nextSplit) {
 		return
 	}
 	hungry := t.Pool.MaySplit(t.emittedWM)
@@ -575,12 +578,15 @@ func (t *SDKTask) shareWork(ctx context.Context, b *activeBundle) {
 	for _, r := range roots {
 		work = append(work, r.GetApplication().GetElement())
 	}
-	if len(work) == 0 {
-		b.splitBackoff = min(2*b.splitBackoff, maxSplitBackoff)
-	} else {
-		b.splitBackoff = splitCheckInterval
+	if len(work) > 0 {
 		t.Logger.Debug("dynamic split", "task", t.Name, "bundle", b.bundle.InstructionID(), "parked", hungry, "residuals", len(work))
 	}
-	b.nextSplit = time.Now().Add(b.splitBackoff)
+	// Back off after every split, successful or not: near the end of a restriction a
+	// parked subtask finishes each residual at once and would ask again, and splitting
+	// ever smaller rests costs more than it saves (a storm of 140 splits made word count
+	// half as fast). Doubling bounds a task to a few splits per second, and to a dozen or
+	// so over a stage's last phase.
+	t.splitBackoff = min(max(2*t.splitBackoff, splitCheckInterval), maxSplitBackoff)
+	t.nextSplit = time.Now().Add(t.splitBackoff)
 	t.Pool.Offer(work)
 }
