@@ -77,7 +77,7 @@ type SDKTask struct {
 	// would let two subtasks split ever smaller rests back and forth.
 	nextSplit    time.Time
 	splitBackoff time.Duration
-	draining  bool
+	draining     bool
 }
 
 // drainSignal is the channel to watch for a drain, or nil when there is nothing to drain.
