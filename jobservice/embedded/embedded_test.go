@@ -97,13 +97,18 @@ func init() {
 	register.Emitter1[string]()
 }
 
-func startServer(t *testing.T) *Server {
+func startServer(t *testing.T) *Server { return startServerWith(t, "") }
+
+// startServerWith starts a server with parallelism 2 and the given state backend ("" is
+// the default) and shuts it down when the test ends.
+func startServerWith(t *testing.T, backend string) *Server {
 	t.Helper()
 	srv, err := Start(Config{
-		JobAddr:     "127.0.0.1:0",
-		DataDir:     t.TempDir(),
-		Parallelism: 2,
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		JobAddr:      "127.0.0.1:0",
+		DataDir:      t.TempDir(),
+		StateBackend: backend,
+		Parallelism:  2,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,41 +1,17 @@
 package embedded
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 
 	"github.com/sluice-runner/sluice/state"
 )
-
-func startServerWith(t *testing.T, backend string) *Server {
-	t.Helper()
-	srv, err := Start(Config{
-		JobAddr:      "127.0.0.1:0",
-		DataDir:      t.TempDir(),
-		StateBackend: backend,
-		Parallelism:  2,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return srv
-}
 
 // TestStateBackends runs a group larger than a group may carry inline (its tail stays in
 // the task's store and the SDK reads it through runner state) with each backend; with
