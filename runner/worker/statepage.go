@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -22,22 +23,27 @@ func readPage(store state.Store, keys [][]byte, skip, start int) ([]byte, int, e
 	for _, k := range keys {
 		err := store.ReadBag(k, func(v []byte) error {
 			defer func() { idx++ }()
-			if idx < skip+start || next > 0 {
+			if idx < skip+start {
 				return nil
 			}
 			if len(data) > 0 && len(data)+len(v) > maxStatePage {
 				next = idx - skip
-				return nil
+				return errPageFull // stop reading: the rest is the next page's
 			}
 			data = append(data, v...)
 			return nil
 		})
+		if errors.Is(err, errPageFull) {
+			break
+		}
 		if err != nil {
 			return nil, 0, err
 		}
 	}
 	return data, next, nil
 }
+
+var errPageFull = errors.New("state page full")
 
 // pagedGet answers a Get with one page of the bags at keys.
 func pagedGet(store state.Store, keys [][]byte, skip int, get *fnpb.StateGetRequest) *fnpb.StateResponse {
