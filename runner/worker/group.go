@@ -347,6 +347,14 @@ type GroupTask struct {
 // Run implements Task.
 func (t *GroupTask) Run(ctx context.Context) error {
 	emit := func(rec []byte) error { return t.Out.Emit(ctx, rec) }
+	// fire emits the groups ready at wm; no bundle reads the store here, so their
+	// state goes at once.
+	fire := func(wm int64) error {
+		if err := t.Buffer.Fire(wm, emit); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		return t.Buffer.Release()
+	}
 	for {
 		ev, err := nextEvent(ctx, t.Input)
 		if err != nil {
@@ -358,28 +366,19 @@ func (t *GroupTask) Run(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", t.Name, err)
 			}
 			if t.Buffer.FiresPerElement() {
-				if err := t.Buffer.Fire(t.Buffer.Watermark(), emit); err != nil {
-					return fmt.Errorf("%s: %w", t.Name, err)
-				}
-				if err := t.Buffer.Release(); err != nil {
+				if err := fire(t.Buffer.Watermark()); err != nil {
 					return err
 				}
 			}
 		case shuffle.EventWatermark:
-			if err := t.Buffer.Fire(ev.Watermark, emit); err != nil {
-				return fmt.Errorf("%s: %w", t.Name, err)
-			}
-			if err := t.Buffer.Release(); err != nil {
+			if err := fire(ev.Watermark); err != nil {
 				return err
 			}
 			if err := (Outputs{t.Out}).EmitWatermark(ctx, ev.Watermark); err != nil {
 				return err
 			}
 		case shuffle.EventEndOfData:
-			if err := t.Buffer.Fire(math.MaxInt64, emit); err != nil {
-				return fmt.Errorf("%s: %w", t.Name, err)
-			}
-			if err := t.Buffer.Release(); err != nil {
+			if err := fire(math.MaxInt64); err != nil {
 				return err
 			}
 			if t.Buffer.Dropped > 0 {
