@@ -191,6 +191,10 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			}
 			orderedLists[key] = c
 		}
+		timers, err := timerFamilies(b.g, s)
+		if err != nil {
+			return namedTask{}, err
+		}
 		var group *worker.GroupBuffer
 		if gs := b.chained[s.ID]; gs != nil {
 			if group, err = groupBuffer(b.g, gs, b.codec); err != nil {
@@ -202,6 +206,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			Pool:              pool,
 			Subtask:           sub,
 			OrderedLists:      orderedLists,
+			Timers:            timers,
 			Drain:             b.drain,
 			Name:              name,
 			Worker:            b.workers[s.EnvironmentID],
@@ -216,6 +221,9 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
 			sdk.Store, sdk.UserStore = open("main"), open("user")
+			if len(timers) > 0 {
+				sdk.TimerStore = open("timers")
+			}
 			if sdk.Group != nil {
 				sdk.Group.Store = open("group")
 			}
@@ -224,6 +232,27 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
 	}
 	return namedTask{name: name, task: t}, nil
+}
+
+// timerFamilies returns the timer families of SDK stage s with their codecs.
+func timerFamilies(g *plan.JobGraph, s *plan.Stage) ([]worker.TimerFamily, error) {
+	var out []worker.TimerFamily
+	for _, f := range s.TimerFamilies {
+		c, err := wire.NewCodec(g.Components, f.CoderID)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: timer family %q of %s: %w", s.ID, f.Family, f.TransformID, err)
+		}
+		tc, ok := c.(*wire.TimerCodec)
+		if !ok {
+			return nil, fmt.Errorf("stage %s: timer family %q of %s: coder %q is not a timer coder", s.ID, f.Family, f.TransformID, f.CoderID)
+		}
+		out = append(out, worker.TimerFamily{
+			TimerFamilyRef: fnharness.TimerFamilyRef{TransformID: f.TransformID, Family: f.Family},
+			Domain:         f.Domain,
+			Codec:          tc,
+		})
+	}
+	return out, nil
 }
 
 // stateful wraps subtask sub of stage s, whose stores attach sets when it starts.

@@ -124,6 +124,10 @@ func (g *JobGraph) describeSDK(s *Stage, lp *leafPipeline) error {
 				t.Inputs[local] = pc
 			}
 		}
+		t, err := g.describeTimers(s, id, t)
+		if err != nil {
+			return err
+		}
 		desc.Transforms[id] = t
 		for _, pc := range t.GetInputs() {
 			addPC(pc)

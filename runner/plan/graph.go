@@ -78,6 +78,8 @@ type Stage struct {
 	SinkTransformIDs map[string]string
 	// SideInputs lists the side inputs of the stage's transforms.
 	SideInputs []SideInput
+	// TimerFamilies lists the timer families of the stage's transforms.
+	TimerFamilies []TimerFamily
 
 	// GroupByKey stages only.
 	WindowingStrategyID string

@@ -124,8 +124,8 @@ func validateParDo(comps *pipepb.Components, t *pipepb.PTransform) error {
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
 		return fmt.Errorf("transform %q (%s): bad ParDoPayload: %w", t.GetUniqueName(), urnParDo, err)
 	}
-	if len(pd.GetTimerFamilySpecs()) > 0 {
-		return fmt.Errorf("transform %q uses timers, which Sluice does not support yet", t.GetUniqueName())
+	if err := validateTimerFamilies(comps, t, &pd); err != nil {
+		return err
 	}
 	for _, id := range sortedKeys(pd.GetStateSpecs()) {
 		spec := pd.GetStateSpecs()[id]

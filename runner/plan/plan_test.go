@@ -16,6 +16,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 	"google.golang.org/protobuf/proto"
@@ -35,7 +37,31 @@ func withSide(w string, side []string, emit func(string)) {
 	emit(fmt.Sprint(w, len(side)))
 }
 
+// userKey has a coder only the Go SDK knows: its timers' key must get a length prefix.
+type userKey struct{ ID int }
+
+// timerFn keeps a count per key and emits it when the window ends or a second later.
+type timerFn struct {
+	EndOfWindow timers.EventTime
+	Flush       timers.ProcessingTime
+	Count       state.Value[int]
+}
+
+func (fn *timerFn) ProcessElement(w beam.Window, sp state.Provider, tp timers.Provider, k userKey, v int, _ func(int)) {
+	fn.EndOfWindow.Set(tp, w.MaxTimestamp().ToTime())
+	fn.Flush.Set(tp, time.Now().Add(time.Second))
+}
+
+func (fn *timerFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, k userKey, timer timers.Context, emit func(int)) {
+	n, _, _ := fn.Count.Read(sp)
+	emit(n)
+}
+
+func keyByUser(w string) (userKey, int) { return userKey{len(w)}, 1 }
+
 func init() {
+	register.DoFn6x0[beam.Window, state.Provider, timers.Provider, userKey, int, func(int)](&timerFn{})
+	register.Function1x2(keyByUser)
 	register.Function2x0(splitWords)
 	register.Function1x2(toKV)
 	register.Function3x0(withSide)
@@ -64,6 +90,14 @@ var pipelines = map[string]func(s beam.Scope){
 		kvs := beam.ParDo(s, toKV, beam.Create(s, "a", "b"))
 		w := beam.WindowInto(s, window.NewFixedWindows(time.Minute), kvs)
 		stats.SumPerKey(s, w)
+	},
+	"timers": func(s beam.Scope) {
+		kvs := beam.ParDo(s, keyByUser, beam.Create(s, "a", "bb"))
+		beam.ParDo(s, &timerFn{
+			EndOfWindow: timers.InEventTime("eow"),
+			Flush:       timers.InProcessingTime("flush"),
+			Count:       state.MakeValueState[int]("count"),
+		}, kvs)
 	},
 	"sessions_cogbk": func(s beam.Scope) {
 		a := beam.WindowInto(s, window.NewSessions(time.Minute), beam.ParDo(s, toKV, beam.Create(s, "a")))
@@ -187,6 +221,9 @@ func dump(g *JobGraph) string {
 		for _, si := range s.SideInputs {
 			fmt.Fprintf(&b, "  side: %s.%s multimap=%v\n", name(si.TransformID), si.LocalName, si.Multimap)
 		}
+		for _, f := range s.TimerFamilies {
+			fmt.Fprintf(&b, "  timers: %s.%s %v %s\n", name(f.TransformID), f.Family, f.Domain, coderStr(f.CoderID))
+		}
 	}
 	for _, e := range g.Edges {
 		fmt.Fprintf(&b, "edge %s -> %s %s %s\n", e.From, e.To, e.Partitioning, pcName(e.PCollection))
@@ -265,6 +302,13 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 				ws.AccumulationMode, ws.AllowedLateness = pipepb.AccumulationMode_ACCUMULATING, 1000
 			}
 		}, "accumulates panes (trigger Default, allowed lateness 1000 ms)"},
+		{"timer family without a time domain", func(p *pipepb.Pipeline) {
+			tr := firstLeaf(p, urnParDo)
+			var pd pipepb.ParDoPayload
+			_ = proto.Unmarshal(tr.GetSpec().GetPayload(), &pd)
+			pd.TimerFamilySpecs = map[string]*pipepb.TimerFamilySpec{"t": {TimerFamilyCoderId: "c"}}
+			tr.Spec.Payload, _ = proto.Marshal(&pd)
+		}, `timer family "t" has time domain UNSPECIFIED; Sluice supports event time and processing time`},
 		{"unknown window coder", func(p *pipepb.Pipeline) {
 			for _, ws := range p.GetComponents().GetWindowingStrategies() {
 				p.GetComponents().Coders[ws.GetWindowCoderId()] = &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: "beam:coder:mystery_window:v1"}}

@@ -50,6 +50,9 @@ type SDKTask struct {
 	// OrderedLists are the element codecs of the stage's ordered-list states, by
 	// transform id + "/" + state id.
 	OrderedLists map[string]wire.Codec
+	// Timers are the stage's timer families; TimerStore keeps their timers.
+	Timers     []TimerFamily
+	TimerStore state.Store
 	// Pool, set for a splittable stage of more than one subtask, shares restrictions
 	// between its subtasks; Subtask is this task's index in it.
 	Pool    *WorkPool
@@ -67,6 +70,7 @@ type SDKTask struct {
 	runner    *RunnerState
 	user      *userState
 	readers   map[string]*wire.ElementReader
+	timers    *stageTimers
 	outs      Outputs
 	bundle    *activeBundle
 	residuals residualQueue
@@ -106,6 +110,12 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists}
 	if t.Group != nil {
 		t.Group.Large = t.runner
+	}
+	if len(t.Timers) > 0 {
+		if t.TimerStore == nil {
+			return fmt.Errorf("%s: the stage has timers but no timer store", t.Name)
+		}
+		t.timers = newStageTimers(t.Timers, t.TimerStore)
 	}
 	t.readers = map[string]*wire.ElementReader{}
 	for sink, o := range t.Outputs {
@@ -245,7 +255,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			}
 		}
 		var parked <-chan struct{}
-		if inputDone && t.bundle == nil && t.residuals.empty() {
+		if inputDone && t.bundle == nil && t.residuals.empty() && t.timers.idle() {
 			if t.Pool == nil {
 				return t.outs.Close(ctx)
 			}
@@ -290,7 +300,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		}
 		// Nothing to read right now: wait for input, the bundle, or a residual's time.
 		var inputReady, bundleReady <-chan struct{}
-		var lingerC, residualC <-chan time.Time
+		var lingerC, residualC, timerC <-chan time.Time
 		if !inputDone {
 			inputReady = t.Input.Available()
 		}
@@ -300,6 +310,9 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			lingerC = linger.C
 		} else if next, ok := t.residuals.next(); ok {
 			residualC = time.After(time.Until(next))
+		}
+		if next, ok := t.timers.nextProcessingTime(); ok {
+			timerC = time.After(time.Until(next))
 		}
 		select {
 		case <-inputReady:
@@ -312,6 +325,10 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 				return err
 			}
 		case <-residualC:
+		case <-timerC:
+			if err := t.fireProcessingTimers(ctx); err != nil {
+				return err
+			}
 		case <-parked:
 		case <-t.drainSignal():
 			if t.bundle == nil {
@@ -354,16 +371,19 @@ func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
 	if err := t.finish(ctx); err != nil {
 		return false, err
 	}
+	t.inputWM = wm
+	if err := t.fireEventTimers(ctx); err != nil {
+		return false, err
+	}
 	if ev.Kind == shuffle.EventEndOfData {
 		return true, nil
 	}
-	t.inputWM = wm
 	return false, t.forwardWatermark(ctx)
 }
 
 // forwardWatermark emits the input watermark, held back by pending residuals.
 func (t *SDKTask) forwardWatermark(ctx context.Context) error {
-	wm := min(t.inputWM, t.residuals.hold())
+	wm := min(t.inputWM, t.residuals.hold(), t.timers.hold())
 	if t.Pool != nil && wm == math.MaxInt64 {
 		return nil // sent when the whole stage has finished (see WorkPool)
 	}
@@ -411,22 +431,31 @@ func (t *SDKTask) split(ctx context.Context, b *activeBundle, fraction float64) 
 	return resp.GetResidualRoots(), unstarted, nil
 }
 
+// startBundle starts a bundle unless one is in flight.
+func (t *SDKTask) startBundle(ctx context.Context) error {
+	if t.bundle != nil {
+		return nil
+	}
+	sinks := make([]string, 0, len(t.Outputs))
+	for sink := range t.Outputs {
+		sinks = append(sinks, sink)
+	}
+	desc := t.DescriptorID
+	if t.draining {
+		desc = t.DrainDescriptorID
+	}
+	b, err := t.Worker.StartBundle(ctx, desc, t, fnharness.ExpectOutputs{Transforms: sinks, Timers: t.timers.families()})
+	if err != nil {
+		return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
+	}
+	t.bundle = &activeBundle{bundle: b}
+	return nil
+}
+
 // send adds one record to the current bundle, starting one if needed.
 func (t *SDKTask) send(ctx context.Context, rec []byte) error {
-	if t.bundle == nil {
-		sinks := make([]string, 0, len(t.Outputs))
-		for sink := range t.Outputs {
-			sinks = append(sinks, sink)
-		}
-		desc := t.DescriptorID
-		if t.draining {
-			desc = t.DrainDescriptorID
-		}
-		b, err := t.Worker.StartBundle(ctx, desc, t, fnharness.ExpectOutputs{Transforms: sinks})
-		if err != nil {
-			return fmt.Errorf("%s: starting a bundle: %w", t.Name, err)
-		}
-		t.bundle = &activeBundle{bundle: b}
+	if err := t.startBundle(ctx); err != nil {
+		return err
 	}
 	b := t.bundle
 	if err := b.bundle.Send(t.SourceID, rec); err != nil {
@@ -456,7 +485,10 @@ func (t *SDKTask) send(ctx context.Context, rec []byte) error {
 func (t *SDKTask) routeOutputs(ctx context.Context) error {
 	for _, out := range t.bundle.bundle.Outputs() {
 		if out.TimerFamily != "" {
-			return fmt.Errorf("%s: the SDK sent timers for %q, but the stage declares none", t.Name, out.TimerFamily)
+			if err := t.timers.apply(out); err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+			continue
 		}
 		o, r := t.Outputs[out.TransformID], t.readers[out.TransformID]
 		if o == nil {
@@ -479,7 +511,7 @@ func (t *SDKTask) finish(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	if err := b.bundle.CloseInput([]string{t.SourceID}, nil); err != nil {
+	if err := b.bundle.CloseInput([]string{t.SourceID}, t.timers.families()); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
 	var splitC <-chan time.Time
