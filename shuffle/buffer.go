@@ -12,11 +12,12 @@ const (
 	trailerNone trailerKind = iota
 	trailerWatermark
 	trailerEndOfData
+	trailerProcessingTime
 )
 
 // Buffer is the unit of transfer on a channel: zero or more records, each
 // encoded as uvarint(length) followed by the bytes, optionally followed by
-// one in-band event (a watermark or end-of-data). Carrying the event as a
+// one in-band event (a watermark, a processing time or end-of-data). Carrying the event as a
 // trailer keeps it ordered after the records it follows without spending a
 // second credit.
 //
@@ -39,13 +40,15 @@ type Buffer struct {
 func (b *Buffer) Data() []byte { return b.data }
 
 // Event returns the in-band event that follows the records, if any: kind is
-// EventWatermark (with its timestamp) or EventEndOfData.
+// EventWatermark or EventProcessingTime (with its timestamp) or EventEndOfData.
 func (b *Buffer) Event() (kind EventKind, watermark int64, ok bool) {
 	switch b.trailer {
 	case trailerWatermark:
 		return EventWatermark, b.watermark, true
 	case trailerEndOfData:
 		return EventEndOfData, 0, true
+	case trailerProcessingTime:
+		return EventProcessingTime, b.watermark, true
 	default:
 		return 0, 0, false
 	}

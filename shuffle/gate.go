@@ -16,6 +16,9 @@ const (
 	EventWatermark
 	// EventEndOfData says every channel has ended; treat it as watermark +inf.
 	EventEndOfData
+	// EventProcessingTime carries a new, higher processing time of a virtual clock
+	// (TestStream's); jobs on the wall clock never send it.
+	EventProcessingTime
 )
 
 func (k EventKind) String() string {
@@ -26,6 +29,8 @@ func (k EventKind) String() string {
 		return "watermark"
 	case EventEndOfData:
 		return "end-of-data"
+	case EventProcessingTime:
+		return "processing-time"
 	default:
 		return fmt.Sprintf("EventKind(%d)", uint8(k))
 	}
@@ -37,7 +42,8 @@ type Event struct {
 	// Record is valid until the next Poll: its buffer is recycled and its
 	// credit returned once the gate moves past it. Copy it to keep it.
 	Record []byte
-	// Watermark is the gate's new input watermark for EventWatermark.
+	// Watermark is the gate's new input watermark for EventWatermark, or its new
+	// processing time for EventProcessingTime.
 	Watermark int64
 }
 
@@ -59,6 +65,13 @@ type InputGate struct {
 	ended      []bool  // by channel index
 	numEnded   int
 	emitted    int64 // last watermark returned by Poll
+	// procTimes are the processing times received by channel (math.MinInt64: none yet);
+	// procEmitted is the last one Poll returned.
+	procTimes   []int64
+	procEmitted int64
+	// procDirty says a channel that carried a processing time has ended since, so the
+	// minimum may have moved: the next Poll looks (one Poll returns one event).
+	procDirty bool
 	cur        *Buffer
 	off        int // read position in cur.data
 	done       bool
@@ -79,15 +92,17 @@ func NewInputGate(channels ...*InputChannel) *InputGate {
 		channels:   channels,
 		queue:      make(chan *Buffer, total),
 		available:  make(chan struct{}, 1),
-		watermarks: make([]int64, len(channels)),
-		ended:      make([]bool, len(channels)),
-		emitted:    math.MinInt64,
+		watermarks:  make([]int64, len(channels)),
+		procTimes:   make([]int64, len(channels)),
+		ended:       make([]bool, len(channels)),
+		emitted:     math.MinInt64,
+		procEmitted: math.MinInt64,
 	}
 	// An initial token lets a caller that waits before its first Poll wake
 	// up and look.
 	g.available <- struct{}{}
 	for i := range g.watermarks {
-		g.watermarks[i] = math.MinInt64
+		g.watermarks[i], g.procTimes[i] = math.MinInt64, math.MinInt64
 	}
 	for i, c := range channels {
 		if c == nil {
@@ -116,6 +131,12 @@ func (g *InputGate) enqueue(buf *Buffer) {
 // is returned exactly once, after every channel has ended.
 func (g *InputGate) Poll() (Event, bool) {
 	for {
+		if g.procDirty {
+			g.procDirty = false
+			if ev, ok := g.advanceProcessingTime(); ok {
+				return ev, true
+			}
+		}
 		if b := g.cur; b != nil {
 			if g.off < len(b.data) {
 				if rec, ok := g.nextRecord(b); ok {
@@ -182,10 +203,16 @@ func (g *InputGate) finishBuffer(b *Buffer) (Event, bool) {
 		if ts > g.watermarks[idx] {
 			g.watermarks[idx] = ts
 		}
+	case EventProcessingTime:
+		if ts > g.procTimes[idx] {
+			g.procTimes[idx] = ts
+		}
+		return g.advanceProcessingTime()
 	case EventEndOfData:
 		if !g.ended[idx] {
 			g.ended[idx] = true
 			g.numEnded++
+			g.procDirty = g.procTimes[idx] != math.MinInt64
 		}
 		if g.numEnded == len(g.channels) {
 			g.done = true
@@ -209,6 +236,22 @@ func (g *InputGate) advanceWatermark() (Event, bool) {
 	}
 	g.emitted = lowest
 	return Event{Kind: EventWatermark, Watermark: lowest}, true
+}
+
+// advanceProcessingTime recomputes the minimum processing time over the live channels
+// that have sent one: a virtual clock reaches a task only along the edges from its source.
+func (g *InputGate) advanceProcessingTime() (Event, bool) {
+	lowest, any := int64(math.MaxInt64), false
+	for i, pt := range g.procTimes {
+		if !g.ended[i] && pt != math.MinInt64 {
+			lowest, any = min(lowest, pt), true
+		}
+	}
+	if !any || lowest <= g.procEmitted {
+		return Event{}, false
+	}
+	g.procEmitted = lowest
+	return Event{Kind: EventProcessingTime, Watermark: lowest}, true
 }
 
 // Available returns a channel that is ready when Poll may have something to

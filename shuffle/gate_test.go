@@ -72,6 +72,30 @@ func TestGateWatermarkIsMinimumOverLiveChannels(t *testing.T) {
 	}
 }
 
+func pt(ts int64) received { return received{kind: EventProcessingTime, watermark: ts} }
+
+// A virtual processing time is the minimum over the live channels that carry one, and
+// independent of the watermark.
+func TestGateProcessingTimeIsMinimumOverChannelsThatSendOne(t *testing.T) {
+	ex := mustExchange(t, ExchangeConfig{Producers: 3, Consumers: 1, Partitioning: RoundRobin})
+	w0, w1, w2 := ex.Writer(0), ex.Writer(1), ex.Writer(2)
+	g := NewInputGate(ex.Channels(0)...)
+	runSteps(t, g, []step{
+		{"w0 at 100, others send none", func(ctx context.Context) error { return w0.EmitProcessingTime(ctx, 100) }, []received{pt(100)}},
+		{"w0 watermark", func(ctx context.Context) error { return w0.EmitWatermark(ctx, 7) }, nil},
+		{"w1 at 150", func(ctx context.Context) error { return w1.EmitProcessingTime(ctx, 150) }, nil},
+		{"record then w0 at 200", func(ctx context.Context) error {
+			if err := w0.Write(ctx, nil, []byte("a")); err != nil {
+				return err
+			}
+			return w0.EmitProcessingTime(ctx, 200)
+		}, []received{rec("a"), pt(150)}},
+		{"w1 ends", func(ctx context.Context) error { return w1.Close(ctx) }, []received{pt(200)}},
+		{"w0 to infinity", func(ctx context.Context) error { return w0.EmitProcessingTime(ctx, math.MaxInt64) }, []received{pt(math.MaxInt64)}},
+		{"w2 watermark", func(ctx context.Context) error { return w2.EmitWatermark(ctx, 9) }, []received{wm(7)}},
+	})
+}
+
 func TestGateEndOfDataOnlyAfterAllChannelsEnd(t *testing.T) {
 	ex := mustExchange(t, ExchangeConfig{Producers: 3, Consumers: 1, Partitioning: Hash})
 	g := NewInputGate(ex.Channels(0)...)

@@ -218,6 +218,20 @@ func (w *Writer) EmitWatermark(ctx context.Context, ts int64) error {
 	return nil
 }
 
+// EmitProcessingTime flushes and then sends processing time ts of a virtual clock on
+// every channel of this producer, in order after the records written before it.
+func (w *Writer) EmitProcessingTime(ctx context.Context, ts int64) error {
+	if w.closed {
+		return fmt.Errorf("shuffle: producer %d: EmitProcessingTime: %w", w.producer, ErrWriterClosed)
+	}
+	for _, t := range w.targets {
+		if err := w.sendEvent(ctx, t, trailerProcessingTime, ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Close flushes and sends end-of-data on every channel of this producer. It
 // is idempotent, and after a failure (context ended) it may be called again
 // to finish the channels that did not get end-of-data yet.

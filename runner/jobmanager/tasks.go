@@ -207,6 +207,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			Subtask:           sub,
 			OrderedLists:      orderedLists,
 			Timers:            timers,
+			VirtualClock:      b.g.HasTestStream(),
 			Drain:             b.drain,
 			Name:              name,
 			Worker:            b.workers[s.EnvironmentID],

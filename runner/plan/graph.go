@@ -88,6 +88,17 @@ type Stage struct {
 	TestStream *TestStreamSource
 }
 
+// HasTestStream says whether the job replays a TestStream: its processing time is then
+// the TestStream's clock, not the wall clock.
+func (g *JobGraph) HasTestStream() bool {
+	for _, s := range g.Stages {
+		if s.Kind == KindTestStream {
+			return true
+		}
+	}
+	return false
+}
+
 // SideInput is one side input of a transform in an SDK stage.
 type SideInput struct {
 	TransformID string

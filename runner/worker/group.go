@@ -377,6 +377,10 @@ func (t *GroupTask) Run(ctx context.Context) error {
 			if err := (Outputs{t.Out}).EmitWatermark(ctx, ev.Watermark); err != nil {
 				return err
 			}
+		case shuffle.EventProcessingTime:
+			if err := (Outputs{t.Out}).EmitProcessingTime(ctx, ev.Watermark); err != nil {
+				return err
+			}
 		case shuffle.EventEndOfData:
 			if err := fire(math.MaxInt64); err != nil {
 				return err

@@ -70,6 +70,18 @@ func (os Outputs) EmitWatermark(ctx context.Context, wm int64) error {
 	return nil
 }
 
+// EmitProcessingTime sends the virtual clock's processing time pt downstream on every edge.
+func (os Outputs) EmitProcessingTime(ctx context.Context, pt int64) error {
+	for _, o := range os {
+		for _, w := range o.Writers {
+			if err := w.EmitProcessingTime(ctx, pt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Close ends every edge: watermark +inf, then end of data.
 func (os Outputs) Close(ctx context.Context) error {
 	for _, o := range os {

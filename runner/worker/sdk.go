@@ -53,6 +53,9 @@ type SDKTask struct {
 	// Timers are the stage's timer families; TimerStore keeps their timers.
 	Timers     []TimerFamily
 	TimerStore state.Store
+	// VirtualClock says processing time is not the wall clock but what the job's
+	// TestStream says, received in band; it is +inf once the input has ended.
+	VirtualClock bool
 	// Pool, set for a splittable stage of more than one subtask, shares restrictions
 	// between its subtasks; Subtask is this task's index in it.
 	Pool    *WorkPool
@@ -76,6 +79,7 @@ type SDKTask struct {
 	residuals residualQueue
 	inputWM   int64 // last input watermark
 	emittedWM int64
+	procTime  int64 // the virtual clock's processing time
 	// nextSplit and splitBackoff pace the splits that share work with parked subtasks,
 	// across the task's bundles: a residual runs as a new bundle, so a pace per bundle
 	// would let two subtasks split ever smaller rests back and forth.
@@ -122,7 +126,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 		t.readers[sink] = wire.NewElementReader(o.Codec)
 		t.outs = append(t.outs, o)
 	}
-	t.inputWM, t.emittedWM = math.MinInt64, math.MinInt64
+	t.inputWM, t.emittedWM, t.procTime = math.MinInt64, math.MinInt64, math.MinInt64
 	buffered, err := t.awaitSideInputs(ctx)
 	if err != nil {
 		return err
@@ -152,6 +156,8 @@ type bufferedInput struct {
 	seen  int // records seen (in the store or grouped)
 	// final is the last watermark seen, or EndOfData.
 	final *shuffle.Event
+	// procTime is the last processing time seen, if any.
+	procTime *shuffle.Event
 }
 
 var mainBufferKey = []byte("\xffmain")
@@ -187,6 +193,9 @@ func (t *SDKTask) awaitSideInputs(ctx context.Context) (*bufferedInput, error) {
 			if ev, ok := t.Input.Poll(); ok {
 				progress = true
 				switch {
+				case ev.Kind == shuffle.EventProcessingTime:
+					e := ev
+					buf.procTime = &e
 				case ev.Kind != shuffle.EventRecord:
 					e := ev
 					buf.final = &e
@@ -234,6 +243,11 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 	if t.Group != nil && t.Group.FiresPerElement() { // grouped while side inputs loaded
 		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
 			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+	}
+	if buffered.procTime != nil {
+		if _, err := t.control(ctx, *buffered.procTime); err != nil {
+			return err
 		}
 	}
 	inputDone := false
@@ -311,7 +325,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		} else if next, ok := t.residuals.next(); ok {
 			residualC = time.After(time.Until(next))
 		}
-		if next, ok := t.timers.nextProcessingTime(); ok {
+		if next, ok := t.timers.nextProcessingTime(); ok && !t.VirtualClock {
 			timerC = time.After(time.Until(next))
 		}
 		select {
@@ -356,9 +370,12 @@ func (t *SDKTask) group(ctx context.Context, rec []byte) error {
 	return nil
 }
 
-// control handles a watermark or end of data: everything before it is emitted and its
-// bundle finished first. It reports whether the input has ended.
+// control handles a watermark, a processing time or end of data: everything before it is
+// emitted and its bundle finished first. It reports whether the input has ended.
 func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
+	if ev.Kind == shuffle.EventProcessingTime {
+		return false, t.advanceProcessingTime(ctx, ev.Watermark)
+	}
 	wm := ev.Watermark
 	if ev.Kind == shuffle.EventEndOfData {
 		wm = math.MaxInt64
@@ -376,6 +393,12 @@ func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
 		return false, err
 	}
 	if ev.Kind == shuffle.EventEndOfData {
+		if t.VirtualClock { // the clock stops with its TestStream: what is left fires
+			t.procTime = math.MaxInt64
+			if err := t.fireProcessingTimers(ctx); err != nil {
+				return false, err
+			}
+		}
 		return true, nil
 	}
 	return false, t.forwardWatermark(ctx)

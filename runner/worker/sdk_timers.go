@@ -86,10 +86,34 @@ func (t *SDKTask) fireEventTimers(ctx context.Context) error {
 	return t.fireTimers(ctx, pipepb.TimeDomain_EVENT_TIME, func() int64 { return t.inputWM })
 }
 
+// processingTime is the stage's processing time now: the wall clock, or the virtual clock.
+func (t *SDKTask) processingTime() int64 {
+	if t.VirtualClock {
+		return t.procTime
+	}
+	return time.Now().UnixMilli()
+}
+
+// advanceProcessingTime moves the virtual clock to pt: the bundle in flight finishes (its
+// output goes before the new time), due timers fire, and the time goes downstream.
+func (t *SDKTask) advanceProcessingTime(ctx context.Context, pt int64) error {
+	if pt <= t.procTime {
+		return nil
+	}
+	t.procTime = pt
+	if err := t.finish(ctx); err != nil {
+		return err
+	}
+	if err := t.fireProcessingTimers(ctx); err != nil {
+		return err
+	}
+	return t.outs.EmitProcessingTime(ctx, pt)
+}
+
 // fireProcessingTimers fires the processing-time timers that are due, then the event-time
 // timers their firings set behind the watermark.
 func (t *SDKTask) fireProcessingTimers(ctx context.Context) error {
-	err := t.fireTimers(ctx, pipepb.TimeDomain_PROCESSING_TIME, func() int64 { return time.Now().UnixMilli() })
+	err := t.fireTimers(ctx, pipepb.TimeDomain_PROCESSING_TIME, t.processingTime)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"time"
 
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
@@ -16,8 +18,13 @@ import (
 // of the output's windowing strategy, and its watermark advances, in the payload's order.
 // Watermarks travel in band behind the records, so every consumer sees an element before a
 // watermark that passes it, as the TestStream says. When the events are exhausted the
-// watermark goes to +inf and the output ends. Processing-time advances have no effect:
-// nothing in a pipeline Sluice accepts depends on processing time yet.
+// watermark goes to +inf and the output ends.
+//
+// A TestStream also owns the job's processing time: its clock starts at the wall-clock
+// time the task starts (so that times the SDK takes from time.Now() compare sensibly) and
+// moves only when the stream advances it. The time travels in band like watermarks, so
+// every task sees it after the elements that came before it; tasks of a job with a
+// TestStream use it instead of the wall clock (see SDKTask.VirtualClock).
 type TestStreamTask struct {
 	Name     string
 	Source   *plan.TestStreamSource
@@ -34,6 +41,10 @@ func (t *TestStreamTask) Run(ctx context.Context) error {
 	}
 	outs := Outputs{t.Out}
 	wm := wire.MinTimestamp
+	pt := time.Now().UnixMilli()
+	if err := outs.EmitProcessingTime(ctx, pt); err != nil {
+		return err
+	}
 	var windows []wire.Window
 	var rec []byte
 	for i, ev := range t.Source.Events {
@@ -63,7 +74,18 @@ func (t *TestStreamTask) Run(ctx context.Context) error {
 				}
 			}
 		case *pipepb.TestStreamPayload_Event_ProcessingTimeEvent:
-			t.Logger.Debug("TestStream processing-time advance has no effect", "task", t.Name, "advance_ms", e.ProcessingTimeEvent.GetAdvanceDuration())
+			d := e.ProcessingTimeEvent.GetAdvanceDuration()
+			if d <= 0 {
+				continue
+			}
+			if d >= wire.MaxTimestamp-pt {
+				pt = math.MaxInt64 // to infinity
+			} else {
+				pt += d
+			}
+			if err := outs.EmitProcessingTime(ctx, pt); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("%s: TestStream event %d has unknown kind %T", t.Name, i, e)
 		}
