@@ -22,8 +22,9 @@
 // target channel). Sending a buffer costs one credit of the target channel;
 // the receiving InputGate hands the credit back once it has read the buffer to
 // the end. A writer without credit blocks, and the time it spends blocked is
-// its backpressure. Watermarks and end-of-data travel in band, as the trailer
-// of a buffer, so they stay ordered with the records of their channel.
+// its backpressure. Watermarks, end-of-data and the processing time of a
+// virtual clock (a TestStream's) travel in band, as the trailer of a buffer,
+// so they stay ordered with the records of their channel.
 //
 // The package starts no goroutines. Every blocking call takes a context and
 // returns its error promptly, so a consumer that stops reading cannot leak its

@@ -72,10 +72,10 @@ type InputGate struct {
 	// procDirty says a channel that carried a processing time has ended since, so the
 	// minimum may have moved: the next Poll looks (one Poll returns one event).
 	procDirty bool
-	cur        *Buffer
-	off        int // read position in cur.data
-	done       bool
-	err        error
+	cur       *Buffer
+	off       int // read position in cur.data
+	done      bool
+	err       error
 }
 
 // NewInputGate builds a gate reading channels. Each channel can be read by
@@ -89,9 +89,9 @@ func NewInputGate(channels ...*InputChannel) *InputGate {
 		}
 	}
 	g := &InputGate{
-		channels:   channels,
-		queue:      make(chan *Buffer, total),
-		available:  make(chan struct{}, 1),
+		channels:    channels,
+		queue:       make(chan *Buffer, total),
+		available:   make(chan struct{}, 1),
 		watermarks:  make([]int64, len(channels)),
 		procTimes:   make([]int64, len(channels)),
 		ended:       make([]bool, len(channels)),

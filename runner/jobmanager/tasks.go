@@ -387,7 +387,7 @@ func groupBuffer(g *plan.JobGraph, s *plan.Stage, codec func(string) (*wire.Wind
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", s.ID, err)
 	}
-	return &worker.GroupBuffer{InCodec: in, OutCodec: out, Strategy: strategy}, nil
+	return &worker.GroupBuffer{InCodec: in, OutCodec: out, Strategy: strategy, VirtualClock: g.HasTestStream()}, nil
 }
 
 // sideInputOf returns the stage's description of the side input an edge feeds (it carries

@@ -291,17 +291,12 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 				tr.Inputs[k] = "ghost"
 			}
 		}, `reads PCollection "ghost", which is not defined`},
-		{"non-default trigger", func(p *pipepb.Pipeline) {
+		{"malformed trigger", func(p *pipepb.Pipeline) {
 			for _, ws := range p.GetComponents().GetWindowingStrategies() {
 				ws.Trigger = &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{
-					Subtrigger: &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}}}}
+					Subtrigger: &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 0}}}}}}
 			}
-		}, "its input's trigger is Repeat(AfterCount(2)); Sluice supports only the Default and Always triggers yet"},
-		{"accumulating late panes", func(p *pipepb.Pipeline) {
-			for _, ws := range p.GetComponents().GetWindowingStrategies() {
-				ws.AccumulationMode, ws.AllowedLateness = pipepb.AccumulationMode_ACCUMULATING, 1000
-			}
-		}, "accumulates panes (trigger Default, allowed lateness 1000 ms)"},
+		}, "its input's trigger: invalid trigger"},
 		{"timer family without a time domain", func(p *pipepb.Pipeline) {
 			tr := firstLeaf(p, urnParDo)
 			var pd pipepb.ParDoPayload
@@ -327,6 +322,21 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 				t.Errorf("Plan error = %q, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// Session windows merge lazily in the GroupByKey, so only the Default trigger fits them.
+func TestPlanRefusesTriggersOnMergingWindows(t *testing.T) {
+	p := marshal(t, pipelines["sessions_cogbk"])
+	for _, ws := range p.GetComponents().GetWindowingStrategies() {
+		if ws.GetMergeStatus() == pipepb.MergeStatus_NEEDS_MERGE {
+			ws.Trigger = &pipepb.Trigger{Trigger: &pipepb.Trigger_Always_{Always: &pipepb.Trigger_Always{}}}
+		}
+	}
+	_, err := Plan(p, Options{Parallelism: 2})
+	want := "its input's trigger is Always on merging windows (beam:window_fn:session_windows:v1); Sluice supports only the Default trigger on merging windows yet"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Plan error = %v, want it to contain %q", err, want)
 	}
 }
 

@@ -94,7 +94,12 @@ func liftable(comps *pipepb.Components, t *pipepb.PTransform) bool {
 		return true // liftCombine reports it
 	}
 	ws := comps.GetWindowingStrategies()[comps.GetPcollections()[in].GetWindowingStrategyId()]
-	return triggerName(ws.GetTrigger()) == "Default"
+	switch ws.GetTrigger().GetTrigger().(type) {
+	case nil, *pipepb.Trigger_Default_:
+		return true
+	default:
+		return false
+	}
 }
 
 // liftCombine replaces a combine_per_key composite by precombine -> GBK -> merge -> extract,

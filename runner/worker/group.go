@@ -1,21 +1,29 @@
 package worker
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"math"
+	"slices"
 	"sort"
+	"time"
 
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/runner/trigger"
 	"github.com/sluice-runner/sluice/runner/window"
 	"github.com/sluice-runner/sluice/runner/wire"
-	"github.com/sluice-runner/sluice/shuffle"
 	"github.com/sluice-runner/sluice/state"
 )
 
 // GroupBuffer is the GroupByKey operator: it buffers the values of each (window, key)
-// and, when the watermark passes a window, emits KV<key, iterable<value>>. A group's
+// and emits KV<key, iterable<value>> panes when the window's trigger (runner/trigger)
+// fires, and a last pane when the window expires (its end plus the allowed lateness) with
+// values not yet emitted. In discarding mode a pane holds the values since the previous
+// one; in accumulating mode all of them. Data for an expired window, or a window whose
+// trigger has finished, is dropped and counted. Session windows merge lazily, when the
+// watermark passes them, so they take the Default trigger only (the planner refuses
+// others). A group's
 // values are kept in memory, concatenated as they arrive (one allocation per group, no
 // pointer per value, so a million small groups cost the garbage collector little); with
 // Large set, values past the first InlineBytes of a group go to the state store instead
@@ -29,8 +37,18 @@ type GroupBuffer struct {
 	Store    state.Store
 	// Large, when set, lets a group's values past the first InlineBytes stay in the store:
 	// the element then ends in a state token the SDK reads through Large. Only a
-	// consumer in the same task can resolve the token.
+	// consumer in the same task can resolve the token. Accumulating panes keep their
+	// values in memory.
 	Large *RunnerState
+	// VirtualClock says processing time is what AdvanceProcessingTime last said (a
+	// TestStream's clock) instead of the wall clock.
+	VirtualClock bool
+
+	trig   *trigger.Machine
+	usesPT bool // the trigger depends on processing time
+	pt     int64
+	// ready are groups whose trigger fired on an element, emitted by the next Fire.
+	ready []*group
 
 	kv      *wire.KVCodec
 	groups  map[string]*group // by storeKey
@@ -72,9 +90,23 @@ type group struct {
 	values       []byte // encoded values, concatenated
 	count        int    // values in memory
 	stored       int    // values in the store
+	// gen numbers the group's bags in the store: a fired bag is cleared only after the
+	// bundle reading it, so values after a pane go to the next one.
+	gen   uint64
+	trig  *trigger.State
+	ready bool // in GroupBuffer.ready
+	// closed: the trigger has finished; the group only remembers that until it expires.
+	closed bool
 }
 
 func (gr *group) key() string { return gr.storeKey[gr.keyAt:] }
+
+func (gr *group) empty() bool { return gr.count == 0 && gr.stored == 0 }
+
+// bagKey is the store key of the group's current bag: uvarint(gen) then storeKey.
+func (gr *group) bagKey() []byte {
+	return append(binary.AppendUvarint(nil, gr.gen), gr.storeKey...)
+}
 
 func (g *GroupBuffer) init() error {
 	if g.groups != nil {
@@ -84,11 +116,54 @@ func (g *GroupBuffer) init() error {
 	if !ok {
 		return fmt.Errorf("GroupByKey input is not a KV")
 	}
-	g.kv = kv
+	t := g.Strategy.Trigger
+	if t.GetTrigger() == nil { // unset is Beam's default
+		t = &pipepb.Trigger{Trigger: &pipepb.Trigger_Default_{Default: &pipepb.Trigger_Default{}}}
+	}
+	m, err := trigger.New(t)
+	if err != nil {
+		return fmt.Errorf("GroupByKey: %w", err)
+	}
+	g.kv, g.trig, g.usesPT = kv, m, usesProcessingTime(g.Strategy.Trigger)
 	g.groups = map[string]*group{}
 	g.panes = map[string]firedPanes{}
-	g.wm = math.MinInt64
+	g.wm, g.pt = math.MinInt64, math.MinInt64
 	return nil
+}
+
+// usesProcessingTime says whether t has a part that fires by processing time.
+func usesProcessingTime(t *pipepb.Trigger) bool {
+	switch t := t.GetTrigger().(type) {
+	case *pipepb.Trigger_AfterProcessingTime_, *pipepb.Trigger_AfterSynchronizedProcessingTime_:
+		return true
+	case *pipepb.Trigger_AfterAll_:
+		return slices.ContainsFunc(t.AfterAll.GetSubtriggers(), usesProcessingTime)
+	case *pipepb.Trigger_AfterAny_:
+		return slices.ContainsFunc(t.AfterAny.GetSubtriggers(), usesProcessingTime)
+	case *pipepb.Trigger_AfterEach_:
+		return slices.ContainsFunc(t.AfterEach.GetSubtriggers(), usesProcessingTime)
+	case *pipepb.Trigger_AfterEndOfWindow_:
+		return usesProcessingTime(t.AfterEndOfWindow.GetEarlyFirings()) || usesProcessingTime(t.AfterEndOfWindow.GetLateFirings())
+	case *pipepb.Trigger_OrFinally_:
+		return usesProcessingTime(t.OrFinally.GetMain()) || usesProcessingTime(t.OrFinally.GetFinally())
+	case *pipepb.Trigger_Repeat_:
+		return usesProcessingTime(t.Repeat.GetSubtrigger())
+	default:
+		return false
+	}
+}
+
+// now is the trigger's view of time.
+func (g *GroupBuffer) now() trigger.Time {
+	pt := g.pt
+	if !g.VirtualClock {
+		pt = time.Now().UnixMilli()
+	}
+	return trigger.Time{Watermark: g.wm, ProcessingTime: pt}
+}
+
+func (g *GroupBuffer) accumulating() bool {
+	return g.Strategy.AccumulationMode == pipepb.AccumulationMode_ACCUMULATING
 }
 
 // Add buffers one encoded windowed KV.
@@ -117,27 +192,42 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		g.scratch = sk
 		gr := g.groups[string(sk)]
 		if gr == nil {
-			gr = &group{storeKey: string(sk), keyAt: keyAt, window: w, minTs: g.wv.Timestamp, maxTs: g.wv.Timestamp}
+			gr = &group{storeKey: string(sk), keyAt: keyAt, window: w, minTs: math.MaxInt64, maxTs: math.MinInt64}
+			if !g.Strategy.Merging {
+				gr.trig = g.trig.NewState()
+			}
 			g.groups[gr.storeKey] = gr
+		}
+		if gr.closed {
+			g.Dropped++
+			continue
 		}
 		gr.minTs = min(gr.minTs, g.wv.Timestamp)
 		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
-		if g.Large != nil && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
-			if err := g.Store.AppendBag([]byte(gr.storeKey), value); err != nil {
+		if g.Large != nil && !g.accumulating() && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
+			if err := g.Store.AppendBag(gr.bagKey(), value); err != nil {
 				return err
 			}
 			gr.stored++
-			continue
+		} else {
+			gr.values = append(gr.values, value...)
+			gr.count++
 		}
-		gr.values = append(gr.values, value...)
-		gr.count++
+		if gr.trig != nil {
+			now, end := g.now(), gr.window.MaxTimestamp()
+			g.trig.OnElement(gr.trig, end, now)
+			if !gr.ready && g.trig.ShouldFire(gr.trig, end, now) {
+				gr.ready = true
+				g.ready = append(g.ready, gr)
+			}
+		}
 	}
 	return nil
 }
 
-// FiresPerElement reports whether the trigger is Always: every element is a pane of its
-// own, so the caller fires (at Watermark) after each Add.
-func (g *GroupBuffer) FiresPerElement() bool { return g.Strategy.Trigger.GetAlways() != nil }
+// Ready reports whether the trigger of some group fired on an element: the caller then
+// calls Fire (at Watermark) to emit it.
+func (g *GroupBuffer) Ready() bool { return len(g.ready) > 0 }
 
 // Watermark is the input watermark of the last Fire.
 func (g *GroupBuffer) Watermark() int64 {
@@ -153,45 +243,145 @@ type firing struct {
 	members []*group
 }
 
-// Fire emits every group whose window ends before wm (all of them for math.MaxInt64), in
-// no particular order: Beam promises none. Values in the store stay there until Release,
-// so that the SDK can still read large groups while the bundle that carries them runs.
+// Fire moves the watermark to wm and emits, in no particular order (Beam promises none),
+// the panes of groups whose trigger fired on an element, then of those whose trigger fires
+// at wm and the current processing time, and the last pane of every window wm expires
+// (all of them for math.MaxInt64). Values in the store stay there until Release, so that
+// the SDK can still read large groups while the bundle that carries them runs.
 func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 	if err := g.init(); err != nil {
 		return err
 	}
-	if wm > g.wm {
-		g.wm = wm
-	}
+	scan := wm > g.wm || g.usesPT && !g.VirtualClock
+	g.wm = max(g.wm, wm)
 	if g.Strategy.Merging {
-		for _, f := range g.mergedFirings(wm) {
+		for _, f := range g.mergedFirings(g.wm) {
 			if err := g.emit(f, emit); err != nil {
 				return err
 			}
 		}
-	} else {
-		always := g.FiresPerElement()
-		for _, gr := range g.groups {
-			if always || gr.window.MaxTimestamp() < wm || wm == math.MaxInt64 {
-				if err := g.emit(firing{window: gr.window, members: []*group{gr}}, emit); err != nil {
+		g.forgetPanes()
+		return nil
+	}
+	for _, gr := range g.ready {
+		gr.ready = false
+		if err := g.firePane(gr, true, emit); err != nil {
+			return err
+		}
+	}
+	g.ready = g.ready[:0]
+	if scan {
+		if err := g.scan(emit); err != nil {
+			return err
+		}
+	}
+	g.forgetPanes()
+	return nil
+}
+
+// AdvanceProcessingTime moves the virtual clock to pt and emits the panes it triggers.
+func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit func(rec []byte) error) error {
+	if err := g.init(); err != nil {
+		return err
+	}
+	if pt <= g.pt {
+		return nil
+	}
+	g.pt = pt
+	if !g.usesPT || g.Strategy.Merging {
+		return nil
+	}
+	return g.scan(emit)
+}
+
+// NextProcessingTime is when, by the wall clock, a processing-time trigger may fire next
+// (math.MaxInt64 if none): the task calls Fire then.
+func (g *GroupBuffer) NextProcessingTime() int64 {
+	next := int64(math.MaxInt64)
+	if g.groups == nil || !g.usesPT || g.VirtualClock || g.Strategy.Merging {
+		return next
+	}
+	for _, gr := range g.groups {
+		if !gr.closed && !gr.empty() {
+			next = min(next, g.trig.NextProcessingTime(gr.trig, gr.window.MaxTimestamp()))
+		}
+	}
+	return next
+}
+
+// scan emits the pane of every group whose trigger fires now, and the last pane of every
+// expired window, and forgets expired windows.
+func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
+	now := g.now()
+	for k, gr := range g.groups {
+		expired := window.Expired(g.Strategy, gr.window, g.wm)
+		if !gr.closed {
+			// Asked also when nothing is buffered: a firing moves the trigger on (from
+			// early to late firings, say) and may be an on-time pane of its own.
+			fires := g.trig.ShouldFire(gr.trig, gr.window.MaxTimestamp(), now)
+			if fires || expired && !gr.empty() {
+				if err := g.firePane(gr, fires, emit); err != nil {
 					return err
 				}
 			}
 		}
-	}
-	for k, p := range g.panes {
-		if window.Expired(g.Strategy, p.window, wm) {
-			delete(g.panes, k)
+		if expired {
+			delete(g.groups, k) // deleting from the map being ranged over is allowed
 		}
 	}
 	return nil
 }
 
+// firePane emits a pane of gr (a non-merging group). triggered says the trigger fired
+// (rather than the window expiring), so its state moves on; a finished trigger closes the
+// window. A pane without values is emitted only as the on-time pane of a window whose
+// values all went out early, as Beam's default OnTimeBehavior FIRE_ALWAYS says.
+func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) error) error {
+	if gr.closed || g.groups[gr.storeKey] != gr {
+		return nil
+	}
+	if triggered {
+		g.trig.OnFire(gr.trig, gr.window.MaxTimestamp(), g.now())
+		gr.closed = g.trig.Finished(gr.trig)
+	}
+	if gr.empty() && !g.emptyOnTimePane(gr) {
+		return nil
+	}
+	rec, err := g.encode(firing{window: gr.window, members: []*group{gr}}, gr.closed)
+	if err != nil {
+		return err
+	}
+	if !g.accumulating() || gr.closed {
+		if gr.stored > 0 {
+			g.fired = append(g.fired, gr.bagKey())
+			gr.gen++
+		}
+		gr.values, gr.count, gr.stored = gr.values[:0], 0, 0
+		gr.minTs, gr.maxTs = math.MaxInt64, math.MinInt64
+	}
+	return emit(rec)
+}
+
+// emptyOnTimePane says whether gr, with nothing buffered, is owed an on-time pane now.
+func (g *GroupBuffer) emptyOnTimePane(gr *group) bool {
+	return g.wm > gr.window.MaxTimestamp() && !g.panes[gr.storeKey].onTime &&
+		g.Strategy.OnTimeBehavior != pipepb.OnTimeBehavior_FIRE_IF_NONEMPTY
+}
+
+// forgetPanes drops the pane counts of expired windows.
+func (g *GroupBuffer) forgetPanes() {
+	for k, p := range g.panes {
+		if window.Expired(g.Strategy, p.window, g.wm) {
+			delete(g.panes, k)
+		}
+	}
+}
+
 // pane is the pane info of the next firing of f at watermark g.wm. A firing before the
-// watermark passes the end of the window (trigger Always) is early; the first one after is
-// on time, later ones (data that came late but within the allowed lateness) are late; the
-// one at which the window expires is the last.
-func (g *GroupBuffer) pane(f firing) wire.PaneInfo {
+// watermark passes the end of the window is early; the first one after is on time, later
+// ones (data that came late but within the allowed lateness) are late; the one at which
+// the window expires, or after which the trigger has finished, is the last.
+func (g *GroupBuffer) pane(f firing, finished bool) wire.PaneInfo {
 	k := f.members[0].storeKey
 	p := g.panes[k]
 	pane := wire.PaneInfo{IsFirst: p.count == 0, Index: p.count, NonSpeculativeIndex: -1}
@@ -208,24 +398,23 @@ func (g *GroupBuffer) pane(f firing) wire.PaneInfo {
 		p.nonSpec++
 	}
 	p.window, p.count = f.window, p.count+1
-	pane.IsLast = window.Expired(g.Strategy, f.window, g.wm)
+	pane.IsLast = finished || window.Expired(g.Strategy, f.window, g.wm)
 	if !pane.IsLast {
 		g.panes[k] = p
 	}
 	return pane
 }
 
-// emit encodes f, forgets its groups (deleting from the map being ranged over is allowed)
-// and passes the element on.
+// emit encodes the merged firing f, forgets its groups and passes the element on.
 func (g *GroupBuffer) emit(f firing, emit func(rec []byte) error) error {
-	rec, err := g.encode(f)
+	rec, err := g.encode(f, false)
 	if err != nil {
 		return err
 	}
 	for _, m := range f.members {
 		delete(g.groups, m.storeKey)
 		if m.stored > 0 {
-			g.fired = append(g.fired, []byte(m.storeKey))
+			g.fired = append(g.fired, m.bagKey())
 		}
 	}
 	return emit(rec)
@@ -233,18 +422,21 @@ func (g *GroupBuffer) emit(f firing, emit func(rec []byte) error) error {
 
 // encode builds the output element of f: header, key, then the values, the ones in the
 // store behind a state token.
-func (g *GroupBuffer) encode(f firing) ([]byte, error) {
+func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 	count, stored, minTs, maxTs := 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
 	for _, m := range f.members {
 		count += m.count
 		stored += m.stored
 		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
 	}
-	pane := g.pane(f)
-	ts := window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
+	pane := g.pane(f, finished)
+	ts := f.window.MaxTimestamp() // of an empty on-time pane
+	if count+stored > 0 {
+		ts = window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
+	}
 	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.members[0].key()...)
-	if g.Large == nil {
+	if g.Large == nil || count == 0 && stored == 0 {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
 		for _, m := range f.members {
 			rec = append(rec, m.values...)
@@ -264,7 +456,7 @@ func (g *GroupBuffer) encode(f firing) ([]byte, error) {
 		var keys [][]byte
 		for _, m := range f.members {
 			if m.stored > 0 {
-				keys = append(keys, []byte(m.storeKey))
+				keys = append(keys, m.bagKey())
 			}
 		}
 		rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, 0))
@@ -332,63 +524,4 @@ func intervalOf(w wire.Window) wire.IntervalWindow {
 		return iw
 	}
 	return wire.IntervalWindow{Start: wire.MinTimestamp, End: w.MaxTimestamp() + 1}
-}
-
-// GroupTask runs a GroupBuffer as its own task, for a GroupByKey whose output goes to
-// other tasks (not chained into one SDK stage).
-type GroupTask struct {
-	Name   string
-	Input  *shuffle.InputGate
-	Buffer *GroupBuffer
-	Out    *Output
-	Logger *slog.Logger
-}
-
-// Run implements Task.
-func (t *GroupTask) Run(ctx context.Context) error {
-	emit := func(rec []byte) error { return t.Out.Emit(ctx, rec) }
-	// fire emits the groups ready at wm; no bundle reads the store here, so their
-	// state goes at once.
-	fire := func(wm int64) error {
-		if err := t.Buffer.Fire(wm, emit); err != nil {
-			return fmt.Errorf("%s: %w", t.Name, err)
-		}
-		return t.Buffer.Release()
-	}
-	for {
-		ev, err := nextEvent(ctx, t.Input)
-		if err != nil {
-			return err
-		}
-		switch ev.Kind {
-		case shuffle.EventRecord:
-			if err := t.Buffer.Add(ev.Record); err != nil {
-				return fmt.Errorf("%s: %w", t.Name, err)
-			}
-			if t.Buffer.FiresPerElement() {
-				if err := fire(t.Buffer.Watermark()); err != nil {
-					return err
-				}
-			}
-		case shuffle.EventWatermark:
-			if err := fire(ev.Watermark); err != nil {
-				return err
-			}
-			if err := (Outputs{t.Out}).EmitWatermark(ctx, ev.Watermark); err != nil {
-				return err
-			}
-		case shuffle.EventProcessingTime:
-			if err := (Outputs{t.Out}).EmitProcessingTime(ctx, ev.Watermark); err != nil {
-				return err
-			}
-		case shuffle.EventEndOfData:
-			if err := fire(math.MaxInt64); err != nil {
-				return err
-			}
-			if t.Buffer.Dropped > 0 {
-				t.Logger.Warn("dropped data that came after its window expired", "task", t.Name, "elements", t.Buffer.Dropped)
-			}
-			return Outputs{t.Out}.Close(ctx)
-		}
-	}
 }

@@ -282,8 +282,8 @@ func TestGroupBufferTriggerAlwaysFiresEachElement(t *testing.T) {
 		if err := g.Add(kvRecord(in, 5, w, "k", v)); err != nil {
 			t.Fatal(err)
 		}
-		if !g.FiresPerElement() {
-			t.Fatal("FiresPerElement is false under trigger Always")
+		if !g.Ready() {
+			t.Fatal("Ready is false after an element under trigger Always")
 		}
 		if err := g.Fire(g.Watermark(), emit); err != nil {
 			t.Fatal(err)
@@ -295,6 +295,133 @@ func TestGroupBufferTriggerAlwaysFiresEachElement(t *testing.T) {
 	want := []string{
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: x",
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: y",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// groupPanes runs one GroupBuffer script: each step adds values (at timestamp 5, window
+// [0,10), key k) or moves the watermark or the virtual clock, and the panes are collected.
+type groupStep struct {
+	add []string
+	wm  int64 // Fire at wm when > 0
+	pt  int64 // AdvanceProcessingTime when > 0
+}
+
+func groupPanes(t *testing.T, g *GroupBuffer, steps []groupStep) []string {
+	t.Helper()
+	in, out := g.InCodec, g.OutCodec
+	w := wire.IntervalWindow{Start: 0, End: 10}
+	var got []string
+	emit := func(rec []byte) error {
+		s, _ := decodeGroup(t, out, rec)
+		got = append(got, s)
+		return nil
+	}
+	for _, st := range steps {
+		for _, v := range st.add {
+			if err := g.Add(kvRecord(in, 5, w, "k", v)); err != nil {
+				t.Fatal(err)
+			}
+			if g.Ready() {
+				if err := g.Fire(g.Watermark(), emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if st.pt > 0 {
+			if err := g.AdvanceProcessingTime(st.pt, emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st.wm > 0 {
+			if err := g.Fire(st.wm, emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return got
+}
+
+func TestGroupBufferRepeatedCountDiscardsFiredValues(t *testing.T) {
+	in, out := groupCodecs(t)
+	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
+	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count2}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: repeat}}
+	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b", "c"}}, {wm: 5}, {add: []string{"d"}}, {wm: 20}})
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b",
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: c,d",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestGroupBufferFinishedTriggerClosesTheWindow(t *testing.T) {
+	in, out := groupCodecs(t)
+	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: count2}}
+	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b", "late1", "late2"}}, {wm: 20}})
+	want := []string{"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:true Index:0 NonSpeculativeIndex:-1}: a,b"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if g.Dropped != 2 {
+		t.Errorf("dropped %d, want the 2 elements after the trigger finished", g.Dropped)
+	}
+}
+
+func TestGroupBufferAccumulatingEarlyFirings(t *testing.T) {
+	in, out := groupCodecs(t)
+	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
+	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
+		Strategy: window.Strategy{Trigger: eow, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING}}
+	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {add: []string{"b"}}, {wm: 20}})
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a",
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: a,b",
+		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:2 NonSpeculativeIndex:0}: a,b",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestGroupBufferProcessingTimeOnTheVirtualClock(t *testing.T) {
+	in, out := groupCodecs(t)
+	apt := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterProcessingTime_{AfterProcessingTime: &pipepb.Trigger_AfterProcessingTime{
+		TimestampTransforms: []*pipepb.TimestampTransform{{TimestampTransform: &pipepb.TimestampTransform_Delay_{Delay: &pipepb.TimestampTransform_Delay{DelayMillis: 100}}}},
+	}}}
+	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: apt}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: repeat}, VirtualClock: true}
+	got := groupPanes(t, g, []groupStep{{pt: 1000}, {add: []string{"a", "b"}}, {pt: 1099}, {pt: 1100}, {add: []string{"c"}}, {wm: 20}})
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b",
+		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:1 NonSpeculativeIndex:0}: c",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if next := g.NextProcessingTime(); next != math.MaxInt64 {
+		t.Errorf("NextProcessingTime = %d on a virtual clock, want none (the clock comes in band)", next)
+	}
+}
+
+// With every value emitted early, the window still gets its on-time pane (empty, as Beam's
+// default OnTimeBehavior FIRE_ALWAYS says), and late data then goes to the late firings.
+func TestGroupBufferEmptyOnTimePaneThenLateFirings(t *testing.T) {
+	in, out := groupCodecs(t)
+	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
+	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1, LateFirings: count1}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: eow, AllowedLateness: 20}}
+	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {wm: 12}, {add: []string{"b"}}, {wm: 40}})
+	want := []string{
+		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a",
+		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:0}: ",
+		"k@[0:10) ts=9 pane={Timing:LATE IsFirst:false IsLast:false Index:2 NonSpeculativeIndex:1}: b",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -240,7 +240,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			return err
 		}
 	}
-	if t.Group != nil && t.Group.FiresPerElement() { // grouped while side inputs loaded
+	if t.Group != nil && t.Group.Ready() { // grouped while side inputs loaded
 		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
 			return fmt.Errorf("%s: %w", t.Name, err)
 		}
@@ -325,7 +325,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		} else if next, ok := t.residuals.next(); ok {
 			residualC = time.After(time.Until(next))
 		}
-		if next, ok := t.timers.nextProcessingTime(); ok && !t.VirtualClock {
+		if next, ok := t.nextWallClockWake(); ok {
 			timerC = time.After(time.Until(next))
 		}
 		select {
@@ -340,7 +340,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 			}
 		case <-residualC:
 		case <-timerC:
-			if err := t.fireProcessingTimers(ctx); err != nil {
+			if err := t.onWallClock(ctx); err != nil {
 				return err
 			}
 		case <-parked:
@@ -356,12 +356,12 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 	}
 }
 
-// group adds a record to the chained GroupByKey; under trigger Always it is a pane at once.
+// group adds a record to the chained GroupByKey and emits the pane its trigger fires, if any.
 func (t *SDKTask) group(ctx context.Context, rec []byte) error {
 	if err := t.Group.Add(rec); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
-	if !t.Group.FiresPerElement() {
+	if !t.Group.Ready() {
 		return nil
 	}
 	if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {

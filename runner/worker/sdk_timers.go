@@ -68,18 +68,6 @@ func (st *stageTimers) hold() int64 {
 	return st.set.Hold()
 }
 
-// nextProcessingTime is when the earliest processing-time timer is due.
-func (st *stageTimers) nextProcessingTime() (time.Time, bool) {
-	if st == nil {
-		return time.Time{}, false
-	}
-	next := st.set.Next(pipepb.TimeDomain_PROCESSING_TIME)
-	if next == math.MaxInt64 {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(next), true
-}
-
 // fireEventTimers fires every event-time timer the input watermark has passed, in
 // fire-time order, including those the firings set in turn.
 func (t *SDKTask) fireEventTimers(ctx context.Context) error {
@@ -101,6 +89,11 @@ func (t *SDKTask) advanceProcessingTime(ctx context.Context, pt int64) error {
 		return nil
 	}
 	t.procTime = pt
+	if t.Group != nil {
+		if err := t.Group.AdvanceProcessingTime(pt, func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+	}
 	if err := t.finish(ctx); err != nil {
 		return err
 	}
@@ -108,6 +101,35 @@ func (t *SDKTask) advanceProcessingTime(ctx context.Context, pt int64) error {
 		return err
 	}
 	return t.outs.EmitProcessingTime(ctx, pt)
+}
+
+// onWallClock fires the processing-time triggers and timers the wall clock has reached.
+func (t *SDKTask) onWallClock(ctx context.Context) error {
+	if t.Group != nil {
+		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+	}
+	return t.fireProcessingTimers(ctx)
+}
+
+// nextWallClockWake is when the task must wake up for a processing-time timer or trigger
+// by the wall clock, if ever.
+func (t *SDKTask) nextWallClockWake() (time.Time, bool) {
+	if t.VirtualClock {
+		return time.Time{}, false
+	}
+	next := int64(math.MaxInt64)
+	if t.timers != nil {
+		next = t.timers.set.Next(pipepb.TimeDomain_PROCESSING_TIME)
+	}
+	if t.Group != nil {
+		next = min(next, t.Group.NextProcessingTime())
+	}
+	if next == math.MaxInt64 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(next), true
 }
 
 // fireProcessingTimers fires the processing-time timers that are due, then the event-time
