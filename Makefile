@@ -12,6 +12,8 @@
 #                     CPU and heap profiles of the Sluice server per workload
 #                     (out/bench/profiles/).
 #                     BENCH_FLAGS='--quick' for a run of a few minutes.
+#   make bench-state  the stateful per-key count (value state, timers) on Sluice and
+#                     prism; BENCH_STATE_FULL=1 for 10M elements over 1M keys
 #   make gobench      go test benchmarks (build tag bench)
 #   make clean        remove bin/ and out/
 
@@ -28,7 +30,7 @@ RUN_FLAGS ?=
 # Flags for tools/bench/driver, e.g. BENCH_FLAGS='--quick --workloads=wordcount,cogbk'.
 BENCH_FLAGS ?=
 
-.PHONY: all build tools test vet unit conformance-expected conformance run bench gobench clean
+.PHONY: all build tools test vet unit conformance-expected conformance run bench bench-state gobench clean
 
 all: build
 
@@ -72,6 +74,11 @@ bench: build
 	$(GO) build -o $(BIN)/prism github.com/apache/beam/sdks/v2/go/cmd/prism
 	$(GO) build -o $(BIN)/bench ./tools/bench/driver
 	$(BIN)/bench --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(if $(PROFILE),--profile) $(BENCH_FLAGS)
+
+# The stateful per-key count (value state and a timer per key) on Sluice and prism; quick
+# sizes unless BENCH_STATE_FULL=1 (10M elements, 1M keys: about an hour per runner).
+bench-state:
+	$(MAKE) bench BENCH_FLAGS='--workloads=stateful_count --runs=1 $(if $(BENCH_STATE_FULL),--timeout=100m,--quick) $(BENCH_FLAGS)'
 
 gobench:
 	$(GO) vet -tags bench ./tools/bench/

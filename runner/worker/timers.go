@@ -121,6 +121,7 @@ func (s *TimerSet) identity(family int, c *wire.TimerCodec, t wire.Timer, w wire
 }
 
 func (s *TimerSet) set(id string, p *pendingTimer) error {
+	_, replaces := s.pending[id]
 	s.seq++
 	p.seq = s.seq
 	s.pending[id] = p
@@ -130,8 +131,10 @@ func (s *TimerSet) set(id string, p *pendingTimer) error {
 		s.compact()
 	}
 	key := []byte(timerStorePrefix + id)
-	if err := s.store.ClearBag(key); err != nil {
-		return err
+	if replaces {
+		if err := s.store.ClearBag(key); err != nil {
+			return err
+		}
 	}
 	return s.store.AppendBag(key, binary.AppendUvarint(append([]byte(nil), p.encoded...), uint64(p.family)))
 }

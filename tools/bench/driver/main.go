@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var workloads string
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and 1 run per runner (the whole run takes a few minutes)")
-	fs.StringVar(&workloads, "workloads", strings.Join(workloadNames(), ","), "comma-separated workloads to run")
+	fs.StringVar(&workloads, "workloads", strings.Join(defaultWorkloads(), ","), "comma-separated workloads to run (stateful_count only when named)")
 	fs.IntVar(&o.runs, "runs", 0, "runs per runner and workload (default 3, or 1 with --quick)")
 	fs.StringVar(&o.sluice, "sluice", "bin/sluice", "the sluice binary")
 	fs.StringVar(&o.prism, "prism", "bin/prism", "Beam's prism binary")

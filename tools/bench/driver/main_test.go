@@ -12,7 +12,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.quick || o.runs != 3 || o.timeout != 10*time.Minute || !slices.Equal(o.workloads, workloadNames()) ||
+	if o.quick || o.runs != 3 || o.timeout != 10*time.Minute || !slices.Equal(o.workloads, defaultWorkloads()) || slices.Contains(o.workloads, "stateful_count") ||
 		o.sluice != "bin/sluice" || o.prism != "bin/prism" || o.out != "out/bench" || o.keepGoing {
 		t.Errorf("defaults = %+v", o)
 	}
