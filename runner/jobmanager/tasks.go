@@ -195,6 +195,10 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		if err != nil {
 			return namedTask{}, err
 		}
+		gc, err := b.stateGC(s)
+		if err != nil {
+			return namedTask{}, err
+		}
 		var group *worker.GroupBuffer
 		if gs := b.chained[s.ID]; gs != nil {
 			if group, err = groupBuffer(b.g, gs, b.codec); err != nil {
@@ -207,6 +211,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			Subtask:           sub,
 			OrderedLists:      orderedLists,
 			Timers:            timers,
+			StateGC:           gc,
 			VirtualClock:      b.g.HasTestStream(),
 			Drain:             b.drain,
 			Name:              name,
@@ -233,6 +238,24 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
 	}
 	return namedTask{name: name, task: t}, nil
+}
+
+// stateGC returns the user-state GC of SDK stage s, nil if it has no user state.
+func (b *taskBuilder) stateGC(s *plan.Stage) (*worker.StateGC, error) {
+	ids := s.UserStateIDs()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in, err := b.codec(s.Input)
+	if err != nil {
+		return nil, err
+	}
+	pc := b.g.Components.GetPcollections()[s.Input]
+	strategy, err := window.StrategyFromProto(b.g.Components.GetWindowingStrategies()[pc.GetWindowingStrategyId()])
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", s.ID, err)
+	}
+	return worker.NewStateGC(strategy, in.WindowCodec(), ids), nil
 }
 
 // timerFamilies returns the timer families of SDK stage s with their codecs.

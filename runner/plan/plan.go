@@ -156,6 +156,23 @@ func isStateful(t *pipepb.PTransform) bool {
 	return len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0
 }
 
+// UserStateIDs returns the user state ids of the stage's transforms, by transform id (none
+// for a stage without user state).
+func (s *Stage) UserStateIDs() map[string][]string {
+	out := map[string][]string{}
+	for id, t := range s.Descriptor.GetTransforms() {
+		if t.GetSpec().GetUrn() != urnParDo {
+			continue
+		}
+		var pd pipepb.ParDoPayload
+		if proto.Unmarshal(t.GetSpec().GetPayload(), &pd) != nil || len(pd.GetStateSpecs()) == 0 {
+			continue
+		}
+		out[id] = sortedKeys(pd.GetStateSpecs())
+	}
+	return out
+}
+
 // OrderedListCoders returns the element coder id of every ordered-list state of the
 // stage's transforms, by transform id + "/" + state id.
 func (s *Stage) OrderedListCoders() map[string]string {

@@ -50,6 +50,8 @@ type SDKTask struct {
 	// OrderedLists are the element codecs of the stage's ordered-list states, by
 	// transform id + "/" + state id.
 	OrderedLists map[string]wire.Codec
+	// StateGC, set for a stage with user state, drops the state of expired windows.
+	StateGC *StateGC
 	// Timers are the stage's timer families; TimerStore keeps their timers.
 	Timers     []TimerFamily
 	TimerStore state.Store
@@ -111,7 +113,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	}
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
-	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists}
+	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC}
 	if t.Group != nil {
 		t.Group.Large = t.runner
 	}
@@ -391,6 +393,13 @@ func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
 	t.inputWM = wm
 	if err := t.fireEventTimers(ctx); err != nil {
 		return false, err
+	}
+	if ev.Kind != shuffle.EventEndOfData { // at the end the job's state goes whole
+		if n, err := t.user.expire(wm); err != nil {
+			return false, fmt.Errorf("%s: dropping the state of expired windows: %w", t.Name, err)
+		} else if n > 0 {
+			t.Logger.Debug("dropped the state of expired windows", "task", t.Name, "window_keys", n)
+		}
 	}
 	if ev.Kind == shuffle.EventEndOfData {
 		if t.VirtualClock { // the clock stops with its TestStream: what is left fires

@@ -24,6 +24,8 @@ type userState struct {
 	// orderedLists holds the element codec of each ordered-list state, by
 	// transform id + "/" + state id: entries are cut out of appended data with it.
 	orderedLists map[string]wire.Codec
+	// gc, if set, drops the state of expired windows.
+	gc *StateGC
 }
 
 // Key kinds, the first byte of every user-state key.
@@ -47,6 +49,13 @@ func userStateKey(kind byte, transform, stateID string, window, key []byte) []by
 func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if _, appends := req.GetRequest().(*fnpb.StateRequest_Append); appends && u.gc != nil {
+		if w, key, user := userStateWindowAndKey(req.GetStateKey()); user {
+			if err := u.gc.note(w, key); err != nil {
+				return stateError("%v", err), true
+			}
+		}
+	}
 	switch k := req.GetStateKey().GetType().(type) {
 	case *fnpb.StateKey_BagUserState_:
 		b := k.BagUserState
@@ -62,6 +71,26 @@ func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok
 		return u.orderedList(k.OrderedListUserState, req), true
 	}
 	return nil, false
+}
+
+// userStateWindowAndKey returns the window and user key of a user-state key.
+func userStateWindowAndKey(k *fnpb.StateKey) (w, key []byte, ok bool) {
+	switch k := k.GetType().(type) {
+	case *fnpb.StateKey_BagUserState_:
+		return k.BagUserState.GetWindow(), k.BagUserState.GetKey(), true
+	case *fnpb.StateKey_MultimapUserState_:
+		return k.MultimapUserState.GetWindow(), k.MultimapUserState.GetKey(), true
+	case *fnpb.StateKey_OrderedListUserState_:
+		return k.OrderedListUserState.GetWindow(), k.OrderedListUserState.GetKey(), true
+	}
+	return nil, nil, false
+}
+
+// expire drops the state of the windows expired at watermark wm (see StateGC).
+func (u *userState) expire(wm int64) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.gc.expire(u.store, wm)
 }
 
 // bag serves Get, Append and Clear on one bag; appended data is kept as sent (it may hold
