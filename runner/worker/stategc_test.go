@@ -37,7 +37,9 @@ func TestStateGCDropsTheStateOfExpiredWindows(t *testing.T) {
 			call(t, u, entry(w, k), &fnpb.StateAppendRequest{Data: []byte("2")})
 		}
 	}
-	get := func(k *fnpb.StateKey) string { return string(call(t, u, k, &fnpb.StateGetRequest{}).GetGet().GetData()) }
+	get := func(k *fnpb.StateKey) string {
+		return string(call(t, u, k, &fnpb.StateGetRequest{}).GetGet().GetData())
+	}
 
 	// [0,10) has max timestamp 9 and expires after 9+5: not at watermark 14.
 	if n, err := u.expire(14); err != nil || n != 0 {
