@@ -90,6 +90,28 @@ func (g *JobGraph) portCoder(pc string) (string, error) {
 	return id, nil
 }
 
+// KeyLengthPrefixed says whether the runner wrapped the key coder of KV PCollection pc in a
+// length prefix on the wire (the SDK's own coder, unknown to the runner): partitioning
+// then hashes the prefixed key, while the SDK names state by the key as its own coder
+// writes it.
+func (g *JobGraph) KeyLengthPrefixed(pc string) bool {
+	coders := g.Components.GetCoders()
+	keyCoder := func(kvID string) *pipepb.Coder {
+		kv := coders[kvID]
+		if kv.GetSpec().GetUrn() != wire.URNKV || len(kv.GetComponentCoderIds()) != 2 {
+			return nil
+		}
+		return coders[kv.GetComponentCoderIds()[0]]
+	}
+	port := coders[g.PortCoders[pc]]
+	if len(port.GetComponentCoderIds()) == 0 {
+		return false
+	}
+	wireKey := keyCoder(port.GetComponentCoderIds()[0])
+	ownKey := keyCoder(g.Components.GetPcollections()[pc].GetCoderId())
+	return wireKey.GetSpec().GetUrn() == wire.URNLengthPrefix && ownKey.GetSpec().GetUrn() != wire.URNLengthPrefix
+}
+
 func (g *JobGraph) describeSDK(s *Stage, lp *leafPipeline) error {
 	comps := g.Components
 	desc := &fnpb.ProcessBundleDescriptor{

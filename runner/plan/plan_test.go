@@ -360,3 +360,21 @@ func TestPlanOptions(t *testing.T) {
 		t.Errorf("stages = %v, want %v", kinds, want)
 	}
 }
+
+// A key coder only the SDK knows travels length-prefixed, so partitioning hashes the
+// prefixed key; the key of a standard coder travels as the SDK writes it.
+func TestKeyLengthPrefixed(t *testing.T) {
+	for name, want := range map[string]bool{"timers": true, "flatten_gbk": false} {
+		g, err := Plan(marshal(t, pipelines[name]), Options{Parallelism: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range g.Stages {
+			if s.Kind == KindGroupByKey || len(s.TimerFamilies) > 0 {
+				if got := g.KeyLengthPrefixed(s.Input); got != want {
+					t.Errorf("%s: stage %s: KeyLengthPrefixed = %v, want %v", name, s.ID, got, want)
+				}
+			}
+		}
+	}
+}

@@ -52,6 +52,12 @@ type SDKTask struct {
 	OrderedLists map[string]wire.Codec
 	// StateGC, set for a stage with user state, drops the state of expired windows.
 	StateGC *StateGC
+	// KeyGroups is the job's max parallelism and KeyGroupRange the key groups this
+	// subtask owns: user state is laid out by key group.
+	KeyGroups     int
+	KeyGroupRange shuffle.KeyGroupRange
+	// KeyLengthPrefixed says partitioning hashes keys length-prefixed (see userState).
+	KeyLengthPrefixed bool
 	// Timers are the stage's timer families; TimerStore keeps their timers.
 	Timers     []TimerFamily
 	TimerStore state.Store
@@ -113,7 +119,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	}
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
-	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC}
+	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC, keyGroups: t.KeyGroups, owned: t.KeyGroupRange, keyPrefixed: t.KeyLengthPrefixed}
 	if t.Group != nil {
 		t.Group.Large = t.runner
 	}
@@ -121,7 +127,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 		if t.TimerStore == nil {
 			return fmt.Errorf("%s: the stage has timers but no timer store", t.Name)
 		}
-		t.timers = newStageTimers(t.Timers, t.TimerStore)
+		t.timers = newStageTimers(t.Timers, t.TimerStore, t.KeyGroups)
 	}
 	t.readers = map[string]*wire.ElementReader{}
 	for sink, o := range t.Outputs {
@@ -134,6 +140,9 @@ func (t *SDKTask) Run(ctx context.Context) error {
 		return err
 	}
 	err = t.process(ctx, buffered)
+	if t.user.misplaced > 0 {
+		t.Logger.Warn("user state requests for keys outside the subtask's key groups: the SDK's state keys do not hash like its partitioning keys", "task", t.Name, "requests", t.user.misplaced, "key_groups", t.KeyGroupRange)
+	}
 	if t.Group != nil && t.Group.Dropped > 0 {
 		t.Logger.Warn("dropped data that came after its window expired", "task", t.Name, "elements", t.Group.Dropped)
 	}

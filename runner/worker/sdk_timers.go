@@ -22,8 +22,8 @@ type stageTimers struct {
 	readers map[fnharness.TimerFamilyRef]*wire.ElementReader
 }
 
-func newStageTimers(families []TimerFamily, store state.Store) *stageTimers {
-	st := &stageTimers{set: NewTimerSet(families, store), readers: map[fnharness.TimerFamilyRef]*wire.ElementReader{}}
+func newStageTimers(families []TimerFamily, store state.Store, keyGroups int) *stageTimers {
+	st := &stageTimers{set: NewTimerSet(families, store, keyGroups), readers: map[fnharness.TimerFamilyRef]*wire.ElementReader{}}
 	st.refs = st.set.Families()
 	for _, f := range families {
 		st.readers[f.TimerFamilyRef] = wire.NewElementReader(f.Codec)

@@ -64,8 +64,8 @@ func (g *StateGC) note(w, key []byte) error {
 }
 
 // expire clears the state of every window expired at watermark wm and reports how many
-// (window, key) pairs it cleared.
-func (g *StateGC) expire(store state.Store, wm int64) (int, error) {
+// (window, key) pairs it cleared; keyGroup is the key group of a user key.
+func (g *StateGC) expire(store state.Store, wm int64, keyGroup func(key []byte) int) (int, error) {
 	if g == nil {
 		return 0, nil
 	}
@@ -74,7 +74,7 @@ func (g *StateGC) expire(store state.Store, wm int64) (int, error) {
 		gw := heap.Pop(&g.byExpiry).(*gcWindow)
 		delete(g.live, gw.window)
 		for key := range gw.keys {
-			if err := g.clear(store, []byte(gw.window), []byte(key)); err != nil {
+			if err := g.clear(store, []byte(gw.window), []byte(key), keyGroup([]byte(key))); err != nil {
 				return cleared, err
 			}
 			cleared++
@@ -85,12 +85,12 @@ func (g *StateGC) expire(store state.Store, wm int64) (int, error) {
 
 // clear drops every user state of (window, key): the bags, map entries and ordered-list
 // entries under each state's prefix.
-func (g *StateGC) clear(store state.Store, w, key []byte) error {
+func (g *StateGC) clear(store state.Store, w, key []byte, keyGroup int) error {
 	for transform, ids := range g.stateIDs {
 		for _, id := range ids {
 			for _, kind := range []byte{kindBag, kindMultimap, kindOrderedList} {
 				var keys [][]byte
-				if err := store.ScanKeys(userStateKey(kind, transform, id, w, key), func(k []byte) error {
+				if err := store.ScanKeys(userStateKey(keyGroup, kind, transform, id, w, key), func(k []byte) error {
 					keys = append(keys, k)
 					return nil
 				}); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-runner/sluice/fnharness"
 	"github.com/sluice-runner/sluice/runner/wire"
+	"github.com/sluice-runner/sluice/shuffle"
 	"github.com/sluice-runner/sluice/state"
 )
 
@@ -26,8 +27,9 @@ type TimerFamily struct {
 // live in the task's state backend (Pebble by default); an in-memory index orders them by
 // fire time per domain and by watermark hold. A TimerSet belongs to one task goroutine.
 type TimerSet struct {
-	families []TimerFamily
-	store    state.Store
+	families  []TimerFamily
+	store     state.Store
+	keyGroups int
 
 	pending map[string]*pendingTimer // by identity (see identity)
 	fires   [2]timerHeap             // by fire time: [0] event time, [1] processing time
@@ -47,12 +49,10 @@ type pendingTimer struct {
 	encoded    []byte
 }
 
-// timerStorePrefix starts every timer's key in the store.
-const timerStorePrefix = "\xfetimer/"
-
-// NewTimerSet returns an empty set for the families, writing through to store.
-func NewTimerSet(families []TimerFamily, store state.Store) *TimerSet {
-	return &TimerSet{families: families, store: store, pending: map[string]*pendingTimer{}}
+// NewTimerSet returns an empty set for the families, writing through to store; keyGroups
+// is the job's max parallelism (timers are laid out by the key group of their key).
+func NewTimerSet(families []TimerFamily, store state.Store, keyGroups int) *TimerSet {
+	return &TimerSet{families: families, store: store, keyGroups: keyGroups, pending: map[string]*pendingTimer{}}
 }
 
 // Families returns the references of every family, for bundles to expect and close.
@@ -107,9 +107,13 @@ func (s *TimerSet) Apply(ref fnharness.TimerFamilyRef, rec []byte) error {
 	return nil
 }
 
-// identity is what makes two timers the same: family, window, key and tag.
+// identity is what makes two timers the same: family, window, key and tag. It starts with
+// the key's key group, as state keys do, and is the timer's key in the store. (The timer
+// coder length-prefixes keys the runner does not know, as the wire does, so the key group
+// is the one partitioning sent the key to.)
 func (s *TimerSet) identity(family int, c *wire.TimerCodec, t wire.Timer, w wire.Window) string {
-	b := binary.AppendUvarint(s.buf[:0], uint64(family))
+	b := binary.BigEndian.AppendUint16(s.buf[:0], uint16(shuffle.KeyGroup(t.Key, s.keyGroups)))
+	b = binary.AppendUvarint(b, uint64(family))
 	at := len(b)
 	b = c.Window.Append(append(b, 0, 0, 0, 0), w)
 	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
@@ -130,7 +134,7 @@ func (s *TimerSet) set(id string, p *pendingTimer) error {
 	if s.holds.Len() > 2*len(s.pending)+1024 {
 		s.compact()
 	}
-	key := []byte(timerStorePrefix + id)
+	key := []byte(id)
 	if replaces {
 		if err := s.store.ClearBag(key); err != nil {
 			return err
@@ -144,7 +148,7 @@ func (s *TimerSet) remove(id string) error {
 		return nil
 	}
 	delete(s.pending, id)
-	return s.store.ClearBag([]byte(timerStorePrefix + id))
+	return s.store.ClearBag([]byte(id))
 }
 
 func (s *TimerSet) domainIndex(family int) int {

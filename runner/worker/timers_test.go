@@ -51,7 +51,7 @@ func TestTimerSetScripts(t *testing.T) {
 			return
 		}
 		store := state.NewMemStore()
-		set := NewTimerSet(families, store)
+		set := NewTimerSet(families, store, 128)
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "apply":
@@ -147,7 +147,7 @@ func TestTimerSetCompactsReSetTimers(t *testing.T) {
 	}
 	codec := c.(*wire.TimerCodec)
 	ref := fnharness.TimerFamilyRef{TransformID: "pardo", Family: "ev"}
-	set := NewTimerSet([]TimerFamily{{TimerFamilyRef: ref, Domain: pipepb.TimeDomain_EVENT_TIME, Codec: codec}}, state.NewMemStore())
+	set := NewTimerSet([]TimerFamily{{TimerFamilyRef: ref, Domain: pipepb.TimeDomain_EVENT_TIME, Codec: codec}}, state.NewMemStore(), 128)
 	for i := range 10_000 {
 		tm := wire.Timer{Key: wire.AppendLengthPrefixed(nil, []byte("k")), Windows: []wire.Window{wire.GlobalWindow{}}, Fire: int64(10_000 - i), Hold: int64(10_000 - i)}
 		if err := set.Apply(ref, codec.Append(nil, tm)); err != nil {
@@ -188,7 +188,7 @@ func BenchmarkTimerSetSetAndFire(b *testing.B) {
 		encoded[i] = codec.Append(nil, tm)
 	}
 	run := func(b *testing.B, store state.Store) {
-		set := NewTimerSet(families, store)
+		set := NewTimerSet(families, store, 128)
 		fired := 0
 		for b.Loop() {
 			for _, rec := range encoded {

@@ -7,6 +7,7 @@ import (
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
 	"github.com/sluice-runner/sluice/runner/wire"
+	"github.com/sluice-runner/sluice/shuffle"
 	"github.com/sluice-runner/sluice/state"
 )
 
@@ -26,6 +27,25 @@ type userState struct {
 	orderedLists map[string]wire.Codec
 	// gc, if set, drops the state of expired windows.
 	gc *StateGC
+	// keyGroups is the job's max parallelism: the number of key groups keys hash to;
+	// owned are the key groups the subtask's input is partitioned to. misplaced counts
+	// requests for keys outside them, which would mean the SDK's state keys and the
+	// partitioning disagree (and state would move to the wrong subtask on rescaling).
+	keyGroups int
+	owned     shuffle.KeyGroupRange
+	misplaced int
+	// keyPrefixed says partitioning hashes the key length-prefixed (see
+	// plan.JobGraph.KeyLengthPrefixed): so must the key group of state.
+	keyPrefixed bool
+}
+
+// keyGroup is the key group of a user key as the SDK encodes it in state keys: the one
+// partitioning sends the key to.
+func (u *userState) keyGroup(key []byte) int {
+	if u.keyPrefixed {
+		key = wire.AppendLengthPrefixed(nil, key)
+	}
+	return shuffle.KeyGroup(key, u.keyGroups)
 }
 
 // Key kinds, the first byte of every user-state key.
@@ -35,8 +55,13 @@ const (
 	kindOrderedList = 'o'
 )
 
-func userStateKey(kind byte, transform, stateID string, window, key []byte) []byte {
-	k := make([]byte, 0, 1+4*binary.MaxVarintLen32+len(transform)+len(stateID)+len(window)+len(key))
+// userStateKey lays out a user-state key as the design says: key group (uint16 big endian,
+// of the user key, so that a key group's state is one key range to snapshot or move when
+// rescaling), kind, then transform, state id, window and user key, each length-prefixed.
+// Sub-keys (map keys, sort keys) follow.
+func userStateKey(keyGroup int, kind byte, transform, stateID string, window, key []byte) []byte {
+	k := make([]byte, 0, 3+4*binary.MaxVarintLen32+len(transform)+len(stateID)+len(window)+len(key))
+	k = binary.BigEndian.AppendUint16(k, uint16(keyGroup))
 	k = append(k, kind)
 	for _, part := range [][]byte{[]byte(transform), []byte(stateID), window, key} {
 		k = binary.AppendUvarint(k, uint64(len(part)))
@@ -49,8 +74,11 @@ func userStateKey(kind byte, transform, stateID string, window, key []byte) []by
 func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if _, appends := req.GetRequest().(*fnpb.StateRequest_Append); appends && u.gc != nil {
-		if w, key, user := userStateWindowAndKey(req.GetStateKey()); user {
+	if w, key, user := userStateWindowAndKey(req.GetStateKey()); user {
+		if u.owned.Len() > 0 && !u.owned.Contains(u.keyGroup(key)) {
+			u.misplaced++
+		}
+		if _, appends := req.GetRequest().(*fnpb.StateRequest_Append); appends && u.gc != nil {
 			if err := u.gc.note(w, key); err != nil {
 				return stateError("%v", err), true
 			}
@@ -59,14 +87,14 @@ func (u *userState) handle(req *fnpb.StateRequest) (resp *fnpb.StateResponse, ok
 	switch k := req.GetStateKey().GetType().(type) {
 	case *fnpb.StateKey_BagUserState_:
 		b := k.BagUserState
-		return u.bag(userStateKey(kindBag, b.GetTransformId(), b.GetUserStateId(), b.GetWindow(), b.GetKey()), req), true
+		return u.bag(userStateKey(u.keyGroup(b.GetKey()), kindBag, b.GetTransformId(), b.GetUserStateId(), b.GetWindow(), b.GetKey()), req), true
 	case *fnpb.StateKey_MultimapUserState_:
 		m := k.MultimapUserState
-		prefix := userStateKey(kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey())
+		prefix := userStateKey(u.keyGroup(m.GetKey()), kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey())
 		return u.bag(append(prefix, m.GetMapKey()...), req), true
 	case *fnpb.StateKey_MultimapKeysUserState_:
 		m := k.MultimapKeysUserState
-		return u.mapKeys(userStateKey(kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey()), req), true
+		return u.mapKeys(userStateKey(u.keyGroup(m.GetKey()), kindMultimap, m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey()), req), true
 	case *fnpb.StateKey_OrderedListUserState_:
 		return u.orderedList(k.OrderedListUserState, req), true
 	}
@@ -90,7 +118,7 @@ func userStateWindowAndKey(k *fnpb.StateKey) (w, key []byte, ok bool) {
 func (u *userState) expire(wm int64) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.gc.expire(u.store, wm)
+	return u.gc.expire(u.store, wm, u.keyGroup)
 }
 
 // bag serves Get, Append and Clear on one bag; appended data is kept as sent (it may hold
@@ -145,7 +173,7 @@ func (u *userState) mapKeys(prefix []byte, req *fnpb.StateRequest) *fnpb.StateRe
 // and range clears are key-range scans and entries of equal sort keys keep their append
 // order (also across a reopen of a persistent store).
 func (u *userState) orderedList(k *fnpb.StateKey_OrderedListUserState, req *fnpb.StateRequest) *fnpb.StateResponse {
-	prefix := userStateKey(kindOrderedList, k.GetTransformId(), k.GetUserStateId(), k.GetWindow(), k.GetKey())
+	prefix := userStateKey(u.keyGroup(k.GetKey()), kindOrderedList, k.GetTransformId(), k.GetUserStateId(), k.GetWindow(), k.GetKey())
 	inRange := func(key []byte) bool {
 		ts := int64(binary.BigEndian.Uint64(key[len(prefix):]) ^ (1 << 63))
 		return ts >= k.GetRange().GetStart() && ts < k.GetRange().GetEnd()
