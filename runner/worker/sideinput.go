@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 
@@ -26,16 +27,19 @@ type SideInputGate struct {
 // requests.
 //
 // The values of one (side input, window, key) are stored concatenated in chunks of about
-// sideChunkBytes, not one bag entry per value: a page of a state response is then a
-// chunk or a few, and the SDK reading a large side input costs the runner a copy per
-// page rather than a walk over every value.
+// sideChunkBytes, not one bag entry per value, each chunk a bag of its own (the side
+// key, then the chunk's number): a page of a state response is then a chunk or a few,
+// found by its number in the continuation token, and the SDK reading a large side input
+// costs the runner a copy per page rather than a walk over every value or chunk before.
 type sideInputs struct {
 	gates []*SideInputGate
 	store state.Store
 	wv    wire.WindowedValue
 	win   []byte
-	// open are the chunks still being filled, by store key.
-	open map[string][]byte
+	// open are the chunks still being filled, and chunks the number of chunks stored, by
+	// side key.
+	open   map[string][]byte
+	chunks map[string]uint32
 }
 
 // sideChunkBytes is the size at which a chunk of side-input values is stored; it is below
@@ -61,7 +65,7 @@ func (s *sideInputs) add(i int, rec []byte) error {
 		key, elem = k, v
 	}
 	if s.open == nil {
-		s.open = map[string][]byte{}
+		s.open, s.chunks = map[string][]byte{}, map[string]uint32{}
 	}
 	for _, w := range s.wv.Windows {
 		s.win = g.Codec.WindowCodec().Append(s.win[:0], w)
@@ -72,11 +76,22 @@ func (s *sideInputs) add(i int, rec []byte) error {
 			continue
 		}
 		delete(s.open, string(k))
-		if err := s.store.AppendBag(k, chunk); err != nil {
+		if err := s.storeChunk(string(k), chunk); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// storeChunk stores the next chunk of the values at side key k.
+func (s *sideInputs) storeChunk(k string, chunk []byte) error {
+	n := s.chunks[k]
+	s.chunks[k] = n + 1
+	return s.store.AppendBag(chunkKey([]byte(k), n), chunk)
+}
+
+func chunkKey(sideKey []byte, n uint32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), sideKey...), n)
 }
 
 // appendDoubling is append that doubles the capacity when it grows: append grows large
@@ -93,7 +108,7 @@ func appendDoubling(dst, b []byte) []byte {
 // flush stores the chunks still open; call it once every side input has ended.
 func (s *sideInputs) flush() error {
 	for k, chunk := range s.open {
-		if err := s.store.AppendBag([]byte(k), chunk); err != nil {
+		if err := s.storeChunk(k, chunk); err != nil {
 			return err
 		}
 	}
@@ -141,5 +156,35 @@ func (s *sideInputs) HandleState(_ context.Context, req *fnpb.StateRequest) *fnp
 	if !ok {
 		return fail("side inputs are read-only: %T is not allowed", req.GetRequest())
 	}
-	return pagedGet(s.store, [][]byte{key}, 0, get.Get)
+	return s.page(key, get.Get)
+}
+
+// page answers a Get of the values at side key k with the chunks from the one the
+// continuation token names (the first without one), up to about maxStatePage bytes.
+func (s *sideInputs) page(k []byte, get *fnpb.StateGetRequest) *fnpb.StateResponse {
+	first := uint64(0)
+	if tok := get.GetContinuationToken(); len(tok) > 0 {
+		n, err := strconv.ParseUint(string(tok), 10, 32)
+		if err != nil {
+			return stateError("bad continuation token %q", tok)
+		}
+		first = n
+	}
+	total := uint64(s.chunks[string(k)])
+	var data []byte
+	next := first
+	for ; next < total && (len(data) == 0 || len(data)+sideChunkBytes <= maxStatePage); next++ {
+		err := s.store.ReadBag(chunkKey(k, uint32(next)), func(v []byte) error {
+			data = append(data, v...)
+			return nil
+		})
+		if err != nil {
+			return stateError("reading side input: %v", err)
+		}
+	}
+	resp := &fnpb.StateGetResponse{Data: data}
+	if next < total {
+		resp.ContinuationToken = []byte(strconv.FormatUint(next, 10))
+	}
+	return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: resp}}
 }
