@@ -49,6 +49,9 @@ type GroupBuffer struct {
 	pt     int64
 	// ready are groups whose trigger fired on an element, emitted by the next Fire.
 	ready []*group
+	// sessions are the groups of each key, by key, when windows merge eagerly (see
+	// group_merge.go).
+	sessions map[string][]*group
 
 	kv      *wire.KVCodec
 	groups  map[string]*group // by storeKey
@@ -178,25 +181,23 @@ func (g *GroupBuffer) Add(rec []byte) error {
 	if err != nil {
 		return err
 	}
-	wc := g.InCodec.WindowCodec()
 	for _, w := range g.wv.Windows {
 		if window.Expired(g.Strategy, w, g.wm) {
 			g.Dropped++
 			continue
 		}
-		g.winBuf = wc.Append(g.winBuf[:0], w)
-		sk := binary.AppendUvarint(g.scratch[:0], uint64(len(g.winBuf)))
-		sk = append(sk, g.winBuf...)
-		keyAt := len(sk)
-		sk = append(sk, key...)
-		g.scratch = sk
-		gr := g.groups[string(sk)]
-		if gr == nil {
-			gr = &group{storeKey: string(sk), keyAt: keyAt, window: w, minTs: math.MaxInt64, maxTs: math.MinInt64}
-			if !g.Strategy.Merging {
-				gr.trig = g.trig.NewState()
+		var gr *group
+		if g.mergesEagerly() {
+			gr = g.mergeInto(key, w)
+		} else {
+			sk, keyAt := g.storeKeyOf(w, key)
+			if gr = g.groups[string(sk)]; gr == nil {
+				gr = &group{storeKey: string(sk), keyAt: keyAt, window: w, minTs: math.MaxInt64, maxTs: math.MinInt64}
+				if !g.Strategy.Merging {
+					gr.trig = g.trig.NewState()
+				}
+				g.groups[gr.storeKey] = gr
 			}
-			g.groups[gr.storeKey] = gr
 		}
 		if gr.closed {
 			g.Dropped++
@@ -204,7 +205,7 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		}
 		gr.minTs = min(gr.minTs, g.wv.Timestamp)
 		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
-		if g.Large != nil && !g.accumulating() && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
+		if g.Large != nil && !g.accumulating() && !g.mergesEagerly() && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
 			if err := g.Store.AppendBag(gr.bagKey(), value); err != nil {
 				return err
 			}
@@ -254,7 +255,7 @@ func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 	}
 	scan := wm > g.wm || g.usesPT && !g.VirtualClock
 	g.wm = max(g.wm, wm)
-	if g.Strategy.Merging {
+	if g.mergesLazily() {
 		for _, f := range g.mergedFirings(g.wm) {
 			if err := g.emit(f, emit); err != nil {
 				return err
@@ -288,7 +289,7 @@ func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit func(rec []byte) erro
 		return nil
 	}
 	g.pt = pt
-	if !g.usesPT || g.Strategy.Merging {
+	if !g.usesPT || g.mergesLazily() {
 		return nil
 	}
 	return g.scan(emit)
@@ -298,7 +299,7 @@ func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit func(rec []byte) erro
 // (math.MaxInt64 if none): the task calls Fire then.
 func (g *GroupBuffer) NextProcessingTime() int64 {
 	next := int64(math.MaxInt64)
-	if g.groups == nil || !g.usesPT || g.VirtualClock || g.Strategy.Merging {
+	if g.groups == nil || !g.usesPT || g.VirtualClock || g.mergesLazily() {
 		return next
 	}
 	for _, gr := range g.groups {
@@ -327,6 +328,7 @@ func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
 		}
 		if expired {
 			delete(g.groups, k) // deleting from the map being ranged over is allowed
+			g.forgetSession(gr)
 		}
 	}
 	return nil

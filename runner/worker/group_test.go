@@ -427,3 +427,49 @@ func TestGroupBufferEmptyOnTimePaneThenLateFirings(t *testing.T) {
 		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Under a trigger that may fire early, sessions merge as elements arrive: the early pane of
+// a session holds what merged into it so far, and a late bridge element extends it.
+func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
+	in, out := groupCodecs(t)
+	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
+	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count2}}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Merging: true, Trigger: eow}}
+	var got []string
+	emit := func(rec []byte) error {
+		s, _ := decodeGroup(t, out, rec)
+		got = append(got, s)
+		return nil
+	}
+	add := func(ts int64, v string) {
+		t.Helper()
+		if err := g.Add(kvRecord(in, ts, wire.IntervalWindow{Start: ts, End: ts + 10}, "k", v)); err != nil {
+			t.Fatal(err)
+		}
+		if g.Ready() {
+			if err := g.Fire(g.Watermark(), emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fire := func(wm int64) {
+		t.Helper()
+		if err := g.Fire(wm, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, "a")
+	add(5, "b")  // merges into [1,15): two elements, the early firing
+	add(30, "c") // a session of its own
+	add(12, "d") // extends [1,15) to [1,22)
+	fire(25)
+	fire(50)
+	want := []string{
+		"k@[1:15) ts=14 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b",
+		"k@[1:22) ts=21 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:1 NonSpeculativeIndex:0}: d",
+		"k@[30:40) ts=39 pane={Timing:ON_TIME IsFirst:true IsLast:true Index:0 NonSpeculativeIndex:0}: c",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
