@@ -21,11 +21,10 @@ import (
 // fires, and a last pane when the window expires (its end plus the allowed lateness) with
 // values not yet emitted. In discarding mode a pane holds the values since the previous
 // one; in accumulating mode all of them. Data for an expired window, or a window whose
-// trigger has finished, is dropped and counted. Session windows merge lazily, when the
-// watermark passes them, so they take the Default trigger only (the planner refuses
-// others). A group's
-// values are kept in memory, concatenated as they arrive (one allocation per group, no
-// pointer per value, so a million small groups cost the garbage collector little); with
+// trigger has finished, is dropped and counted. Session windows merge as group_merge.go
+// says. A group's values are kept in memory, concatenated as they arrive (one allocation
+// per group, no pointer per value, so a million small groups cost the garbage collector
+// little); with
 // Large set, values past the first InlineBytes of a group go to the state store instead
 // and the element carries a state token for them. A GroupBuffer belongs to one task
 // goroutine; only its RunnerState side is shared.
