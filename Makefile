@@ -14,6 +14,12 @@
 #                     BENCH_FLAGS='--quick' for a run of a few minutes.
 #   make bench-state  the stateful per-key count (value state, timers) on Sluice and
 #                     prism; BENCH_STATE_FULL=1 for 10M elements over 1M keys
+#   make modelcheck   small Beam Go pipelines using model features (state and
+#                     timers, triggers and panes, session/sliding windows, windowed
+#                     side inputs, SDF) from testdata/modelcheck on Sluice and prism:
+#                     builds bin/sluice and bin/prism, runs tools/modelcheck; each
+#                     result must equal the pipeline's expected.txt. Table on stdout,
+#                     outputs and logs in out/modelcheck/.
 #   make gobench      go test benchmarks (build tag bench)
 #   make clean        remove bin/ and out/
 
@@ -29,6 +35,8 @@ CONFORMANCE_FLAGS ?=
 RUN_FLAGS ?=
 # Flags for tools/bench/driver, e.g. BENCH_FLAGS='--quick --workloads=wordcount,cogbk'.
 BENCH_FLAGS ?=
+# Flags for tools/modelcheck, e.g. MODELCHECK_FLAGS='--pipelines=sessions_sum --timeout=1m'.
+MODELCHECK_FLAGS ?=
 
 .PHONY: all build tools test vet unit conformance-expected conformance run bench bench-state gobench clean
 
@@ -48,6 +56,7 @@ test: vet unit conformance-expected
 vet:
 	$(GO) vet ./...
 	$(GO) vet ./testdata/wordcount/... ./testdata/nexmark/... ./testdata/statefulcount/...
+	$(GO) vet ./testdata/modelcheck/...
 
 unit:
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) ./...
@@ -79,6 +88,12 @@ bench: build
 # sizes unless BENCH_STATE_FULL=1 (10M elements, 1M keys: about an hour per runner).
 bench-state:
 	$(MAKE) bench BENCH_FLAGS='--workloads=stateful_count --runs=1 $(if $(BENCH_STATE_FULL),--timeout=100m,--quick) $(BENCH_FLAGS)'
+
+.PHONY: modelcheck
+modelcheck: build
+	$(GO) build -o $(BIN)/prism github.com/apache/beam/sdks/v2/go/cmd/prism
+	$(GO) build -o $(BIN)/modelcheck ./tools/modelcheck
+	$(BIN)/modelcheck --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(MODELCHECK_FLAGS)
 
 gobench:
 	$(GO) vet -tags bench ./tools/bench/

@@ -99,6 +99,9 @@ type group struct {
 	ready bool // in GroupBuffer.ready
 	// closed: the trigger has finished; the group only remembers that until it expires.
 	closed bool
+	// fresh: values arrived since the last pane (in accumulating mode the buffer keeps
+	// the ones already emitted, so it is not the same as having values).
+	fresh bool
 }
 
 func (gr *group) key() string { return gr.storeKey[gr.keyAt:] }
@@ -213,6 +216,7 @@ func (g *GroupBuffer) Add(rec []byte) error {
 			gr.values = append(gr.values, value...)
 			gr.count++
 		}
+		gr.fresh = true
 		if gr.trig != nil {
 			now, end := g.now(), gr.window.MaxTimestamp()
 			g.trig.OnElement(gr.trig, end, now)
@@ -302,7 +306,7 @@ func (g *GroupBuffer) NextProcessingTime() int64 {
 		return next
 	}
 	for _, gr := range g.groups {
-		if !gr.closed && !gr.empty() {
+		if !gr.closed && gr.fresh {
 			next = min(next, g.trig.NextProcessingTime(gr.trig, gr.window.MaxTimestamp()))
 		}
 	}
@@ -319,7 +323,7 @@ func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
 			// Asked also when nothing is buffered: a firing moves the trigger on (from
 			// early to late firings, say) and may be an on-time pane of its own.
 			fires := g.trig.ShouldFire(gr.trig, gr.window.MaxTimestamp(), now)
-			if fires || expired && !gr.empty() {
+			if fires || expired {
 				if err := g.firePane(gr, fires, emit); err != nil {
 					return err
 				}
@@ -335,8 +339,9 @@ func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
 
 // firePane emits a pane of gr (a non-merging group). triggered says the trigger fired
 // (rather than the window expiring), so its state moves on; a finished trigger closes the
-// window. A pane without values is emitted only as the on-time pane of a window whose
-// values all went out early, as Beam's default OnTimeBehavior FIRE_ALWAYS says.
+// window. As in Beam's ReduceFnRunner, a pane goes out only with values that arrived since
+// the previous one, except for the on-time pane under OnTimeBehavior FIRE_ALWAYS and the
+// last pane under ClosingBehavior EMIT_ALWAYS.
 func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) error) error {
 	if gr.closed || g.groups[gr.storeKey] != gr {
 		return nil
@@ -345,9 +350,11 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 		g.trig.OnFire(gr.trig, gr.window.MaxTimestamp(), g.now())
 		gr.closed = g.trig.Finished(gr.trig)
 	}
-	if gr.empty() && !g.emptyOnTimePane(gr) {
+	last := gr.closed || window.Expired(g.Strategy, gr.window, g.wm)
+	if !gr.fresh && !g.onTimePaneOwed(gr) && !(last && g.Strategy.ClosingBehavior == pipepb.ClosingBehavior_EMIT_ALWAYS) {
 		return nil
 	}
+	gr.fresh = false
 	rec, err := g.encode(firing{window: gr.window, members: []*group{gr}}, gr.closed)
 	if err != nil {
 		return err
@@ -363,10 +370,12 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 	return emit(rec)
 }
 
-// emptyOnTimePane says whether gr, with nothing buffered, is owed an on-time pane now.
-func (g *GroupBuffer) emptyOnTimePane(gr *group) bool {
-	return g.wm > gr.window.MaxTimestamp() && !g.panes[gr.storeKey].onTime &&
-		g.Strategy.OnTimeBehavior != pipepb.OnTimeBehavior_FIRE_IF_NONEMPTY
+// onTimePaneOwed says whether gr, even with nothing new, is owed an on-time pane now: only
+// under OnTimeBehavior FIRE_ALWAYS (the Go SDK asks for FIRE_IF_NONEMPTY; unspecified is
+// taken as that too, so that no SDK gets empty panes it did not ask for).
+func (g *GroupBuffer) onTimePaneOwed(gr *group) bool {
+	return g.Strategy.OnTimeBehavior == pipepb.OnTimeBehavior_FIRE_ALWAYS &&
+		g.wm > gr.window.MaxTimestamp() && !g.panes[gr.storeKey].onTime
 }
 
 // forgetPanes drops the pane counts of expired windows.

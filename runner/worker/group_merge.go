@@ -78,6 +78,7 @@ func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) *group {
 		gr.values = append(gr.values, s.values...)
 		gr.count += s.count
 		gr.minTs, gr.maxTs = min(gr.minTs, s.minTs), max(gr.maxTs, s.maxTs)
+		gr.fresh = gr.fresh || s.fresh
 		states = append(states, s.trig)
 		if p, ok := g.panes[s.storeKey]; ok {
 			panes.count, panes.nonSpec = max(panes.count, p.count), max(panes.nonSpec, p.nonSpec)

@@ -378,7 +378,7 @@ func TestGroupBufferAccumulatingEarlyFirings(t *testing.T) {
 	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
 	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1}}}
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
-		Strategy: window.Strategy{Trigger: eow, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING}}
+		Strategy: window.Strategy{Trigger: eow, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING, OnTimeBehavior: pipepb.OnTimeBehavior_FIRE_ALWAYS}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {add: []string{"b"}}, {wm: 20}})
 	want := []string{
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a",
@@ -410,13 +410,14 @@ func TestGroupBufferProcessingTimeOnTheVirtualClock(t *testing.T) {
 	}
 }
 
-// With every value emitted early, the window still gets its on-time pane (empty, as Beam's
-// default OnTimeBehavior FIRE_ALWAYS says), and late data then goes to the late firings.
+// With every value emitted early, the window still gets its on-time pane (empty) under
+// OnTimeBehavior FIRE_ALWAYS, and late data then goes to the late firings.
 func TestGroupBufferEmptyOnTimePaneThenLateFirings(t *testing.T) {
 	in, out := groupCodecs(t)
 	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
 	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1, LateFirings: count1}}}
-	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: eow, AllowedLateness: 20}}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
+		Strategy: window.Strategy{Trigger: eow, AllowedLateness: 20, OnTimeBehavior: pipepb.OnTimeBehavior_FIRE_ALWAYS}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {wm: 12}, {add: []string{"b"}}, {wm: 40}})
 	want := []string{
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a",
@@ -471,5 +472,27 @@ func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// In accumulating mode a pane goes out only with new values: the window's expiry after a
+// firing that emitted everything makes no pane (ClosingBehavior EMIT_IF_NONEMPTY), while
+// new data since makes a last pane of everything so far.
+func TestGroupBufferAccumulatingLastPaneOnlyWithNewData(t *testing.T) {
+	in, out := groupCodecs(t)
+	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
+	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count2}}}
+	strategy := window.Strategy{Trigger: repeat, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING, ClosingBehavior: pipepb.ClosingBehavior_EMIT_IF_NONEMPTY}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: strategy}
+	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b"}}, {wm: 20}})
+	want := []string{"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("nothing new at expiry:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	g = &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: strategy}
+	got = groupPanes(t, g, []groupStep{{add: []string{"a", "b", "c"}}, {wm: 20}})
+	want = append(want, "k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:1 NonSpeculativeIndex:0}: a,b,c")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("new data at expiry:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
