@@ -2,7 +2,8 @@
 #
 #   make build        bin/sluice
 #   make test         vet, unit tests with -race, then the conformance tests
-#                     listed in conformance/expected-pass.txt (must all pass)
+#                     listed in conformance/expected-pass.txt (must all pass) and
+#                     the model pipelines of testdata/modelcheck on Sluice
 #   make run          start bin/sluice serve, run the word-count example, stop
 #   make conformance  whole Beam Go integration suite; report only, fails only
 #                     if a test listed in conformance/expected-pass.txt fails
@@ -50,7 +51,7 @@ tools:
 	$(GO) build -o $(BIN)/runexample ./tools/runexample
 	$(GO) build -o $(BIN)/wordcount ./testdata/wordcount
 
-test: vet unit conformance-expected
+test: vet unit conformance-expected modelcheck-sluice
 
 # ./... skips testdata/, so the example pipelines are vetted explicitly.
 vet:
@@ -94,6 +95,12 @@ modelcheck: build
 	$(GO) build -o $(BIN)/prism github.com/apache/beam/sdks/v2/go/cmd/prism
 	$(GO) build -o $(BIN)/modelcheck ./tools/modelcheck
 	$(BIN)/modelcheck --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(MODELCHECK_FLAGS)
+
+# The model pipelines on Sluice alone, against their expected output (part of make test).
+.PHONY: modelcheck-sluice
+modelcheck-sluice: build
+	$(GO) build -o $(BIN)/modelcheck ./tools/modelcheck
+	$(BIN)/modelcheck --sluice-only --sluice=$(BIN)/sluice $(MODELCHECK_FLAGS)
 
 gobench:
 	$(GO) vet -tags bench ./tools/bench/

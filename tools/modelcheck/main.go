@@ -58,6 +58,8 @@ type options struct {
 	pipelines []string // nil means every pipeline in dir
 	timeout   time.Duration
 	goCmd     string
+	// sluiceOnly skips prism: Sluice is checked against expected.txt alone (make test).
+	sluiceOnly bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -72,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&pipelines, "pipelines", "", "comma-separated pipelines to run (default: all in --dir)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on one pipeline run; the run is killed after it")
 	fs.StringVar(&o.goCmd, "go", "go", "the go command used to build the pipelines")
+	fs.BoolVar(&o.sluiceOnly, "sluice-only", false, "run on Sluice only and check it against expected.txt (no prism needed)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: modelcheck [flags]\n\nRuns the Beam Go pipelines in --dir on Sluice and prism and compares their results with each other and with expected.txt.\n\n")
 		fs.PrintDefaults()

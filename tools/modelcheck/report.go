@@ -47,6 +47,8 @@ func evaluate(r *pipelineResult) evaluation {
 	}
 
 	switch {
+	case r.prismSkipped:
+		ev.prism = "skipped"
 	case pr.err != nil:
 		ev.prism = "prism failed"
 		ev.notes = append(ev.notes, "prism failed: "+pr.err.Error())
@@ -66,7 +68,7 @@ func evaluate(r *pipelineResult) evaluation {
 	}
 
 	ev.same = "-"
-	if s.err == nil && pr.err == nil {
+	if s.err == nil && pr.err == nil && !r.prismSkipped {
 		ev.same = "yes"
 		if !slices.Equal(s.lines, pr.lines) {
 			ev.same = "no"

@@ -58,6 +58,8 @@ type pipelineResult struct {
 	buildErr error
 	sluice   runResult
 	prism    runResult
+	// prismSkipped: --sluice-only.
+	prismSkipped bool
 }
 
 // run checks the selected pipelines, prints the table and returns the exit code.
@@ -68,7 +70,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "modelcheck:", err)
 		return exitSetup
 	}
-	for _, bin := range []string{o.sluice, o.prism} {
+	bins := []string{o.sluice, o.prism}
+	if o.sluiceOnly {
+		bins = bins[:1]
+	}
+	for _, bin := range bins {
 		if _, err := os.Stat(bin); err != nil {
 			fmt.Fprintf(stderr, "modelcheck: %v (build it with `make modelcheck`, or pass --sluice/--prism)\n", err)
 			return exitSetup
@@ -126,7 +132,11 @@ func checkPipeline(ctx context.Context, e *env, r *pipelineResult) {
 		return
 	}
 	defer os.Remove(bin) // 100+ MB each
-	for _, runner := range []string{runnerSluice, runnerPrism} {
+	runners := []string{runnerSluice, runnerPrism}
+	if e.opts.sluiceOnly {
+		runners, r.prismSkipped = runners[:1], true
+	}
+	for _, runner := range runners {
 		res := runOn(ctx, e, p, bin, runner)
 		state := fmt.Sprintf("%d lines", len(res.lines))
 		if res.err != nil {
