@@ -47,7 +47,9 @@ var output = flag.String("output", "", "file to write the result lines to (requi
 // base is the event time the stream's offsets count from.
 var base = time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 
-func at(second int) int64 { return mtime.FromTime(base.Add(time.Duration(second) * time.Second)).Milliseconds() }
+func at(second int) int64 {
+	return mtime.FromTime(base.Add(time.Duration(second) * time.Second)).Milliseconds()
+}
 
 func keyed(v int64) (string, int64) { return "k", v }
 
