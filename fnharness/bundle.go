@@ -260,9 +260,13 @@ func (b *Bundle) flushLocked() error {
 	return nil
 }
 
-// CloseInput sends what is queued plus is_last for every data input and every
-// timer family, all in one Elements message (the Go SDK counts is_last markers
-// per message).
+// CloseInput sends what is queued plus the end of every data input and every timer
+// family, all in one Elements message. The Go SDK closes a bundle's input after exactly
+// 1 + (transforms with timers) is_last markers, counted per transform, not per family;
+// if the whole input arrives before its data source opens, any more than that leaves
+// the bundle waiting forever. So only the first family of each transform gets is_last;
+// the others get an empty entry, which still makes the SDK open their timer output and
+// end it with an is_last of its own.
 func (b *Bundle) CloseInput(inputTransformIDs []string, timerFamilies []TimerFamilyRef) error {
 	b.inMu.Lock()
 	defer b.inMu.Unlock()
@@ -273,10 +277,12 @@ func (b *Bundle) CloseInput(inputTransformIDs []string, timerFamilies []TimerFam
 	for _, t := range inputTransformIDs {
 		b.batch.Data = append(b.batch.Data, &fnpb.Elements_Data{InstructionId: b.id, TransformId: t, IsLast: true})
 	}
+	ended := map[string]bool{}
 	for _, t := range timerFamilies {
 		b.batch.Timers = append(b.batch.Timers, &fnpb.Elements_Timers{
-			InstructionId: b.id, TransformId: t.TransformID, TimerFamilyId: t.Family, IsLast: true,
+			InstructionId: b.id, TransformId: t.TransformID, TimerFamilyId: t.Family, IsLast: !ended[t.TransformID],
 		})
+		ended[t.TransformID] = true
 	}
 	return b.flushLocked()
 }
