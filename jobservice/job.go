@@ -124,9 +124,12 @@ func (j *job) finish(err error, cancelled bool) {
 }
 
 // follow sends the job's events after seq `after` until it has sent a
-// terminal state, ctx ends or stop is closed (then it returns errStopping).
+// terminal state, ctx ends or stop is closed (then it returns errStopping, after
+// sending the events that came before: a job cancelled by the shutdown still
+// reports how it ended, whichever of its last event and stop it sees first).
 func (j *job) follow(ctx context.Context, stop <-chan struct{}, after uint64, statesOnly bool,
 	send func(*jobpb.JobMessagesResponse) error) error {
+	stopped := false
 	for {
 		j.mu.Lock()
 		evs := j.hist.since(after, statesOnly)
@@ -141,12 +144,15 @@ func (j *job) follow(ctx context.Context, stop <-chan struct{}, after uint64, st
 				return nil
 			}
 		}
+		if stopped {
+			return errStopping
+		}
 		select {
 		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-stop:
-			return errStopping
+			stopped = true
 		}
 	}
 }
