@@ -1,0 +1,38 @@
+// Package codegen is the home of sluicegen's parts: it turns a Go pipeline, as its program
+// constructs it, into generated Go that Sluice's workers can run natively. This package
+// itself holds only this overview and the end-to-end golden tests (testdata/<name>/ are
+// small pipeline programs, each with its golden.txt script).
+//
+// Why: a Go pipeline reaches a portable runner as a proto whose user code is opaque; the
+// runner then hands every element to an SDK harness over the Fn API, boxed through any
+// and reflection. The types are only known where the pipeline is constructed, so sluicegen
+// runs there, at go generate time, and writes type-specialized code into the user's own
+// package: the worker binary is the user's binary, so the code ships with it.
+//
+// The flow (tools/sluicegen drives it):
+//
+//  1. capture: build the user's main package with a go build overlay that adds one file
+//     registering the "sluicecapture" Beam runner, and run it with --runner=sluicecapture
+//     plus the pipeline's own flags. The runner builds the graph, marshals it exactly as
+//     the universal runner would, and writes the proto and the Go facts of every edge
+//     (DoFn types, method signatures, emitters, full types, coders) to a file. The user's
+//     main does not change. See package capture.
+//  2. plan: plan the captured proto with runner/plan, the planner the JobManager uses, so
+//     that stage boundaries are the ones the runner will execute. See package gen.
+//  3. fingerprint: hash each SDK stage's shape (transform names, URNs, user function
+//     identity and signature, wiring, coder and windowing structure; not ids that number
+//     things, not DoFn configuration). The runner computes the same fingerprint from the
+//     pipeline it receives, which is how a worker knows whether generated code matches a
+//     stage. See package fingerprint.
+//  4. generate: write <dir>_sluice.go with jennifer: a header saying, for every stage, its
+//     fingerprint, transforms and whether it runs natively, and a registry keyed by
+//     fingerprint. Output is gofmt-clean and the same bytes on every run. See package gen.
+//
+// Today every SDK stage is reported as "native: not yet (portable)": fused typed chains
+// and typed coders for shuffle edges are the next step, and they will hang off the
+// registry the generated file already declares.
+//
+// Dependencies: gen uses runner/plan (a pure function of the pipeline, shared on purpose);
+// capture and fingerprint import nothing of the runner, so the runner and the native
+// harness can use fingerprint without a cycle.
+package codegen

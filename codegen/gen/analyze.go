@@ -1,0 +1,199 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/codegen/fingerprint"
+	"github.com/sluice-runner/sluice/runner/plan"
+)
+
+// Analysis is a captured pipeline planned as the runner plans it, with a fingerprint per
+// SDK stage: everything Generate writes.
+type Analysis struct {
+	Graph  *plan.JobGraph
+	Stages []Stage
+	Edges  []Edge
+}
+
+// Stage is one planned stage.
+type Stage struct {
+	ID   string // s<N>, in plan order
+	Kind string // impulse, sdk, gbk, teststream
+	// Fingerprint identifies an SDK stage's shape (see package fingerprint); empty for
+	// runner stages.
+	Fingerprint string
+	Transforms  []Transform
+	Input       string   // unique name of the input PCollection
+	Outputs     []string // unique names of the output PCollections
+	// Native says whether generated code runs the stage; Why says why not.
+	Native bool
+	Why    string
+}
+
+// Transform is one leaf transform of a stage.
+type Transform struct {
+	ID   string
+	Name string // unique name
+	URN  string
+	// Fn is the Go user function (symbol or struct type name) behind the transform, from
+	// the capture; empty for transforms without one.
+	Fn string
+}
+
+// Edge is one planned edge between stages.
+type Edge struct {
+	From, To     string
+	PCollection  string // unique name
+	Partitioning string
+	Side         bool
+	// Coder is the windowed_value wire coder both ends use, written out structurally.
+	Coder string
+}
+
+// NotYet is why every SDK stage runs portably in this version: native chains are the next
+// step of sluicegen.
+const NotYet = "not yet (portable)"
+
+// Analyze plans the captured pipeline with the runner's planner (runner/plan, with the
+// server's default options, so stage boundaries are the ones the runner will use) and
+// fingerprints every SDK stage.
+func Analyze(c *capture.Capture) (*Analysis, error) {
+	g, err := plan.Plan(c.Pipeline, plan.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("planning the captured pipeline: %w", err)
+	}
+	fns := goFns(c)
+	comps := g.Components
+	pcName := func(id string) string {
+		if pc := comps.GetPcollections()[id]; pc != nil {
+			return pc.GetUniqueName()
+		}
+		return id
+	}
+	a := &Analysis{Graph: g}
+	for _, s := range g.Stages {
+		st := Stage{ID: s.ID, Kind: s.Kind.String(), Input: pcName(s.Input)}
+		for _, o := range s.Outputs {
+			st.Outputs = append(st.Outputs, pcName(o))
+		}
+		for _, id := range s.Transforms {
+			t := comps.GetTransforms()[id]
+			tr := Transform{ID: id, Name: t.GetUniqueName(), URN: t.GetSpec().GetUrn()}
+			if s.Kind == plan.KindSDK {
+				tr.Fn = fns[baseID(id)]
+			}
+			st.Transforms = append(st.Transforms, tr)
+		}
+		if s.Kind == plan.KindSDK {
+			fp, err := fingerprint.Of(comps, fingerprint.Stage{Transforms: s.Transforms, Input: s.Input, Outputs: s.Outputs})
+			if err != nil {
+				return nil, fmt.Errorf("stage %s: %w", s.ID, err)
+			}
+			st.Fingerprint = fp
+			st.Why = NotYet
+		}
+		a.Stages = append(a.Stages, st)
+	}
+	for _, e := range g.Edges {
+		a.Edges = append(a.Edges, Edge{
+			From: e.From, To: e.To, PCollection: pcName(e.PCollection),
+			Partitioning: e.Partitioning.String(), Side: e.SideInput != nil,
+			Coder: coderString(comps, g.PortCoders[e.PCollection], 0),
+		})
+	}
+	return a, nil
+}
+
+// goFns maps the transform ids of the capture's edges to their user functions. A lifted
+// combine's leaves are "<composite>/precombine" and so on, and a splittable DoFn's are
+// "<id>/pair" and so on: both map through baseID.
+func goFns(c *capture.Capture) map[string]string {
+	m := map[string]string{}
+	for _, e := range c.Edges {
+		if e.Fn == nil {
+			continue
+		}
+		m[e.ID] = e.Fn.Name
+		if e.Composite != "" {
+			m[e.Composite] = e.Fn.Name
+		}
+	}
+	return m
+}
+
+func baseID(id string) string {
+	if i := strings.IndexByte(id, '/'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// coderString writes a coder out as urn<components>, URNs shortened.
+func coderString(comps *pipepb.Components, id string, depth int) string {
+	c := comps.GetCoders()[id]
+	if c == nil || depth > 32 {
+		return "?"
+	}
+	u := c.GetSpec().GetUrn()
+	for _, p := range []string{"beam:coder:", "beam:go:coder:"} {
+		u = strings.TrimPrefix(u, p)
+	}
+	u = strings.TrimSuffix(u, ":v1")
+	if len(c.GetComponentCoderIds()) == 0 {
+		return u
+	}
+	parts := make([]string, 0, len(c.GetComponentCoderIds()))
+	for _, cc := range c.GetComponentCoderIds() {
+		parts = append(parts, coderString(comps, cc, depth+1))
+	}
+	return u + "<" + strings.Join(parts, ",") + ">"
+}
+
+// Summary is a readable dump of the analysis: stages with their transforms, Go functions
+// and fingerprints, then edges with their wire coders.
+func (a *Analysis) Summary() string {
+	var b strings.Builder
+	for _, s := range a.Stages {
+		fmt.Fprintf(&b, "stage %s %s", s.ID, s.Kind)
+		if s.Fingerprint != "" {
+			fmt.Fprintf(&b, " fp=%s", s.Fingerprint)
+		}
+		b.WriteString("\n")
+		for _, t := range s.Transforms {
+			fmt.Fprintf(&b, "  %s [%s]", t.Name, t.URN)
+			if t.Fn != "" {
+				fmt.Fprintf(&b, " fn=%s", t.Fn)
+			}
+			b.WriteString("\n")
+		}
+		if s.Input != "" {
+			fmt.Fprintf(&b, "  in:  %s\n", s.Input)
+		}
+		for _, o := range s.Outputs {
+			fmt.Fprintf(&b, "  out: %s\n", o)
+		}
+	}
+	for _, e := range a.Edges {
+		side := ""
+		if e.Side {
+			side = " (side input)"
+		}
+		fmt.Fprintf(&b, "edge %s -> %s %s %s%s = %s\n", e.From, e.To, e.Partitioning, e.PCollection, side, e.Coder)
+	}
+	return b.String()
+}
+
+// Fingerprints maps stage id to fingerprint for the SDK stages.
+func (a *Analysis) Fingerprints() map[string]string {
+	m := map[string]string{}
+	for _, s := range a.Stages {
+		if s.Fingerprint != "" {
+			m[s.ID] = s.Fingerprint
+		}
+	}
+	return m
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/codegen/gen"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// staleError is --check's verdict: the file is missing or out of date.
+type staleError struct{ msg string }
+
+func (e *staleError) Error() string { return e.msg }
+
+// run is the command; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sluicegen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", ".", "directory of the pipeline's main package (go generate runs in it)")
+	out := fs.String("out", "", "file to write (default <directory name>_sluice.go in --dir)")
+	check := fs.Bool("check", false, "write nothing; exit 1 if the file is missing or would change")
+	timeout := fs.Duration("timeout", capture.DefaultTimeout, "bound on building and running the program")
+	tags := fs.String("tags", "", "build tags for the program")
+	fromCapture := fs.String("capture", "", "generate from this capture file instead of running the program")
+	saveCapture := fs.String("save-capture", "", "also write the capture to this file")
+	verbose := fs.Bool("v", false, "print the planned stages to stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sluicegen [flags] [-- pipeline flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	pipelineArgs := fs.Args()
+	if len(pipelineArgs) > 0 && !dashDashBefore(args, len(pipelineArgs)) {
+		fmt.Fprintf(stderr, "sluicegen: unexpected argument %q: pass the pipeline's flags after --\n", pipelineArgs[0])
+		return 2
+	}
+	if err := generate(ctx, config{
+		dir: *dir, out: *out, check: *check, timeout: *timeout, tags: *tags,
+		fromCapture: *fromCapture, saveCapture: *saveCapture, verbose: *verbose,
+		args: pipelineArgs,
+	}, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "sluicegen:", err)
+		var stale *staleError
+		if errors.As(err, &stale) {
+			return 1
+		}
+		return 2
+	}
+	return 0
+}
+
+// dashDashBefore reports whether the last n arguments follow a "--".
+func dashDashBefore(args []string, n int) bool {
+	i := len(args) - n - 1
+	return i >= 0 && args[i] == "--"
+}
+
+type config struct {
+	dir, out                 string
+	check, verbose           bool
+	timeout                  time.Duration
+	tags                     string
+	fromCapture, saveCapture string
+	args                     []string
+}
+
+func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	dir, err := filepath.Abs(cfg.dir)
+	if err != nil {
+		return err
+	}
+	out := cfg.out
+	if out == "" {
+		out = filepath.Join(dir, filepath.Base(dir)+"_sluice.go")
+	}
+	pkg := ""
+	if cfg.dir == "." {
+		pkg = os.Getenv("GOPACKAGE") // set by go generate, for the working directory
+	}
+	var c *capture.Capture
+	if cfg.fromCapture != "" {
+		c, err = capture.ReadFile(cfg.fromCapture)
+	} else {
+		opts := capture.Options{Dir: dir, Package: pkg, Args: cfg.args, Timeout: cfg.timeout}
+		if cfg.tags != "" {
+			opts.BuildFlags = []string{"-tags=" + cfg.tags}
+		}
+		c, err = capture.Run(ctx, opts)
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.saveCapture != "" {
+		if err := capture.WriteFile(cfg.saveCapture, c); err != nil {
+			return fmt.Errorf("saving the capture: %w", err)
+		}
+	}
+	a, err := gen.Analyze(c)
+	if err != nil {
+		return err
+	}
+	if cfg.verbose {
+		fmt.Fprint(stderr, a.Summary())
+	}
+	if pkg == "" {
+		pkg = "main"
+	}
+	src, err := gen.Generate(a, gen.Options{Package: pkg, Args: cfg.args})
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(out)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	show := out
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, out); err == nil && !strings.HasPrefix(rel, "..") {
+			show = rel
+		}
+	}
+	if bytes.Equal(old, src) {
+		if !cfg.check {
+			fmt.Fprintf(stdout, "sluicegen: %s is up to date (%s)\n", show, stagesText(a))
+		}
+		return nil
+	}
+	if cfg.check {
+		if old == nil {
+			return &staleError{show + " is missing; run go generate"}
+		}
+		return &staleError{show + " does not match the pipeline; run go generate"}
+	}
+	if err := os.WriteFile(out, src, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sluicegen: wrote %s (%s)\n", show, stagesText(a))
+	return nil
+}
+
+func stagesText(a *gen.Analysis) string {
+	var sdk []string
+	for _, s := range a.Stages {
+		if s.Fingerprint != "" {
+			sdk = append(sdk, s.ID)
+		}
+	}
+	return fmt.Sprintf("%d stages; SDK stages %s run portably", len(a.Stages), strings.Join(sdk, ", "))
+}
