@@ -47,7 +47,8 @@ type GroupBuffer struct {
 	usesPT bool // the trigger depends on processing time
 	pt     int64
 	// ready are groups whose trigger fired on an element, emitted by the next Fire.
-	ready []*group
+	ready   []*group
+	trigBuf []byte
 	// sessions are the groups of each key, by key, when windows merge eagerly (see
 	// group_merge.go).
 	sessions map[string][]*group
@@ -102,16 +103,13 @@ type group struct {
 	// fresh: values arrived since the last pane (in accumulating mode the buffer keeps
 	// the ones already emitted, so it is not the same as having values).
 	fresh bool
+	// trigSaved: the trigger state is in the store (see group_triggerstate.go).
+	trigSaved bool
 }
 
 func (gr *group) key() string { return gr.storeKey[gr.keyAt:] }
 
 func (gr *group) empty() bool { return gr.count == 0 && gr.stored == 0 }
-
-// bagKey is the store key of the group's current bag: uvarint(gen) then storeKey.
-func (gr *group) bagKey() []byte {
-	return append(binary.AppendUvarint(nil, gr.gen), gr.storeKey...)
-}
 
 func (g *GroupBuffer) init() error {
 	if g.groups != nil {
@@ -190,7 +188,9 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		}
 		var gr *group
 		if g.mergesEagerly() {
-			gr = g.mergeInto(key, w)
+			if gr, err = g.mergeInto(key, w); err != nil {
+				return err
+			}
 		} else {
 			sk, keyAt := g.storeKeyOf(w, key)
 			if gr = g.groups[string(sk)]; gr == nil {
@@ -220,6 +220,9 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		if gr.trig != nil {
 			now, end := g.now(), gr.window.MaxTimestamp()
 			g.trig.OnElement(gr.trig, end, now)
+			if err := g.saveTrigger(gr); err != nil {
+				return err
+			}
 			if !gr.ready && g.trig.ShouldFire(gr.trig, end, now) {
 				gr.ready = true
 				g.ready = append(g.ready, gr)
@@ -332,6 +335,9 @@ func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
 		if expired {
 			delete(g.groups, k) // deleting from the map being ranged over is allowed
 			g.forgetSession(gr)
+			if err := g.dropTrigger(gr); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -349,6 +355,9 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 	if triggered {
 		g.trig.OnFire(gr.trig, gr.window.MaxTimestamp(), g.now())
 		gr.closed = g.trig.Finished(gr.trig)
+		if err := g.saveTrigger(gr); err != nil {
+			return err
+		}
 	}
 	last := gr.closed || window.Expired(g.Strategy, gr.window, g.wm)
 	if !gr.fresh && !g.onTimePaneOwed(gr) && !(last && g.Strategy.ClosingBehavior == pipepb.ClosingBehavior_EMIT_ALWAYS) {

@@ -48,7 +48,7 @@ func (g *GroupBuffer) storeKeyOf(w wire.Window, key []byte) ([]byte, int) {
 
 // mergeInto returns the group of key's session that proto-window w falls in, merging the
 // sessions w overlaps (and w) into one new group when w extends or bridges them.
-func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) *group {
+func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) (*group, error) {
 	if g.sessions == nil {
 		g.sessions = map[string][]*group{}
 	}
@@ -61,7 +61,7 @@ func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) *group {
 	}
 	if len(overlap) == 1 {
 		if sw := intervalOf(overlap[0].window); sw.Start <= iw.Start && iw.End <= sw.End {
-			return overlap[0] // inside a session: nothing merges
+			return overlap[0], nil // inside a session: nothing merges
 		}
 	}
 	merged := iw
@@ -87,6 +87,9 @@ func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) *group {
 		}
 		delete(g.groups, s.storeKey)
 		g.forgetSession(s)
+		if err := g.dropTrigger(s); err != nil {
+			return nil, err
+		}
 	}
 	gr.trig = g.trig.Merge(states, merged.MaxTimestamp(), now)
 	gr.closed = g.trig.Finished(gr.trig)
@@ -96,7 +99,7 @@ func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) *group {
 	}
 	g.groups[gr.storeKey] = gr
 	g.sessions[string(key)] = append(g.sessions[string(key)], gr)
-	return gr
+	return gr, g.saveTrigger(gr)
 }
 
 // forgetSession drops gr from its key's sessions, if windows merge eagerly.

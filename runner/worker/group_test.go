@@ -496,3 +496,42 @@ func TestGroupBufferAccumulatingLastPaneOnlyWithNewData(t *testing.T) {
 		t.Errorf("new data at expiry:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A trigger's state is written to the group store as it changes, and goes with its window.
+func TestGroupBufferKeepsTriggerStateInTheStore(t *testing.T) {
+	in, out := groupCodecs(t)
+	count3 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 3}}}
+	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count3}}}
+	store := state.NewMemStore()
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: store, Strategy: window.Strategy{Trigger: repeat}}
+	groupPanes(t, g, []groupStep{{add: []string{"a", "b"}}})
+	stored := func() []string {
+		var states []string
+		if err := store.ScanKeys([]byte{triggerKeyPrefix}, func(k []byte) error {
+			return store.ReadBag(k, func(v []byte) error {
+				st, err := g.trig.DecodeState(v)
+				if err != nil {
+					return err
+				}
+				b, _ := st.AppendBinary(nil)
+				states = append(states, string(b))
+				return nil
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return states
+	}
+	var live *group
+	for _, gr := range g.groups {
+		live = gr
+	}
+	want, _ := live.trig.AppendBinary(nil)
+	if got := stored(); len(got) != 1 || got[0] != string(want) {
+		t.Fatalf("stored trigger states = %q, want the group's one %q", got, want)
+	}
+	groupPanes(t, g, []groupStep{{wm: 20}})
+	if got := stored(); len(got) != 0 {
+		t.Errorf("trigger states left after the window expired: %q", got)
+	}
+}
