@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -221,57 +220,14 @@ func runOn(ctx context.Context, e *env, p *pipeline, bin, runner string) (res ru
 		"--output=" + output,
 	}
 	res.ran = true
-	o := runProcess(ctx, bin, args, res.log, e.opts.timeout)
-	res.seconds, res.timedOut = o.wall.Seconds(), o.timedOut
-	if o.err != nil {
-		res.err = fmt.Errorf("%w (log: %s)", o.err, res.log)
+	o := jobserver.Run(ctx, bin, args, res.log, e.opts.timeout)
+	res.seconds, res.timedOut = o.Wall.Seconds(), o.TimedOut
+	if o.Err != nil {
+		res.err = fmt.Errorf("%w (log: %s)", o.Err, res.log)
 		return res
 	}
 	if res.lines, err = readSortedLines(output); err != nil {
 		res.err = fmt.Errorf("exited 0 but wrote no output: %w (log: %s)", err, res.log)
 	}
 	return res
-}
-
-// outcome is what one pipeline process did.
-type outcome struct {
-	wall     time.Duration
-	timedOut bool
-	err      error // nil only for a clean exit 0
-}
-
-// runProcess runs bin with args in a process group of its own, output to logPath, and
-// kills the whole group when it exceeds timeout or ctx ends, and again once it exits.
-func runProcess(ctx context.Context, bin string, args []string, logPath string, timeout time.Duration) outcome {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return outcome{err: fmt.Errorf("create log: %w", err)}
-	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "# %s %q\n", bin, args)
-
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(rctx, bin, args...)
-	cmd.Stdout = logf
-	cmd.Stderr = logf
-	jobserver.SetGroup(cmd)
-	cmd.Cancel = func() error { return jobserver.KillGroup(cmd, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-
-	start := time.Now()
-	runErr := cmd.Run()
-	o := outcome{wall: time.Since(start)}
-	// Anything the pipeline left behind in its group goes too.
-	_ = jobserver.KillGroup(cmd, syscall.SIGKILL)
-	switch {
-	case errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-		o.timedOut = true
-		o.err = fmt.Errorf("timed out after %s and was killed", timeout)
-	case ctx.Err() != nil:
-		o.err = fmt.Errorf("interrupted: %w", ctx.Err())
-	case runErr != nil:
-		o.err = runErr
-	}
-	return o
 }

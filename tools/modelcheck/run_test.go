@@ -79,33 +79,6 @@ func TestRunOn(t *testing.T) {
 	}
 }
 
-func TestRunProcess(t *testing.T) {
-	dir := t.TempDir()
-	log := filepath.Join(dir, "run.log")
-
-	o := runProcess(context.Background(), "/bin/sh", []string{"-c", "echo hello"}, log, 10*time.Second)
-	if o.err != nil || o.timedOut {
-		t.Errorf("clean run: %+v", o)
-	}
-	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "hello") {
-		t.Errorf("log %q lacks the output", b)
-	}
-
-	if o := runProcess(context.Background(), "/bin/sh", []string{"-c", "exit 3"}, log, 10*time.Second); o.err == nil || o.timedOut {
-		t.Errorf("exit 3: %+v", o)
-	}
-
-	// The child of the shell is in the group too: the kill must not wait for its sleep.
-	start := time.Now()
-	o = runProcess(context.Background(), "/bin/sh", []string{"-c", "sleep 60 & wait"}, log, 300*time.Millisecond)
-	if !o.timedOut || o.err == nil {
-		t.Errorf("timeout: %+v", o)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("timed-out run took %s to end", d)
-	}
-}
-
 func TestBuildError(t *testing.T) {
 	err := build(context.Background(), "go", "./no/such/package", filepath.Join(t.TempDir(), "bin"))
 	if err == nil || !strings.Contains(err.Error(), "go build ./no/such/package") {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/sluice-runner/sluice/tools/conformance/jobserver"
+
 	"context"
 	"fmt"
 	"io"
@@ -224,24 +226,24 @@ rounds:
 			}
 			args = append(args, p.args(outPath)...)
 			logPath := filepath.Join(logDir, fmt.Sprintf("%s-%s-%d.log", w.name, r, i))
-			o := runProcess(ctx, bin, args, logPath, e.opts.timeout)
+			o := jobserver.Run(ctx, bin, args, logPath, e.opts.timeout)
 			run := RunResult{
 				Run:               i,
-				Seconds:           o.wall.Seconds(),
-				ExitCode:          o.exitCode,
-				TimedOut:          o.timedOut,
-				PipelinePeakRSSMB: kibToMB(o.maxRSSKB),
+				Seconds:           o.Wall.Seconds(),
+				ExitCode:          o.ExitCode,
+				TimedOut:          o.TimedOut,
+				PipelinePeakRSSMB: kibToMB(maxRSSOf(o.State)),
 				Log:               logPath,
 				Output:            outPath,
-				OK:                o.err == nil,
+				OK:                o.Err == nil,
 			}
-			if o.err != nil {
-				run.Error = o.err.Error()
+			if o.Err != nil {
+				run.Error = o.Err.Error()
 			}
 			rr.Runs = append(rr.Runs, run)
 			state := "ok"
-			if o.err != nil {
-				state = o.err.Error()
+			if o.Err != nil {
+				state = o.Err.Error()
 			}
 			e.logf("%s: %s run %d/%d: %.2f s, pipeline %.0f MB, %s", w.name, r, i, e.opts.runs, run.Seconds, run.PipelinePeakRSSMB, state)
 		}
