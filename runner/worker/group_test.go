@@ -309,6 +309,27 @@ type groupStep struct {
 	pt  int64 // AdvanceProcessingTime when > 0
 }
 
+// Trigger protos for the tests.
+func afterCount(n int32) *pipepb.Trigger {
+	return &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: n}}}
+}
+
+func repeatedly(t *pipepb.Trigger) *pipepb.Trigger {
+	return &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: t}}}
+}
+
+func afterEndOfWindow(early, late *pipepb.Trigger) *pipepb.Trigger {
+	return &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: early, LateFirings: late}}}
+}
+
+// samePanes fails t unless got lists the panes of want, in order.
+func samePanes(t *testing.T, got, want []string) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func groupPanes(t *testing.T, g *GroupBuffer, steps []groupStep) []string {
 	t.Helper()
 	in, out := g.InCodec, g.OutCodec
@@ -346,28 +367,24 @@ func groupPanes(t *testing.T, g *GroupBuffer, steps []groupStep) []string {
 
 func TestGroupBufferRepeatedCountDiscardsFiredValues(t *testing.T) {
 	in, out := groupCodecs(t)
-	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
-	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count2}}}
+	count2 := afterCount(2)
+	repeat := repeatedly(count2)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: repeat}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b", "c"}}, {wm: 5}, {add: []string{"d"}}, {wm: 20}})
 	want := []string{
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b",
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: c,d",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 }
 
 func TestGroupBufferFinishedTriggerClosesTheWindow(t *testing.T) {
 	in, out := groupCodecs(t)
-	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
+	count2 := afterCount(2)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: count2}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b", "late1", "late2"}}, {wm: 20}})
 	want := []string{"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:true Index:0 NonSpeculativeIndex:-1}: a,b"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 	if g.Dropped != 2 {
 		t.Errorf("dropped %d, want the 2 elements after the trigger finished", g.Dropped)
 	}
@@ -375,8 +392,8 @@ func TestGroupBufferFinishedTriggerClosesTheWindow(t *testing.T) {
 
 func TestGroupBufferAccumulatingEarlyFirings(t *testing.T) {
 	in, out := groupCodecs(t)
-	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
-	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1}}}
+	count1 := afterCount(1)
+	eow := afterEndOfWindow(count1, nil)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
 		Strategy: window.Strategy{Trigger: eow, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING, OnTimeBehavior: pipepb.OnTimeBehavior_FIRE_ALWAYS}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {add: []string{"b"}}, {wm: 20}})
@@ -385,9 +402,7 @@ func TestGroupBufferAccumulatingEarlyFirings(t *testing.T) {
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:-1}: a,b",
 		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:2 NonSpeculativeIndex:0}: a,b",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 }
 
 func TestGroupBufferProcessingTimeOnTheVirtualClock(t *testing.T) {
@@ -395,16 +410,14 @@ func TestGroupBufferProcessingTimeOnTheVirtualClock(t *testing.T) {
 	apt := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterProcessingTime_{AfterProcessingTime: &pipepb.Trigger_AfterProcessingTime{
 		TimestampTransforms: []*pipepb.TimestampTransform{{TimestampTransform: &pipepb.TimestampTransform_Delay_{Delay: &pipepb.TimestampTransform_Delay{DelayMillis: 100}}}},
 	}}}
-	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: apt}}}
+	repeat := repeatedly(apt)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: repeat}, VirtualClock: true}
 	got := groupPanes(t, g, []groupStep{{pt: 1000}, {add: []string{"a", "b"}}, {pt: 1099}, {pt: 1100}, {add: []string{"c"}}, {wm: 20}})
 	want := []string{
 		"k@[0:10) ts=9 pane={Timing:EARLY IsFirst:true IsLast:false Index:0 NonSpeculativeIndex:-1}: a,b",
 		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:1 NonSpeculativeIndex:0}: c",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 	if next := g.NextProcessingTime(); next != math.MaxInt64 {
 		t.Errorf("NextProcessingTime = %d on a virtual clock, want none (the clock comes in band)", next)
 	}
@@ -414,8 +427,8 @@ func TestGroupBufferProcessingTimeOnTheVirtualClock(t *testing.T) {
 // OnTimeBehavior FIRE_ALWAYS, and late data then goes to the late firings.
 func TestGroupBufferEmptyOnTimePaneThenLateFirings(t *testing.T) {
 	in, out := groupCodecs(t)
-	count1 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 1}}}
-	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count1, LateFirings: count1}}}
+	count1 := afterCount(1)
+	eow := afterEndOfWindow(count1, count1)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(),
 		Strategy: window.Strategy{Trigger: eow, AllowedLateness: 20, OnTimeBehavior: pipepb.OnTimeBehavior_FIRE_ALWAYS}}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a"}}, {wm: 12}, {add: []string{"b"}}, {wm: 40}})
@@ -424,17 +437,15 @@ func TestGroupBufferEmptyOnTimePaneThenLateFirings(t *testing.T) {
 		"k@[0:10) ts=9 pane={Timing:ON_TIME IsFirst:false IsLast:false Index:1 NonSpeculativeIndex:0}: ",
 		"k@[0:10) ts=9 pane={Timing:LATE IsFirst:false IsLast:false Index:2 NonSpeculativeIndex:1}: b",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 }
 
 // Under a trigger that may fire early, sessions merge as elements arrive: the early pane of
 // a session holds what merged into it so far, and a late bridge element extends it.
 func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
 	in, out := groupCodecs(t)
-	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
-	eow := &pipepb.Trigger{Trigger: &pipepb.Trigger_AfterEndOfWindow_{AfterEndOfWindow: &pipepb.Trigger_AfterEndOfWindow{EarlyFirings: count2}}}
+	count2 := afterCount(2)
+	eow := afterEndOfWindow(count2, nil)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Merging: true, Trigger: eow}}
 	var got []string
 	emit := func(rec []byte) error {
@@ -470,9 +481,7 @@ func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
 		"k@[1:22) ts=21 pane={Timing:ON_TIME IsFirst:false IsLast:true Index:1 NonSpeculativeIndex:0}: d",
 		"k@[30:40) ts=39 pane={Timing:ON_TIME IsFirst:true IsLast:true Index:0 NonSpeculativeIndex:0}: c",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("panes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	samePanes(t, got, want)
 }
 
 // In accumulating mode a pane goes out only with new values: the window's expiry after a
@@ -480,8 +489,8 @@ func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
 // new data since makes a last pane of everything so far.
 func TestGroupBufferAccumulatingLastPaneOnlyWithNewData(t *testing.T) {
 	in, out := groupCodecs(t)
-	count2 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 2}}}
-	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count2}}}
+	count2 := afterCount(2)
+	repeat := repeatedly(count2)
 	strategy := window.Strategy{Trigger: repeat, AccumulationMode: pipepb.AccumulationMode_ACCUMULATING, ClosingBehavior: pipepb.ClosingBehavior_EMIT_IF_NONEMPTY}
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: strategy}
 	got := groupPanes(t, g, []groupStep{{add: []string{"a", "b"}}, {wm: 20}})
@@ -500,8 +509,8 @@ func TestGroupBufferAccumulatingLastPaneOnlyWithNewData(t *testing.T) {
 // A trigger's state is written to the group store as it changes, and goes with its window.
 func TestGroupBufferKeepsTriggerStateInTheStore(t *testing.T) {
 	in, out := groupCodecs(t)
-	count3 := &pipepb.Trigger{Trigger: &pipepb.Trigger_ElementCount_{ElementCount: &pipepb.Trigger_ElementCount{ElementCount: 3}}}
-	repeat := &pipepb.Trigger{Trigger: &pipepb.Trigger_Repeat_{Repeat: &pipepb.Trigger_Repeat{Subtrigger: count3}}}
+	count3 := afterCount(3)
+	repeat := repeatedly(count3)
 	store := state.NewMemStore()
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: store, Strategy: window.Strategy{Trigger: repeat}}
 	groupPanes(t, g, []groupStep{{add: []string{"a", "b"}}})

@@ -28,16 +28,7 @@ import (
 //	show           prints the pending count, the hold and the next fire time per domain,
 //	               and the number of timers in the store
 func TestTimerSetScripts(t *testing.T) {
-	comps := &pipepb.Components{Coders: map[string]*pipepb.Coder{
-		"s":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:string_utf8:v1"}},
-		"w":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:interval_window:v1"}},
-		"timer": {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:timer:v1"}, ComponentCoderIds: []string{"s", "w"}},
-	}}
-	c, err := wire.NewCodec(comps, "timer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec := c.(*wire.TimerCodec)
+	codec := timerCodec(t, "beam:coder:interval_window:v1")
 	refs := map[string]fnharness.TimerFamilyRef{
 		"ev": {TransformID: "pardo", Family: "ev"},
 		"pt": {TransformID: "pardo", Family: "pt"},
@@ -118,6 +109,21 @@ func TestTimerSetScripts(t *testing.T) {
 	})
 }
 
+// timerCodec is the codec of timers with string keys in windows of windowURN.
+func timerCodec(tb testing.TB, windowURN string) *wire.TimerCodec {
+	tb.Helper()
+	comps := &pipepb.Components{Coders: map[string]*pipepb.Coder{
+		"s":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:string_utf8:v1"}},
+		"w":     {Spec: &pipepb.FunctionSpec{Urn: windowURN}},
+		"timer": {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:timer:v1"}, ComponentCoderIds: []string{"s", "w"}},
+	}}
+	c, err := wire.NewCodec(comps, "timer")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c.(*wire.TimerCodec)
+}
+
 func atoi(t *testing.T, d *datadriven.TestData, s string) int64 {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -136,16 +142,7 @@ func ts(v int64) string {
 // TestTimerSetCompactsReSetTimers re-sets one timer many times: the stale heap entries are
 // dropped, so memory stays bounded by the pending timers.
 func TestTimerSetCompactsReSetTimers(t *testing.T) {
-	comps := &pipepb.Components{Coders: map[string]*pipepb.Coder{
-		"s":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:string_utf8:v1"}},
-		"w":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:global_window:v1"}},
-		"timer": {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:timer:v1"}, ComponentCoderIds: []string{"s", "w"}},
-	}}
-	c, err := wire.NewCodec(comps, "timer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec := c.(*wire.TimerCodec)
+	codec := timerCodec(t, "beam:coder:global_window:v1")
 	ref := fnharness.TimerFamilyRef{TransformID: "pardo", Family: "ev"}
 	set := NewTimerSet([]TimerFamily{{TimerFamilyRef: ref, Domain: pipepb.TimeDomain_EVENT_TIME, Codec: codec}}, state.NewMemStore(), 128)
 	for i := range 10_000 {
@@ -169,16 +166,7 @@ func TestTimerSetCompactsReSetTimers(t *testing.T) {
 //
 //	go test ./runner/worker -run '^$' -bench TimerSet
 func BenchmarkTimerSetSetAndFire(b *testing.B) {
-	comps := &pipepb.Components{Coders: map[string]*pipepb.Coder{
-		"s":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:string_utf8:v1"}},
-		"w":     {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:global_window:v1"}},
-		"timer": {Spec: &pipepb.FunctionSpec{Urn: "beam:coder:timer:v1"}, ComponentCoderIds: []string{"s", "w"}},
-	}}
-	c, err := wire.NewCodec(comps, "timer")
-	if err != nil {
-		b.Fatal(err)
-	}
-	codec := c.(*wire.TimerCodec)
+	codec := timerCodec(b, "beam:coder:global_window:v1")
 	ref := fnharness.TimerFamilyRef{TransformID: "pardo", Family: "ev"}
 	families := []TimerFamily{{TimerFamilyRef: ref, Domain: pipepb.TimeDomain_EVENT_TIME, Codec: codec}}
 	const keys = 10_000
