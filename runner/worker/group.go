@@ -43,9 +43,10 @@ type GroupBuffer struct {
 	// TestStream's clock) instead of the wall clock.
 	VirtualClock bool
 
-	trig   *trigger.Machine
-	usesPT bool // the trigger depends on processing time
-	pt     int64
+	trig           *trigger.Machine
+	usesPT         bool // the trigger depends on processing time
+	defaultTrigger bool
+	pt             int64
 	// ready are groups whose trigger fired on an element, emitted by the next Fire.
 	ready   []*group
 	trigBuf []byte
@@ -128,6 +129,7 @@ func (g *GroupBuffer) init() error {
 		return fmt.Errorf("GroupByKey: %w", err)
 	}
 	g.kv, g.trig, g.usesPT = kv, m, usesProcessingTime(g.Strategy.Trigger)
+	g.defaultTrigger = isDefaultTrigger(g.Strategy.Trigger)
 	g.groups = map[string]*group{}
 	g.panes = map[string]firedPanes{}
 	g.wm, g.pt = math.MinInt64, math.MinInt64
@@ -156,10 +158,11 @@ func usesProcessingTime(t *pipepb.Trigger) bool {
 	}
 }
 
-// now is the trigger's view of time.
+// now is the trigger's view of time. It reads the wall clock only for a trigger that
+// depends on processing time: it is asked for every element.
 func (g *GroupBuffer) now() trigger.Time {
 	pt := g.pt
-	if !g.VirtualClock {
+	if g.usesPT && !g.VirtualClock {
 		pt = time.Now().UnixMilli()
 	}
 	return trigger.Time{Watermark: g.wm, ProcessingTime: pt}
@@ -216,8 +219,12 @@ func (g *GroupBuffer) Add(rec []byte) error {
 			gr.values = append(gr.values, value...)
 			gr.count++
 		}
+		// The default trigger only needs to hear of a pane's first element, and of every
+		// late one (each is a pane of its own): skipping the rest keeps it off the hot path
+		// of batch grouping.
+		hear := gr.trig != nil && (g.keepsTriggerState() || !gr.fresh || g.wm > gr.window.MaxTimestamp())
 		gr.fresh = true
-		if gr.trig != nil {
+		if hear {
 			now, end := g.now(), gr.window.MaxTimestamp()
 			g.trig.OnElement(gr.trig, end, now)
 			if err := g.saveTrigger(gr); err != nil {

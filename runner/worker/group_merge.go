@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
-
 	"github.com/sluice-runner/sluice/runner/trigger"
 	"github.com/sluice-runner/sluice/runner/wire"
 )
@@ -24,15 +22,7 @@ func (g *GroupBuffer) mergesLazily() bool { return g.Strategy.Merging && !g.merg
 
 // mergesEagerly says whether windows merge as elements arrive.
 func (g *GroupBuffer) mergesEagerly() bool {
-	if !g.Strategy.Merging {
-		return false
-	}
-	switch g.Strategy.Trigger.GetTrigger().(type) {
-	case nil, *pipepb.Trigger_Default_:
-		return false
-	default:
-		return true
-	}
+	return g.Strategy.Merging && !isDefaultTrigger(g.Strategy.Trigger)
 }
 
 // storeKeyOf returns the store key of (w, key) and where the key starts in it.

@@ -30,13 +30,16 @@ func (gr *group) triggerKey() []byte {
 	return append([]byte{triggerKeyPrefix}, gr.storeKey...)
 }
 
-// keepsTriggerState says whether trigger states are written to the store.
-func (g *GroupBuffer) keepsTriggerState() bool {
-	switch g.Strategy.Trigger.GetTrigger().(type) {
+// keepsTriggerState says whether trigger states are written to the store: for any trigger
+// but the default.
+func (g *GroupBuffer) keepsTriggerState() bool { return !g.defaultTrigger }
+
+func isDefaultTrigger(t *pipepb.Trigger) bool {
+	switch t.GetTrigger().(type) {
 	case nil, *pipepb.Trigger_Default_:
-		return false
-	default:
 		return true
+	default:
+		return false
 	}
 }
 
