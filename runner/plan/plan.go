@@ -127,6 +127,9 @@ func validateParDo(comps *pipepb.Components, t *pipepb.PTransform) error {
 	if err := validateTimerFamilies(comps, t, &pd); err != nil {
 		return err
 	}
+	if f := pd.GetOnWindowExpirationTimerFamilySpec(); f != "" {
+		return fmt.Errorf("transform %q asks for OnWindowExpiration (timer family %q), which Sluice does not support yet", t.GetUniqueName(), f)
+	}
 	for _, id := range sortedKeys(pd.GetStateSpecs()) {
 		spec := pd.GetStateSpecs()[id]
 		switch u := spec.GetProtocol().GetUrn(); u {

@@ -304,6 +304,13 @@ func TestPlanRefusesBadPipelines(t *testing.T) {
 			pd.TimerFamilySpecs = map[string]*pipepb.TimerFamilySpec{"t": {TimerFamilyCoderId: "c"}}
 			tr.Spec.Payload, _ = proto.Marshal(&pd)
 		}, `timer family "t" has time domain UNSPECIFIED; Sluice supports event time and processing time`},
+		{"on window expiration", func(p *pipepb.Pipeline) {
+			tr := firstLeaf(p, urnParDo)
+			var pd pipepb.ParDoPayload
+			_ = proto.Unmarshal(tr.GetSpec().GetPayload(), &pd)
+			pd.OnWindowExpirationTimerFamilySpec = "expiry"
+			tr.Spec.Payload, _ = proto.Marshal(&pd)
+		}, `asks for OnWindowExpiration (timer family "expiry"), which Sluice does not support yet`},
 		{"unknown window coder", func(p *pipepb.Pipeline) {
 			for _, ws := range p.GetComponents().GetWindowingStrategies() {
 				p.GetComponents().Coders[ws.GetWindowCoderId()] = &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: "beam:coder:mystery_window:v1"}}
