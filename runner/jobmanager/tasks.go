@@ -206,27 +206,28 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			}
 		}
 		sdk := &worker.SDKTask{
-			DrainDescriptorID: s.DrainDescriptor.GetId(),
-			Pool:              pool,
-			Subtask:           sub,
-			OrderedLists:      orderedLists,
-			Timers:            timers,
-			StateGC:           gc,
-			KeyGroups:         b.g.MaxParallelism,
-			KeyLengthPrefixed: b.g.KeyLengthPrefixed(s.Input),
-			KeyGroupRange:     shuffle.KeyGroupRangeFor(sub, s.Parallelism, b.g.MaxParallelism),
-			VirtualClock:      b.g.HasTestStream(),
-			Drain:             b.drain,
-			Name:              name,
-			Worker:            b.workers[s.EnvironmentID],
-			DescriptorID:      s.Descriptor.GetId(),
-			SourceID:          s.SourceTransformID,
-			Input:             main,
-			SideInputs:        sides,
-			Group:             group,
-			Outputs:           sinkOuts,
-			Metrics:           b.job.Metrics,
-			Logger:            b.log,
+			DrainDescriptorID:    s.DrainDescriptor.GetId(),
+			Pool:                 pool,
+			Subtask:              sub,
+			OrderedLists:         orderedLists,
+			Timers:               timers,
+			StateGC:              gc,
+			KeyGroups:            b.g.MaxParallelism,
+			KeyLengthPrefixed:    b.g.KeyLengthPrefixed(s.Input),
+			KeyGroupRange:        shuffle.KeyGroupRangeFor(sub, s.Parallelism, b.g.MaxParallelism),
+			VirtualClock:         b.g.HasTestStream(),
+			Drain:                b.drain,
+			Name:                 name,
+			Worker:               b.workers[s.EnvironmentID],
+			DescriptorID:         s.Descriptor.GetId(),
+			SourceID:             s.SourceTransformID,
+			Input:                main,
+			SideInputs:           sides,
+			Group:                group,
+			Outputs:              sinkOuts,
+			Metrics:              b.job.Metrics,
+			InputCountedUpstream: b.countedUpstream(s),
+			Logger:               b.log,
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
 			sdk.Store, sdk.UserStore = open("main"), open("user")
@@ -241,6 +242,17 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		return namedTask{}, fmt.Errorf("stage %s: unknown kind %v", s.ID, s.Kind)
 	}
 	return namedTask{name: name, task: t}, nil
+}
+
+// countedUpstream returns the input PCollection of SDK stage s if an SDK stage produces it
+// (and so counts its elements already), else "".
+func (b *taskBuilder) countedUpstream(s *plan.Stage) string {
+	for _, e := range b.g.Edges {
+		if e.To == s.ID && e.PCollection == s.Input && e.SideInput == nil && b.g.Stage(e.From).Kind == plan.KindSDK {
+			return s.Input
+		}
+	}
+	return ""
 }
 
 // stateGC returns the user-state GC of SDK stage s, nil if it has no user state.

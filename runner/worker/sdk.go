@@ -75,7 +75,10 @@ type SDKTask struct {
 	Store     state.Store
 	UserStore state.Store
 	Metrics   *metrics.Aggregator
-	Logger    *slog.Logger
+	// InputCountedUpstream, set when the stage's input comes from another SDK stage, is
+	// that PCollection: its producer counts its elements already.
+	InputCountedUpstream string
+	Logger               *slog.Logger
 
 	sides     *sideInputs
 	runner    *RunnerState
@@ -596,7 +599,7 @@ func (t *SDKTask) finish(ctx context.Context) error {
 		t.residuals.add(r, time.Now())
 	}
 	if t.Metrics != nil {
-		if err := t.Metrics.Add(resp.GetMonitoringInfos()); err != nil {
+		if err := t.Metrics.Add(metrics.WithoutPCollectionCounts(resp.GetMonitoringInfos(), t.InputCountedUpstream)); err != nil {
 			t.Logger.Warn("dropping malformed bundle metrics", "task", t.Name, "err", err)
 		}
 	}
