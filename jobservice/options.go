@@ -17,6 +17,13 @@ func DefaultPipelineOptions() []*jobpb.PipelineOptionDescriptor {
 			Group:        group,
 		},
 		{
+			Name:         "stateful_parallelism",
+			Type:         jobpb.PipelineOptionType_INTEGER,
+			Description:  "Subtasks of each stage that runs a DoFn with user state or timers; -1 lets Sluice choose (16 per CPU: such a stage waits on state round trips).",
+			DefaultValue: "-1",
+			Group:        group,
+		},
+		{
 			Name:         "max_parallelism",
 			Type:         jobpb.PipelineOptionType_INTEGER,
 			Description:  "Number of key groups; the upper bound for rescaling keyed state.",

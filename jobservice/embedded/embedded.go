@@ -45,6 +45,9 @@ type Config struct {
 	StateBackend string
 	// Parallelism is the default subtasks per stage (0: number of CPUs).
 	Parallelism int
+	// StatefulParallelism is the subtasks of a stage with user state or timers (0: see
+	// plan.Options.StatefulParallelism).
+	StatefulParallelism int
 	Logger      *slog.Logger
 }
 
@@ -70,7 +73,7 @@ func Start(cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("unknown state backend %q (have %s and %s)", cfg.StateBackend, StatePebble, StateMemory)
 	}
-	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism}
+	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism, StatefulParallelism: cfg.StatefulParallelism}
 	exec := executor{engine: engine}
 	jobs, err := jobservice.New(jobservice.Config{DataDir: cfg.DataDir, Executor: &exec, Logger: log})
 	if err != nil {

@@ -26,6 +26,10 @@ type Engine struct {
 	// Parallelism is the default subtasks per stage (0: number of CPUs); a job's
 	// beam:option:parallelism:v1 overrides it.
 	Parallelism int
+	// StatefulParallelism is the subtasks of a stage with user state or timers (0: see
+	// plan.Options.StatefulParallelism); a job's beam:option:stateful_parallelism:v1
+	// overrides it.
+	StatefulParallelism int
 	// State keeps the tasks' state; nil keeps each task store in memory.
 	State StateBackend
 }
@@ -67,10 +71,15 @@ func (e *Engine) Validate(p *pipepb.Pipeline, opts *structpb.Struct) error {
 }
 
 func (e *Engine) planOptions(opts *structpb.Struct) plan.Options {
-	po := plan.Options{Parallelism: e.Parallelism}
+	po := plan.Options{Parallelism: e.Parallelism, StatefulParallelism: e.StatefulParallelism}
 	if v, ok := opts.GetFields()["beam:option:parallelism:v1"]; ok {
 		if n := int(v.GetNumberValue()); n > 0 {
 			po.Parallelism = n
+		}
+	}
+	if v, ok := opts.GetFields()["beam:option:stateful_parallelism:v1"]; ok {
+		if n := int(v.GetNumberValue()); n > 0 {
+			po.StatefulParallelism = n
 		}
 	}
 	return po

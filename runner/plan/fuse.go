@@ -11,11 +11,12 @@ import (
 
 // fuser assigns leaf transforms to stages and connects the stages with edges.
 type fuser struct {
-	lp          *leafPipeline
-	parallelism int
-	stages      []*Stage
-	edges       []*Edge
-	stageOf     map[string]*Stage // leaf id -> stage
+	lp                  *leafPipeline
+	parallelism         int
+	statefulParallelism int
+	stages              []*Stage
+	edges               []*Edge
+	stageOf             map[string]*Stage // leaf id -> stage
 }
 
 // producerRef is a stage output that feeds an input, seen through any Flattens.
@@ -124,7 +125,8 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 		return err
 	}
 	part, forced := f.lp.forcedRoots[id]
-	if !forced && isStateful(t) {
+	stateful := !forced && isStateful(t)
+	if stateful {
 		// User state and timers are per key: the subtask that owns a key group owns its state.
 		forced, part = true, shuffle.Hash
 	}
@@ -143,6 +145,9 @@ func (f *fuser) fuseSDK(id string, t *pipepb.PTransform) error {
 		}
 	}
 	s := f.newStage(KindSDK)
+	if stateful {
+		s.Parallelism = f.statefulParallelism
+	}
 	s.Transforms = []string{id}
 	s.Input = main
 	s.EnvironmentID = t.GetEnvironmentId()

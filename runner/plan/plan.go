@@ -16,7 +16,21 @@ type Options struct {
 	Parallelism int
 	// MaxParallelism is the number of key groups (0: 128).
 	MaxParallelism int
+	// StatefulParallelism is the number of subtasks of a stage that runs a DoFn with user
+	// state or timers (0: StatefulSubtasksPerCPU per CPU, at least Parallelism, at most
+	// MaxParallelism). See StatefulSubtasksPerCPU for why it differs from Parallelism.
+	StatefulParallelism int
 }
+
+// StatefulSubtasksPerCPU is how many subtasks per CPU a stateful SDK stage gets unless told
+// otherwise. An SDK waits for the answer to each user-state read and write before it goes on
+// (the Go SDK caches no user state: a value-state read-modify-write is three round trips
+// per element), so one bundle keeps neither the SDK nor the runner busy: a subtask's
+// throughput is bound by round-trip latency, not CPU. Several subtasks run their bundles on
+// the SDK concurrently and fill that latency. Measured on 2 CPUs (200K elements over 200K
+// keys on Pebble, the stateful count of testdata/statefulcount): 2 subtasks 80 s, 8 33 s,
+// 32 20 s, 64 16 s.
+const StatefulSubtasksPerCPU = 16
 
 // Plan validates p and turns it into a JobGraph. The pipeline is not modified. Errors name
 // the transform, coder or PCollection at fault and say what is wrong.
@@ -36,6 +50,12 @@ func Plan(p *pipepb.Pipeline, opts Options) (*JobGraph, error) {
 	if opts.Parallelism > opts.MaxParallelism {
 		return nil, fmt.Errorf("parallelism %d exceeds max parallelism %d", opts.Parallelism, opts.MaxParallelism)
 	}
+	if opts.StatefulParallelism <= 0 {
+		opts.StatefulParallelism = min(opts.MaxParallelism, max(opts.Parallelism, StatefulSubtasksPerCPU*runtime.NumCPU()))
+	}
+	if opts.StatefulParallelism > opts.MaxParallelism {
+		return nil, fmt.Errorf("stateful parallelism %d exceeds max parallelism %d", opts.StatefulParallelism, opts.MaxParallelism)
+	}
 	if err := checkRequirements(p); err != nil {
 		return nil, err
 	}
@@ -48,7 +68,7 @@ func Plan(p *pipepb.Pipeline, opts Options) (*JobGraph, error) {
 	if err := validateLeaves(lp); err != nil {
 		return nil, err
 	}
-	f := &fuser{lp: lp, parallelism: opts.Parallelism, stageOf: map[string]*Stage{}}
+	f := &fuser{lp: lp, parallelism: opts.Parallelism, statefulParallelism: opts.StatefulParallelism, stageOf: map[string]*Stage{}}
 	if err := f.fuse(); err != nil {
 		return nil, err
 	}

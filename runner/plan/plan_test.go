@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestPlanGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := marshal(t, pipelines[name])
 			before := proto.Clone(p)
-			g, err := Plan(p, Options{Parallelism: 2})
+			g, err := Plan(p, Options{Parallelism: 2, StatefulParallelism: 4})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +161,7 @@ func TestPlanGolden(t *testing.T) {
 				t.Errorf("plan of %s changed:\n--- got\n%s\n--- want\n%s", name, got, want)
 			}
 			// Planning is deterministic.
-			g2, err := Plan(p, Options{Parallelism: 2})
+			g2, err := Plan(p, Options{Parallelism: 2, StatefulParallelism: 4})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,6 +365,42 @@ func TestPlanOptions(t *testing.T) {
 	}
 	if want := []string{"impulse:1", "sdk:1", "gbk:3", "sdk:3"}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("stages = %v, want %v", kinds, want)
+	}
+}
+
+// A stage with user state or timers gets StatefulParallelism subtasks: by default
+// StatefulSubtasksPerCPU per CPU, never fewer than Parallelism, never more than
+// MaxParallelism; the stages around it keep Parallelism.
+func TestStatefulParallelism(t *testing.T) {
+	p := marshal(t, pipelines["timers"])
+	parallelisms := func(o Options) []string {
+		t.Helper()
+		g, err := Plan(p, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, s := range g.Stages {
+			kinds = append(kinds, fmt.Sprintf("%s:%d", s.Kind, s.Parallelism))
+		}
+		return kinds
+	}
+	byDefault := min(128, max(3, StatefulSubtasksPerCPU*runtime.NumCPU()))
+	for _, c := range []struct {
+		opts Options
+		want []string
+	}{
+		{Options{Parallelism: 3}, []string{"impulse:1", "sdk:1", fmt.Sprintf("sdk:%d", byDefault)}},
+		{Options{Parallelism: 3, MaxParallelism: 8}, []string{"impulse:1", "sdk:1", "sdk:8"}},
+		{Options{Parallelism: 3, StatefulParallelism: 5}, []string{"impulse:1", "sdk:1", "sdk:5"}},
+		{Options{Parallelism: 6, MaxParallelism: 6}, []string{"impulse:1", "sdk:1", "sdk:6"}},
+	} {
+		if got := parallelisms(c.opts); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%+v: stages = %v, want %v", c.opts, got, c.want)
+		}
+	}
+	if _, err := Plan(p, Options{Parallelism: 2, StatefulParallelism: 200}); err == nil {
+		t.Error("stateful parallelism above max parallelism was accepted")
 	}
 }
 

@@ -110,9 +110,9 @@ var workloads = []workload{
 	nexmark(0), nexmark(1), nexmark(2), nexmark(3), nexmark(4), nexmark(5), nexmark(7), nexmark(8),
 	{
 		// Per-key count in value state plus one event-time timer per key: three Fn API
-		// state round trips per element on any runner (the Go SDK caches no user state),
-		// so about 3K elements/s per SDK harness; 10M elements take the better part of
-		// an hour. Named to run: --workloads=stateful_count (make bench-state).
+		// state round trips per element on any runner (the Go SDK caches no user state).
+		// 10M elements over 1M keys take about 16 minutes on Sluice with 2 CPUs, much
+		// longer on prism. Named to run: --workloads=stateful_count (make bench-state).
 		name:   "stateful_count",
 		pkg:    "./testdata/statefulcount",
 		direct: true,
