@@ -113,10 +113,10 @@ var workloads = []workload{
 		// state round trips per element on any runner (the Go SDK caches no user state).
 		// 10M elements over 1M keys take about 16 minutes on Sluice with 2 CPUs, much
 		// longer on prism. Named to run: --workloads=stateful_count (make bench-state).
-		name:   "stateful_count",
-		pkg:    "./testdata/statefulcount",
-		direct: true,
-		optIn:  true,
+		name: "stateful_count",
+		pkg:  "./testdata/statefulcount",
+		// direct is false: the direct runner has no user state (its state provider is nil).
+		optIn: true,
 		prepare: func(_ *env, quick bool) (*prepared, error) {
 			n, keys := int64(10_000_000), int64(1_000_000)
 			if quick {
