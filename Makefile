@@ -86,7 +86,7 @@ bench: build
 	$(BIN)/bench --sluice=$(BIN)/sluice --prism=$(BIN)/prism $(if $(PROFILE),--profile) $(BENCH_FLAGS)
 
 # The stateful per-key count (value state and a timer per key) on Sluice and prism; quick
-# sizes unless BENCH_STATE_FULL=1 (10M elements, 1M keys: about an hour per runner).
+# sizes unless BENCH_STATE_FULL=1 (10M elements, 1M keys: about 16 minutes on Sluice, hours on prism).
 bench-state:
 	$(MAKE) bench BENCH_FLAGS='--workloads=stateful_count --runs=1 $(if $(BENCH_STATE_FULL),--timeout=100m,--quick) $(BENCH_FLAGS)'
 

@@ -19,6 +19,7 @@ var header = []string{
 	"speedup vs prism", "speedup vs direct",
 	"sluice server MB", "prism server MB",
 	"sluice pipeline MB", "prism pipeline MB", "direct pipeline MB",
+	"sluice pipeline CPU s", "prism pipeline CPU s",
 	"status",
 }
 
@@ -55,6 +56,9 @@ func tableRows(res *Results) [][]string {
 		}
 		for _, r := range w.runners() {
 			row = append(row, runnerCell(w, r, func() string { return fmtMB(r.PipelinePeakRSSMB) }))
+		}
+		for _, r := range []*RunnerResult{w.Sluice, w.Prism} {
+			row = append(row, runnerCell(w, r, func() string { return fmtSeconds(r.PipelineCPUSeconds) }))
 		}
 		row = append(row, statusCell(w))
 		rows = append(rows, row)
@@ -137,6 +141,13 @@ func fmtRatio(x *float64) string {
 	return strconv.FormatFloat(*x, 'f', 2, 64) + "×"
 }
 
+func fmtSeconds(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*x, 'f', 2, 64)
+}
+
 func fmtMB(x *float64) string {
 	if x == nil {
 		return "-"
@@ -152,6 +163,7 @@ func footnotes(res *Results) []string {
 		"Seconds: median wall time of the pipeline process (submission, staging and SDK harness included) over the runs that exited 0.",
 		"records/s = records / median seconds. Speedup = other runner's median / Sluice's median (above 1: Sluice is faster).",
 		"Server MB: peak RSS (VmHWM) of the runner's server process over the whole workload. Pipeline MB: largest peak RSS (rusage MaxRSS) of the pipeline process, which runs the SDK harness in LOOPBACK mode (for direct, the whole runner).",
+		fmt.Sprintf("Pipeline CPU s: median user + system CPU time of the pipeline process. In LOOPBACK mode that is the SDK harness's work, which no runner can take away: with %d CPUs a runner's wall time cannot go below pipeline CPU s / %d.", res.Host.CPUs, res.Host.CPUs),
 		"n/a: the runner cannot run the workload. FAIL: no run exited 0.",
 		"†" + " " + res.Caveat,
 	}
@@ -232,14 +244,14 @@ func renderMarkdown(w io.Writer, res *Results) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Runs")
 	fmt.Fprintln(w)
-	writeMDRow(w, []string{"workload", "runner", "seconds per run", "pipeline MB per run"})
-	writeMDRow(w, []string{"---", "---", "---", "---"})
+	writeMDRow(w, []string{"workload", "runner", "seconds per run", "pipeline MB per run", "pipeline CPU s per run"})
+	writeMDRow(w, []string{"---", "---", "---", "---", "---"})
 	for _, wl := range res.Workloads {
 		for _, r := range wl.runners() {
 			if r == nil || !r.Available || len(r.Runs) == 0 {
 				continue
 			}
-			var secs, mbs []string
+			var secs, mbs, cpus []string
 			for _, run := range r.Runs {
 				s := strconv.FormatFloat(run.Seconds, 'f', 2, 64)
 				switch {
@@ -252,8 +264,9 @@ func renderMarkdown(w io.Writer, res *Results) {
 				}
 				secs = append(secs, s)
 				mbs = append(mbs, strconv.FormatFloat(run.PipelinePeakRSSMB, 'f', 0, 64))
+				cpus = append(cpus, strconv.FormatFloat(run.PipelineCPUSeconds, 'f', 2, 64))
 			}
-			writeMDRow(w, []string{wl.Name, r.Runner, strings.Join(secs, ", "), strings.Join(mbs, ", ")})
+			writeMDRow(w, []string{wl.Name, r.Runner, strings.Join(secs, ", "), strings.Join(mbs, ", "), strings.Join(cpus, ", ")})
 		}
 	}
 	if ps := problems(res); len(ps) > 0 {

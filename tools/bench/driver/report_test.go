@@ -21,7 +21,7 @@ func sampleResults() *Results {
 		Caveat:        caveat,
 	}
 	ok := func(i int, s float64) RunResult {
-		return RunResult{Run: i, Seconds: s, OK: true, PipelinePeakRSSMB: 50 + float64(i), Log: "l"}
+		return RunResult{Run: i, Seconds: s, OK: true, PipelinePeakRSSMB: 50 + float64(i), PipelineCPUSeconds: s * 1.5, Log: "l"}
 	}
 	gbk := WorkloadResult{
 		Name: "group_by_key", Records: 1_000_000, Input: "1M × 100 B",
@@ -117,6 +117,7 @@ func TestTableRows(t *testing.T) {
 		"workload": "group_by_key", "records": "1000000", "sluice s": "11.00", "prism s": "41.00",
 		"direct s": "n/a", "sluice rec/s": "90.9K", "prism rec/s": "24.4K", "speedup vs prism": "3.73×",
 		"speedup vs direct": "-", "prism server MB": "900", "direct pipeline MB": "n/a", "status": "ok",
+		"sluice pipeline CPU s": "16.50", "prism pipeline CPU s": "61.50",
 	} {
 		if got := gbk[col(name)]; got != want {
 			t.Errorf("group_by_key %s = %q, want %q", name, got, want)

@@ -22,7 +22,7 @@ const (
 
 // caveat is the issue's note on Beam's synthetic source.
 const caveat = "Beam's synthetic load-test source spends ~10 µs per element seeding its random generator: " +
-	"about 100 K records/s per core on any runner, most of the work in pardo and combine."
+	"about 100 K records/s per core on any runner, most of the work in pardo, combine and sideinput (whose side input it generates)."
 
 // Results is the whole report, written as OUT/results.json.
 type Results struct {
@@ -84,6 +84,10 @@ type RunnerResult struct {
 	// PipelinePeakRSSMB is the largest MaxRSS of the pipeline processes, which run the SDK
 	// harness (and, for direct, the whole runner).
 	PipelinePeakRSSMB *float64 `json:"pipeline_peak_rss_mb"`
+	// PipelineCPUSeconds is the median CPU time (user + system) of the pipeline processes
+	// over the runs that exited 0. In LOOPBACK mode that is the SDK harness's work, which
+	// no runner can take away: the runner's wall time cannot go below it over the CPUs.
+	PipelineCPUSeconds *float64 `json:"pipeline_cpu_seconds"`
 }
 
 // RunResult is one pipeline process.
@@ -93,12 +97,13 @@ type RunResult struct {
 	ExitCode int     `json:"exit_code"` // -1 if killed
 	TimedOut bool    `json:"timed_out,omitempty"`
 	// OutputMatches is nil where the workload writes no output or the run did not complete.
-	OutputMatches     *bool   `json:"output_matches,omitempty"`
-	OK                bool    `json:"ok"` // exited 0 and its output (if any) agrees
-	PipelinePeakRSSMB float64 `json:"pipeline_peak_rss_mb"`
-	Error             string  `json:"error,omitempty"`
-	Log               string  `json:"log"`
-	Output            string  `json:"output,omitempty"` // the file it wrote, if any
+	OutputMatches      *bool   `json:"output_matches,omitempty"`
+	OK                 bool    `json:"ok"` // exited 0 and its output (if any) agrees
+	PipelinePeakRSSMB  float64 `json:"pipeline_peak_rss_mb"`
+	PipelineCPUSeconds float64 `json:"pipeline_cpu_seconds"`
+	Error              string  `json:"error,omitempty"`
+	Log                string  `json:"log"`
+	Output             string  `json:"output,omitempty"` // the file it wrote, if any
 }
 
 // completed says whether the run exited 0, so that its time counts.
@@ -135,11 +140,12 @@ func (w *WorkloadResult) summarize() {
 			failed = true
 			w.Problems = append(w.Problems, r.Runner+": "+r.Error)
 		}
-		var secs []float64
+		var secs, cpu []float64
 		peak := -1.0
 		for _, run := range r.Runs {
 			if run.completed() {
 				secs = append(secs, run.Seconds)
+				cpu = append(cpu, run.PipelineCPUSeconds)
 			}
 			if run.PipelinePeakRSSMB > peak {
 				peak = run.PipelinePeakRSSMB
@@ -155,12 +161,15 @@ func (w *WorkloadResult) summarize() {
 				w.Problems = append(w.Problems, fmt.Sprintf("%s run %d: %s (log: %s)", r.Runner, run.Run, run.Error, run.Log))
 			}
 		}
-		r.MedianSeconds, r.RecordsPerSecond, r.PipelinePeakRSSMB = nil, nil, nil
+		r.MedianSeconds, r.RecordsPerSecond, r.PipelinePeakRSSMB, r.PipelineCPUSeconds = nil, nil, nil, nil
 		if m, ok := median(secs); ok {
 			r.MedianSeconds = ptr(m)
 			if m > 0 {
 				r.RecordsPerSecond = ptr(float64(w.Records) / m)
 			}
+		}
+		if m, ok := median(cpu); ok {
+			r.PipelineCPUSeconds = ptr(m)
 		}
 		if peak >= 0 {
 			r.PipelinePeakRSSMB = ptr(peak)

@@ -228,14 +228,15 @@ rounds:
 			logPath := filepath.Join(logDir, fmt.Sprintf("%s-%s-%d.log", w.name, r, i))
 			o := jobserver.Run(ctx, bin, args, logPath, e.opts.timeout)
 			run := RunResult{
-				Run:               i,
-				Seconds:           o.Wall.Seconds(),
-				ExitCode:          o.ExitCode,
-				TimedOut:          o.TimedOut,
-				PipelinePeakRSSMB: kibToMB(maxRSSOf(o.State)),
-				Log:               logPath,
-				Output:            outPath,
-				OK:                o.Err == nil,
+				Run:                i,
+				Seconds:            o.Wall.Seconds(),
+				ExitCode:           o.ExitCode,
+				TimedOut:           o.TimedOut,
+				PipelinePeakRSSMB:  kibToMB(maxRSSOf(o.State)),
+				PipelineCPUSeconds: cpuSecondsOf(o.State),
+				Log:                logPath,
+				Output:             outPath,
+				OK:                 o.Err == nil,
 			}
 			if o.Err != nil {
 				run.Error = o.Err.Error()
@@ -245,7 +246,7 @@ rounds:
 			if o.Err != nil {
 				state = o.Err.Error()
 			}
-			e.logf("%s: %s run %d/%d: %.2f s, pipeline %.0f MB, %s", w.name, r, i, e.opts.runs, run.Seconds, run.PipelinePeakRSSMB, state)
+			e.logf("%s: %s run %d/%d: %.2f s, pipeline %.0f MB, %.2f s CPU, %s", w.name, r, i, e.opts.runs, run.Seconds, run.PipelinePeakRSSMB, run.PipelineCPUSeconds, state)
 		}
 	}
 
