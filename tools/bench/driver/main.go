@@ -12,7 +12,7 @@
 //     (github.com/apache/beam/sdks/v2/go/test/load/...) over Beam's synthetic source with
 //     10-byte keys and 90-byte values. They write no output, so only their exit status is
 //     checked. Records (full / --quick): pardo 1.2M / 200K, group_by_key 300K / 100K,
-//     combine 300K / 100K, cogbk 2 × 200K / 2 × 50K, sideinput 500K / 100K (see
+//     combine 300K / 100K, cogbk 2 × 200K / 2 × 50K, sideinput 1M / 100K (see
 //     workloads.go). prism's time grows faster than linearly on group_by_key, combine and
 //     cogbk (81 s, 158 s and 59 s at 1M, 1M and 2 × 500K here), so these sizes keep each
 //     prism run near 10–25 s and the full run under 20 minutes.
@@ -31,11 +31,16 @@
 // `sluice serve` and one fresh prism process, runs the pipeline on them alternately
 // (--runs rounds of sluice, prism, direct, with prism first in even rounds), reads the servers' peak RSS (VmHWM in
 // /proc/PID/status) and stops them. Each run records the pipeline process's wall time, its
-// exit status and its peak RSS (rusage MaxRSS).
+// exit status, its peak RSS (rusage MaxRSS) and its CPU time.
+//
+// wordcount and pardo also have a hand-written plain-Go program doing the same work
+// (tools/bench/reference), built and run in every round with the same arguments: the limit
+// a compiled pipeline is measured against. wordcount's output is checked against it too.
 //
 // The report shows median seconds, records per second, the speedup of Sluice over prism
 // (prism median / Sluice median) and over direct, and the peak RSS of each server and
-// pipeline process. It is printed as a table and written to OUT/results.json and
+// pipeline process, the pipeline process's CPU time (in LOOPBACK mode the SDK harness's work:
+// wall time cannot go below it over the CPUs) and the hand-written program's time. It is printed as a table and written to OUT/results.json and
 // OUT/results.md; logs of every server and run are in OUT/logs/. A failed, timed-out or
 // disagreeing run is reported in the status column and makes the driver exit 1.
 //

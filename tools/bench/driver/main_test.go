@@ -50,10 +50,10 @@ func TestWorkloadArgs(t *testing.T) {
 }
 
 func TestRoundOrder(t *testing.T) {
-	if got := roundOrder(1); !slices.Equal(got, []string{runnerSluice, runnerPrism, runnerDirect}) {
+	if got := roundOrder(1); !slices.Equal(got, []string{runnerSluice, runnerPrism, runnerDirect, runnerHandwritten}) {
 		t.Errorf("round 1 = %q", got)
 	}
-	if got := roundOrder(2); !slices.Equal(got, []string{runnerPrism, runnerSluice, runnerDirect}) {
+	if got := roundOrder(2); !slices.Equal(got, []string{runnerPrism, runnerSluice, runnerDirect, runnerHandwritten}) {
 		t.Errorf("round 2 = %q", got)
 	}
 }

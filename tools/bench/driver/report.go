@@ -20,6 +20,7 @@ var header = []string{
 	"sluice server MB", "prism server MB",
 	"sluice pipeline MB", "prism pipeline MB", "direct pipeline MB",
 	"sluice pipeline CPU s", "prism pipeline CPU s",
+	"hand-written s", "sluice ÷ hand-written",
 	"status",
 }
 
@@ -60,6 +61,11 @@ func tableRows(res *Results) [][]string {
 		for _, r := range []*RunnerResult{w.Sluice, w.Prism} {
 			row = append(row, runnerCell(w, r, func() string { return fmtSeconds(r.PipelineCPUSeconds) }))
 		}
+		hw := "n/a"
+		if w.Handwritten != nil {
+			hw = runnerCell(w, w.Handwritten, w.Handwritten.fmtMedian)
+		}
+		row = append(row, hw, fmtRatio(w.SluiceOverHandwritten))
 		row = append(row, statusCell(w))
 		rows = append(rows, row)
 	}
@@ -164,6 +170,7 @@ func footnotes(res *Results) []string {
 		"records/s = records / median seconds. Speedup = other runner's median / Sluice's median (above 1: Sluice is faster).",
 		"Server MB: peak RSS (VmHWM) of the runner's server process over the whole workload. Pipeline MB: largest peak RSS (rusage MaxRSS) of the pipeline process, which runs the SDK harness in LOOPBACK mode (for direct, the whole runner).",
 		fmt.Sprintf("Pipeline CPU s: median user + system CPU time of the pipeline process. In LOOPBACK mode that is the SDK harness's work, which no runner can take away: with %d CPUs a runner's wall time cannot go below pipeline CPU s / %d.", res.Host.CPUs, res.Host.CPUs),
+		"Hand-written s: a plain-Go program doing the same work with no Beam (tools/bench/reference), on as many goroutines as CPUs: the limit a compiled pipeline is measured against; sluice ÷ hand-written is how many times its time Sluice takes.",
 		"n/a: the runner cannot run the workload. FAIL: no run exited 0.",
 		"†" + " " + res.Caveat,
 	}
@@ -247,7 +254,7 @@ func renderMarkdown(w io.Writer, res *Results) {
 	writeMDRow(w, []string{"workload", "runner", "seconds per run", "pipeline MB per run", "pipeline CPU s per run"})
 	writeMDRow(w, []string{"---", "---", "---", "---", "---"})
 	for _, wl := range res.Workloads {
-		for _, r := range wl.runners() {
+		for _, r := range wl.programs() {
 			if r == nil || !r.Available || len(r.Runs) == 0 {
 				continue
 			}

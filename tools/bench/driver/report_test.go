@@ -39,9 +39,10 @@ func sampleResults() *Results {
 	differs.OK, differs.OutputMatches, differs.Error = false, ptr(false), "vs prism run 1: 2 lines, want 3"
 	wc := WorkloadResult{
 		Name: "wordcount", Records: 1000, Input: "5 MiB text (lines)",
-		Sluice: &RunnerResult{Runner: runnerSluice, Available: true, Runs: []RunResult{differs}},
-		Prism:  &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{ok(1, 10)}},
-		Direct: &RunnerResult{Runner: runnerDirect, Available: true, Runs: []RunResult{ok(1, 20)}},
+		Sluice:      &RunnerResult{Runner: runnerSluice, Available: true, Runs: []RunResult{differs}},
+		Prism:       &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{ok(1, 10)}},
+		Direct:      &RunnerResult{Runner: runnerDirect, Available: true, Runs: []RunResult{ok(1, 20)}},
+		Handwritten: &RunnerResult{Runner: runnerHandwritten, Available: true, Runs: []RunResult{ok(1, 2)}},
 	}
 	skipped := WorkloadResult{Name: "cogbk", Status: statusSkipped}
 	skipped.fail("not run: an earlier workload failed (use --keep-going)")
@@ -130,6 +131,12 @@ func TestTableRows(t *testing.T) {
 	}
 	if got := rows[2][col("status")]; got != "MISMATCH" {
 		t.Errorf("wordcount status = %q", got)
+	}
+	if got, ratio := rows[2][col("hand-written s")], rows[2][col("sluice ÷ hand-written")]; got != "2.00" || ratio != "2.50×" {
+		t.Errorf("wordcount hand-written = %q, ratio %q; want 2.00 and 5/2", got, ratio)
+	}
+	if got := gbk[col("hand-written s")]; got != "n/a" {
+		t.Errorf("group_by_key hand-written = %q, want n/a", got)
 	}
 	if got := rows[3][col("sluice s")]; got != "-" || rows[3][col("status")] != "SKIPPED" {
 		t.Errorf("skipped row = %q", rows[3])

@@ -10,6 +10,9 @@ const (
 	runnerSluice = "sluice"
 	runnerPrism  = "prism"
 	runnerDirect = "direct"
+	// runnerHandwritten is a workload's hand-written plain-Go reference program
+	// (tools/bench/reference), where it has one: the limit, not a runner.
+	runnerHandwritten = "handwritten"
 )
 
 // Workload statuses.
@@ -56,10 +59,15 @@ type WorkloadResult struct {
 	Sluice   *RunnerResult `json:"sluice"`
 	Prism    *RunnerResult `json:"prism"`
 	Direct   *RunnerResult `json:"direct"`
+	// Handwritten is the plain-Go reference program, nil where the workload has none.
+	Handwritten *RunnerResult `json:"handwritten,omitempty"`
 	// SpeedupVsPrism is prism's median seconds / Sluice's; >1 means Sluice is faster.
 	SpeedupVsPrism *float64 `json:"speedup_vs_prism"`
 	// SpeedupVsDirect is the direct runner's median seconds / Sluice's.
 	SpeedupVsDirect *float64 `json:"speedup_vs_direct"`
+	// SluiceOverHandwritten is Sluice's median seconds / the hand-written program's: how
+	// many times the plain-Go time Sluice takes.
+	SluiceOverHandwritten *float64 `json:"sluice_over_handwritten,omitempty"`
 
 	setupProblems []string // build errors and the like, kept across summarize calls
 }
@@ -118,12 +126,23 @@ func (w *WorkloadResult) runner(name string) *RunnerResult {
 		return w.Prism
 	case runnerDirect:
 		return w.Direct
+	case runnerHandwritten:
+		return w.Handwritten
 	}
 	return nil
 }
 
+// runners returns the three runners' results.
 func (w *WorkloadResult) runners() []*RunnerResult {
 	return []*RunnerResult{w.Sluice, w.Prism, w.Direct}
+}
+
+// programs returns the runners' results and the hand-written program's, if any.
+func (w *WorkloadResult) programs() []*RunnerResult {
+	if w.Handwritten == nil {
+		return w.runners()
+	}
+	return append(w.runners(), w.Handwritten)
 }
 
 // summarize fills in medians, rates, peak pipeline RSS, speedups and the status from the
@@ -132,7 +151,7 @@ func (w *WorkloadResult) summarize() {
 	w.Problems = append([]string(nil), w.setupProblems...)
 	failed := len(w.Problems) > 0
 	mismatch := false
-	for _, r := range w.runners() {
+	for _, r := range w.programs() {
 		if r == nil || !r.Available {
 			continue
 		}
@@ -177,6 +196,7 @@ func (w *WorkloadResult) summarize() {
 	}
 	w.SpeedupVsPrism = speedup(medianOf(w.Prism), medianOf(w.Sluice))
 	w.SpeedupVsDirect = speedup(medianOf(w.Direct), medianOf(w.Sluice))
+	w.SluiceOverHandwritten = speedup(medianOf(w.Sluice), medianOf(w.Handwritten))
 	switch {
 	case w.Status == statusSkipped:
 	case failed:

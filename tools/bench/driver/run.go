@@ -147,16 +147,21 @@ func (e *env) release(w *workload) {
 
 // build compiles the workload's pipeline into OUT/bin/NAME.
 func build(ctx context.Context, e *env, w *workload) (string, error) {
-	bin, err := filepath.Abs(filepath.Join(e.dir("bin"), w.name))
+	return goBuild(ctx, e, w.name, w.pkg)
+}
+
+// goBuild compiles pkg into OUT/bin/name.
+func goBuild(ctx context.Context, e *env, name, pkg string) (string, error) {
+	bin, err := filepath.Abs(filepath.Join(e.dir("bin"), name))
 	if err != nil {
 		return "", err
 	}
 	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(bctx, e.opts.goCmd, "build", "-o", bin, w.pkg)
+	cmd := exec.CommandContext(bctx, e.opts.goCmd, "build", "-o", bin, pkg)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build %s: %w\n%s", w.pkg, err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(out)))
 	}
 	return bin, nil
 }
@@ -171,6 +176,15 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 	if err != nil {
 		wr.fail("%v", err)
 		return
+	}
+	refBin := ""
+	if w.reference != "" {
+		wr.Handwritten = &RunnerResult{Runner: runnerHandwritten, Available: true, Runs: []RunResult{}}
+		e.logf("%s: building the hand-written reference %s", w.name, w.reference)
+		if refBin, err = goBuild(ctx, e, w.name+"-handwritten", w.reference); err != nil {
+			wr.Handwritten.Error = err.Error()
+		}
+		defer os.Remove(refBin)
 	}
 	p, err := w.prepare(e, e.opts.quick)
 	if err != nil {
@@ -210,15 +224,18 @@ rounds:
 	for i := 1; i <= e.opts.runs; i++ {
 		for _, r := range roundOrder(i) {
 			rr := wr.runner(r)
-			if !rr.Available || rr.Error != "" {
+			if rr == nil || !rr.Available || rr.Error != "" {
 				continue
 			}
 			if ctx.Err() != nil {
 				break rounds
 			}
-			args := []string{"--runner=direct"}
-			if s := servers[r]; s != nil {
+			prog, args := bin, []string{"--runner=direct"}
+			switch s := servers[r]; {
+			case s != nil:
 				args = []string{"--runner=universal", "--endpoint=" + s.Endpoint(), "--environment_type=LOOPBACK"}
+			case r == runnerHandwritten:
+				prog, args = refBin, nil
 			}
 			outPath := ""
 			if p.writesOutput {
@@ -226,7 +243,7 @@ rounds:
 			}
 			args = append(args, p.args(outPath)...)
 			logPath := filepath.Join(logDir, fmt.Sprintf("%s-%s-%d.log", w.name, r, i))
-			o := jobserver.Run(ctx, bin, args, logPath, e.opts.timeout)
+			o := jobserver.Run(ctx, prog, args, logPath, e.opts.timeout)
 			run := RunResult{
 				Run:                i,
 				Seconds:            o.Wall.Seconds(),
@@ -272,9 +289,9 @@ rounds:
 // going first, so neither always runs on a machine the other has just warmed or loaded.
 func roundOrder(i int) []string {
 	if i%2 == 0 {
-		return []string{runnerPrism, runnerSluice, runnerDirect}
+		return []string{runnerPrism, runnerSluice, runnerDirect, runnerHandwritten}
 	}
-	return []string{runnerSluice, runnerPrism, runnerDirect}
+	return []string{runnerSluice, runnerPrism, runnerDirect, runnerHandwritten}
 }
 
 // compareOutputs checks every completed run's output against a reference: the first
@@ -294,7 +311,7 @@ func compareOutputs(wr *WorkloadResult) {
 			ref, refName = lines, fmt.Sprintf("%s run %d", r.Runner, run.Run)
 		}
 	}
-	for _, r := range wr.runners() {
+	for _, r := range wr.programs() {
 		for i := range r.Runs {
 			run := &r.Runs[i]
 			if !run.completed() {

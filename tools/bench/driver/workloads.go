@@ -13,6 +13,9 @@ type workload struct {
 	pkg  string // Go package of the pipeline program
 	// direct says whether Beam's Go direct runner can run it.
 	direct bool
+	// reference is the Go package of a hand-written plain-Go program doing the same work
+	// (tools/bench/reference), run with the same arguments; empty if there is none.
+	reference string
 	// capped marks workloads whose throughput Beam's synthetic source caps (see caveat).
 	capped bool
 	// optIn workloads run only when named: they take too long for the full run.
@@ -71,6 +74,11 @@ func synthetic(name string, full, quick int64, capped, co bool) workload {
 	}
 }
 
+func withReference(w workload, pkg string) workload {
+	w.reference = pkg
+	return w
+}
+
 // syntheticOptions is the --input_options JSON of Beam's synthetic source.
 func syntheticOptions(records int64) string {
 	return fmt.Sprintf(`{"num_records":%d,"key_size":10,"value_size":90}`, records)
@@ -78,9 +86,10 @@ func syntheticOptions(records int64) string {
 
 var workloads = []workload{
 	{
-		name:   "wordcount",
-		pkg:    "./testdata/wordcount",
-		direct: true,
+		name:      "wordcount",
+		pkg:       "./testdata/wordcount",
+		direct:    true,
+		reference: "./tools/bench/reference/wordcount",
 		prepare: func(e *env, quick bool) (*prepared, error) {
 			size := int64(wordcountFullBytes)
 			if quick {
@@ -102,7 +111,7 @@ var workloads = []workload{
 			}, nil
 		},
 	},
-	synthetic("pardo", 1_200_000, 200_000, true, false),
+	withReference(synthetic("pardo", 1_200_000, 200_000, true, false), "./tools/bench/reference/pardo"),
 	synthetic("group_by_key", 300_000, 100_000, false, false),
 	synthetic("combine", 300_000, 100_000, true, false),
 	synthetic("cogbk", 200_000, 50_000, false, true),
