@@ -32,7 +32,12 @@
 // and typed coders for shuffle edges are the next step, and they will hang off the
 // registry the generated file already declares.
 //
+// Package rt is the runtime the generated code will call: typed wire coders for the Go
+// values on a native stage's edges, byte-identical to the Go SDK's encoders (checked
+// against them in its tests). The generated file does not use it yet.
+//
 // Dependencies: gen uses runner/plan (a pure function of the pipeline, shared on purpose);
 // capture and fingerprint import nothing of the runner, so the runner and the native
-// harness can use fingerprint without a cycle.
+// harness can use fingerprint without a cycle; rt uses runner/wire only, the wire format
+// being the contract between native and portable stages.
 package codegen
