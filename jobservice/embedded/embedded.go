@@ -48,7 +48,7 @@ type Config struct {
 	// StatefulParallelism is the subtasks of a stage with user state or timers (0: see
 	// plan.Options.StatefulParallelism).
 	StatefulParallelism int
-	Logger      *slog.Logger
+	Logger              *slog.Logger
 }
 
 // Server is a running embedded server.
