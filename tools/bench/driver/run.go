@@ -130,7 +130,7 @@ func (e *env) binary(ctx context.Context, w *workload) (string, error) {
 		return b.path, b.err
 	}
 	e.logf("%s: building %s", w.name, w.pkg)
-	b.path, b.err = build(ctx, e, w)
+	b.path, b.err = goBuild(ctx, e, w.name, w.pkg)
 	b.built = true
 	return b.path, b.err
 }
@@ -143,11 +143,6 @@ func (e *env) release(w *workload) {
 		_ = os.Remove(b.path)
 		b.path, b.built = "", false
 	}
-}
-
-// build compiles the workload's pipeline into OUT/bin/NAME.
-func build(ctx context.Context, e *env, w *workload) (string, error) {
-	return goBuild(ctx, e, w.name, w.pkg)
 }
 
 // goBuild compiles pkg into OUT/bin/name.
