@@ -25,16 +25,17 @@
 //     pipeline it receives, which is how a worker knows whether generated code matches a
 //     stage. See package fingerprint.
 //  4. generate: write <dir>_sluice.go with jennifer: a header saying, for every stage, its
-//     fingerprint, transforms and whether it runs natively, and a registry keyed by
-//     fingerprint. Output is gofmt-clean and the same bytes on every run. See package gen.
+//     fingerprint, transforms and whether it runs natively, a registry keyed by
+//     fingerprint, and typed coders for the edges. Output is gofmt-clean and the same bytes on every run. See package gen.
 //
 // Today every SDK stage is reported as "native: not yet (portable)": fused typed chains
 // and typed coders for shuffle edges are the next step, and they will hang off the
 // registry the generated file already declares.
 //
-// Package rt is the runtime the generated code will call: typed wire coders for the Go
-// values on a native stage's edges, byte-identical to the Go SDK's encoders (checked
-// against them in its tests). The generated file does not use it yet.
+// Package rt is the runtime the generated code calls: typed wire coders for the Go values
+// on a native stage's edges, byte-identical to the Go SDK's encoders (checked against them
+// in its tests). The generated file defines a coder pair per edge on it; nothing calls
+// those yet.
 //
 // Dependencies: gen uses runner/plan (a pure function of the pipeline, shared on purpose);
 // capture and fingerprint import nothing of the runner, so the runner and the native

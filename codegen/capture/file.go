@@ -20,7 +20,7 @@ const EnvOut = "SLUICE_CAPTURE_OUT"
 
 // FormatVersion is the version of the capture file layout. Readers refuse other versions:
 // the file only ever travels from a program built for this sluicegen to this sluicegen.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Capture is a pipeline as its program constructed it: the portable proto the runner
 // would receive, and the Go facts about its user functions that only the program knows.
@@ -49,8 +49,10 @@ type Edge struct {
 	WindowFn string `json:"window_fn,omitempty"`
 	// AccumCoder is the accumulator coder of a Combine.
 	AccumCoder string `json:"accum_coder,omitempty"`
-	Inputs     []Port `json:"inputs,omitempty"`
-	Outputs    []Port `json:"outputs,omitempty"`
+	// Accum is the accumulator's value tree (see Value), for a Combine.
+	Accum   *Value `json:"accum,omitempty"`
+	Inputs  []Port `json:"inputs,omitempty"`
+	Outputs []Port `json:"outputs,omitempty"`
 }
 
 // Fn is a user function: a plain Go function or a struct with methods.
@@ -115,6 +117,8 @@ type Port struct {
 	FnType string `json:"fn_type,omitempty"`
 	// Coder is the PCollection's Go coder.
 	Coder string `json:"coder"`
+	// Value is the elements' Go shape and coding, as a tree (see Value).
+	Value Value `json:"value"`
 	// Windowing is the PCollection's windowing strategy.
 	Windowing string `json:"windowing"`
 	Bounded   bool   `json:"bounded"`

@@ -64,6 +64,8 @@ func edgeFacts(e *graph.MultiEdge) (Edge, error) {
 	case e.CombineFn != nil:
 		fe.Fn = combineFnFacts(e.CombineFn)
 		fe.AccumCoder = coderString(e.AccumCoder)
+		accum := valueOf(e.AccumCoder)
+		fe.Accum = &accum
 	}
 	if e.WindowFn != nil {
 		fe.WindowFn = e.WindowFn.String()
@@ -75,6 +77,7 @@ func edgeFacts(e *graph.MultiEdge) (Edge, error) {
 			Type:        FullTypeString(in.From.Type()),
 			FnType:      fnType(in.Type, in.From.Type()),
 			Coder:       coderString(in.From.Coder),
+			Value:       valueOf(in.From.Coder),
 			Windowing:   windowingString(in.From.WindowingStrategy()),
 			Bounded:     in.From.Bounded(),
 		})
@@ -85,6 +88,7 @@ func edgeFacts(e *graph.MultiEdge) (Edge, error) {
 			Type:        FullTypeString(out.To.Type()),
 			FnType:      fnType(out.Type, out.To.Type()),
 			Coder:       coderString(out.To.Coder),
+			Value:       valueOf(out.To.Coder),
 			Windowing:   windowingString(out.To.WindowingStrategy()),
 			Bounded:     out.To.Bounded(),
 		})

@@ -52,6 +52,10 @@ type Edge struct {
 	Side         bool
 	// Coder is the windowed_value wire coder both ends use, written out structurally.
 	Coder string
+	// Typed is the typed coder generated for the edge's elements; Untyped says why there
+	// is none. Edges carrying the same PCollection share one.
+	Typed   *EdgeCoder
+	Untyped string
 }
 
 // NotYet is why every SDK stage runs portably in this version: native chains are the next
@@ -98,15 +102,89 @@ func Analyze(c *capture.Capture) (*Analysis, error) {
 		}
 		a.Stages = append(a.Stages, st)
 	}
+	vals := values(c, comps)
+	type coding struct {
+		typed *EdgeCoder
+		why   string
+	}
+	codings := map[string]coding{} // by PCollection: its edges share one
+	names := map[string]bool{}
 	for _, e := range g.Edges {
-		a.Edges = append(a.Edges, Edge{
+		ed := Edge{
 			From: e.From, To: e.To, PCollection: pcName(e.PCollection),
 			Partitioning: e.Partitioning.String(), Side: e.SideInput != nil,
 			Coder: coderString(comps, g.PortCoders[e.PCollection], 0),
-		})
+		}
+		cd, ok := codings[e.PCollection]
+		if !ok {
+			name := strings.ToUpper(e.From[:1]) + e.From[1:] + "To" + strings.ToUpper(e.To[:1]) + e.To[1:]
+			for names[name] {
+				name += "X"
+			}
+			cd.typed, cd.why = edgeCoder(comps, g.PortCoders[e.PCollection], vals[e.PCollection], name)
+			if cd.typed != nil {
+				names[name] = true
+			}
+			codings[e.PCollection] = cd
+		}
+		ed.Typed, ed.Untyped = cd.typed, cd.why
+		a.Edges = append(a.Edges, ed)
 	}
 	return a, nil
 }
+
+// values maps PCollections to the values of their elements: those of the capture's ports,
+// and those the planner made when it lifted a combine, derived from the capture's Combine
+// edge: partial accumulators KV<key, accum>, then grouped KV<key, iterable<accum>>.
+func values(c *capture.Capture, comps *pipepb.Components) map[string]*capture.Value {
+	m := map[string]*capture.Value{}
+	combines := map[string]capture.Edge{} // by composite id
+	for _, e := range c.Edges {
+		for _, ports := range [][]capture.Port{e.Inputs, e.Outputs} {
+			for i := range ports {
+				m[ports[i].PCollection] = &ports[i].Value
+			}
+		}
+		if e.Composite != "" && e.Accum != nil && len(e.Inputs) == 1 {
+			combines[e.Composite] = e
+		}
+	}
+	ts := comps.GetTransforms()
+	partials := map[string]capture.Value{} // partial PCollection -> its key
+	for id, t := range ts {
+		e, ok := combines[baseID(id)]
+		in := e.Inputs
+		if !ok || t.GetSpec().GetUrn() != urnPrecombine || len(t.GetOutputs()) != 1 || in[0].Value.Kind != capture.ValueCoGBK || len(in[0].Value.Components) < 1 {
+			continue
+		}
+		key := in[0].Value.Components[0]
+		for _, out := range t.GetOutputs() {
+			m[out] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{key, *e.Accum}}
+			partials[out] = key
+		}
+	}
+	for _, t := range ts {
+		if t.GetSpec().GetUrn() != urnGroupByKey || len(t.GetInputs()) != 1 || len(t.GetOutputs()) != 1 {
+			continue
+		}
+		for _, in := range t.GetInputs() {
+			if key, ok := partials[in]; ok {
+				accum := m[in].Components[1]
+				for _, out := range t.GetOutputs() {
+					m[out] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{key,
+						{Kind: capture.ValueIterable, Components: []capture.Value{accum}}}}
+				}
+			}
+		}
+	}
+	return m
+}
+
+// Transform URNs values looks for.
+const (
+	urnPrecombine = "beam:transform:combine_per_key_precombine:v1"
+	urnGroupByKey = "beam:transform:group_by_key:v1"
+)
 
 // goFns maps the transform ids of the capture's edges to their user functions. A lifted
 // combine's leaves are "<composite>/precombine" and so on, and a splittable DoFn's are

@@ -8,7 +8,13 @@
 // edges with their wire coders, and a registry variable keyed by fingerprint. The output
 // is gofmt-clean and deterministic (sorted, no timestamps, no paths).
 //
+// Typed edge coders (edgecoders.go): for each edge whose elements' Go types the capture
+// knows (its ports' value trees, and the lifted combine's partial and grouped
+// accumulators derived from them) and whose wire coder rt can write byte for byte,
+// sluiceAppend<From>To<To> and sluiceDecode<From>To<To> over codegen/rt; any other edge is
+// listed in the header with why not.
+//
 // This version generates no chains: every SDK stage says "native: not yet (portable)".
-// The next step adds, per stage, a fused typed chain and typed coders for its shuffle
-// edges, registered under the stage's fingerprint.
+// The next step adds, per stage, a fused typed chain calling these coders, registered
+// under the stage's fingerprint.
 package gen

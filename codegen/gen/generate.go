@@ -47,6 +47,15 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 	f.Comment("that stage portably.")
 	f.Var().Id(RegistryVar).Op("=").Map(jen.String()).String().Values(registry)
 
+	emitted := map[*EdgeCoder]bool{}
+	for _, e := range a.Edges {
+		if e.Typed != nil && !emitted[e.Typed] {
+			emitted[e.Typed] = true
+			f.Line()
+			e.Typed.emit(f, e.PCollection)
+		}
+	}
+
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering the generated file: %w", err)
@@ -78,7 +87,8 @@ func header(a *Analysis, opts Options) []string {
 		"does not match the running pipeline's runs portably, never wrongly.",
 		"",
 		"Native chains are not generated yet: this version of sluicegen plans and fingerprints",
-		"the stages only, so every SDK stage below runs portably, over the Fn API.",
+		"the stages and writes typed coders for their edges (byte for byte the Go SDK's wire",
+		"format, through codegen/rt), so every SDK stage below still runs portably, over the Fn API.",
 		"",
 	}
 	var sdk, native int
@@ -112,13 +122,14 @@ func header(a *Analysis, opts Options) []string {
 		}
 	}
 	if len(a.Edges) > 0 {
-		l = append(l, "", "Edges (typed coders for them are not generated yet):")
+		l = append(l, "", "Edges, with their wire coders and typed coders (sluiceAppend/sluiceDecode + name):")
 		for _, e := range a.Edges {
 			side := ""
 			if e.Side {
 				side = " side input"
 			}
-			l = append(l, fmt.Sprintf("  %s -> %s %s%s %s", e.From, e.To, e.Partitioning, side, e.PCollection), "    "+e.Coder)
+			typed := "    typed: " + e.Typed.nameOr("not yet: "+e.Untyped)
+			l = append(l, fmt.Sprintf("  %s -> %s %s%s %s", e.From, e.To, e.Partitioning, side, e.PCollection), "    "+e.Coder, typed)
 		}
 	}
 	return l

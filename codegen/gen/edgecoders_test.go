@@ -1,0 +1,67 @@
+package gen
+
+import (
+	"strings"
+	"testing"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+)
+
+func wireCoders() *pipepb.Components {
+	c := func(urn string, comps ...string) *pipepb.Coder {
+		return &pipepb.Coder{Spec: &pipepb.FunctionSpec{Urn: urn}, ComponentCoderIds: comps}
+	}
+	return &pipepb.Components{Coders: map[string]*pipepb.Coder{
+		"str":      c("beam:coder:string_utf8:v1"),
+		"bytes":    c("beam:coder:bytes:v1"),
+		"custom":   c(urnGoCustom),
+		"lp":       c(urnLengthPrefix, "custom"),
+		"lpstr":    c(urnLengthPrefix, "str"),
+		"iter":     c(urnIterable, "lp"),
+		"kv":       c(urnKV, "str", "lp"),
+		"kvgroup":  c(urnKV, "str", "iter"),
+		"kvlpstr":  c(urnKV, "lpstr", "lp"),
+		"gw":       c(urnGlobalWindow),
+		"iw":       c("beam:coder:interval_window:v1"),
+		"wv":       c(urnWindowedValue, "kv", "gw"),
+		"wvgroup":  c(urnWindowedValue, "kvgroup", "gw"),
+		"wvlpstr":  c(urnWindowedValue, "kvlpstr", "gw"),
+		"wvbytes":  c(urnWindowedValue, "bytes", "gw"),
+		"wvwindow": c(urnWindowedValue, "kv", "iw"),
+	}}
+}
+
+func TestEdgeCoderMatchesTheWire(t *testing.T) {
+	str := capture.Value{Kind: capture.ValueString, Type: "string"}
+	count := capture.Value{Kind: capture.ValueVarIntZ, Type: "int"}
+	kv := &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{str, count}}
+	group := &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{str, {Kind: capture.ValueIterable, Components: []capture.Value{count}}}}
+	comps := wireCoders()
+	for _, c := range []struct {
+		name, wire string
+		value      *capture.Value
+		why        string // "" when a typed coder is made
+	}{
+		{"kv", "wv", kv, ""},
+		{"grouped", "wvgroup", group, ""},
+		{"bytes", "wvbytes", &capture.Value{Kind: capture.ValueBytes, Type: "[]uint8"}, ""},
+		{"no Go type", "wv", nil, "no Go type"},
+		{"interval windows", "wvwindow", kv, "global window"},
+		{"string as bytes", "wvbytes", &str, "a string value travels as beam:coder:bytes:v1"},
+		// The runner length-prefixes a string only when it does not know the coder, which
+		// changes the bytes: refused rather than guessed.
+		{"prefixed string", "wvlpstr", kv, "a string value travels as beam:coder:length_prefix:v1"},
+		{"opaque", "wvbytes", &capture.Value{Kind: capture.ValueOpaque, Pkg: "main", Type: "point"}, "kind opaque (point)"},
+		{"kv against a group", "wvgroup", kv, "iterable"},
+	} {
+		ec, why := edgeCoder(comps, c.wire, c.value, "X")
+		switch {
+		case c.why == "" && ec == nil:
+			t.Errorf("%s: no typed coder: %s", c.name, why)
+		case c.why != "" && (ec != nil || !strings.Contains(why, c.why)):
+			t.Errorf("%s: coder %v, why %q; want none because %q", c.name, ec, why, c.why)
+		}
+	}
+}
