@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/sluice-runner/sluice/codegen/fingerprint"
 	"github.com/sluice-runner/sluice/fnharness"
 	"github.com/sluice-runner/sluice/runner/plan"
 	"github.com/sluice-runner/sluice/runner/window"
@@ -455,6 +456,17 @@ func stageName(g *plan.JobGraph, s *plan.Stage) string {
 }
 
 // describeGraph is the job message that shows how the job was planned.
+// sdkStageMode says how an SDK stage runs, with the fingerprint sluicegen writes for it
+// (codegen/fingerprint), so that a user can compare it with a generated file's header.
+// Native chains do not run yet: every SDK stage runs portably.
+func sdkStageMode(g *plan.JobGraph, s *plan.Stage) string {
+	fp, err := fingerprint.Of(g.Components, fingerprint.Stage{Transforms: s.Transforms, Input: s.Input, Outputs: s.Outputs})
+	if err != nil {
+		return "portable; no fingerprint: " + err.Error()
+	}
+	return "portable, fingerprint " + fp
+}
+
 func describeGraph(g *plan.JobGraph, chained map[string]*plan.Stage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan: %d stages, %d edges", len(g.Stages), len(g.Edges))
@@ -462,6 +474,9 @@ func describeGraph(g *plan.JobGraph, chained map[string]*plan.Stage) string {
 		fmt.Fprintf(&b, "\n  %s %s x%d: %s", s.ID, s.Kind, s.Parallelism, stageName(g, s))
 		if gs := chained[s.ID]; gs != nil {
 			fmt.Fprintf(&b, " (runs %s in the same task)", gs.ID)
+		}
+		if s.Kind == plan.KindSDK {
+			b.WriteString(" [" + sdkStageMode(g, s) + "]")
 		}
 	}
 	for _, e := range g.Edges {
