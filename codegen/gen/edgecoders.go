@@ -7,29 +7,23 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // rtPath is the runtime package the generated code calls.
 const rtPath = "github.com/sluice-runner/sluice/codegen/rt"
 
-// Wire coder URNs a typed value can match.
-const (
-	urnWindowedValue = "beam:coder:windowed_value:v1"
-	urnGlobalWindow  = "beam:coder:global_window:v1"
-	urnLengthPrefix  = "beam:coder:length_prefix:v1"
-	urnGoCustom      = "beam:go:coder:custom:v1"
-	urnKV            = "beam:coder:kv:v1"
-	urnIterable      = "beam:coder:iterable:v1"
-)
+// urnGoCustom is the Go SDK's own coder: a custom coder the runner does not know.
+const urnGoCustom = "beam:go:coder:custom:v1"
 
 // leafCoders are the value kinds rt codes as one Go value: the wire URN each must travel
 // as, and rt's function suffix (AppendX/DecodeX).
 var leafCoders = map[string]struct{ urn, rt string }{
-	capture.ValueBytes:   {"beam:coder:bytes:v1", "Bytes"},
-	capture.ValueString:  {"beam:coder:string_utf8:v1", "String"},
-	capture.ValueVarInt:  {"beam:coder:varint:v1", "VarInt"},
-	capture.ValueDouble:  {"beam:coder:double:v1", "Double"},
-	capture.ValueBool:    {"beam:coder:bool:v1", "Bool"},
+	capture.ValueBytes:   {wire.URNBytes, "Bytes"},
+	capture.ValueString:  {wire.URNStringUTF8, "String"},
+	capture.ValueVarInt:  {wire.URNVarInt, "VarInt"},
+	capture.ValueDouble:  {wire.URNDouble, "Double"},
+	capture.ValueBool:    {wire.URNBool, "Bool"},
 	capture.ValueVarIntZ: {urnGoCustom, "VarIntZ"},
 }
 
@@ -47,10 +41,10 @@ func edgeCoder(comps *pipepb.Components, wireID string, v *capture.Value, name s
 		return nil, "the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)"
 	}
 	wv := comps.GetCoders()[wireID]
-	if wv.GetSpec().GetUrn() != urnWindowedValue || len(wv.GetComponentCoderIds()) != 2 {
+	if wv.GetSpec().GetUrn() != wire.URNWindowedValue || len(wv.GetComponentCoderIds()) != 2 {
 		return nil, "its wire coder is not a windowed value"
 	}
-	if urn := comps.GetCoders()[wv.GetComponentCoderIds()[1]].GetSpec().GetUrn(); urn != urnGlobalWindow {
+	if urn := comps.GetCoders()[wv.GetComponentCoderIds()[1]].GetSpec().GetUrn(); urn != wire.URNGlobalWindow {
 		return nil, "windows other than the global window are not generated yet"
 	}
 	elem := wv.GetComponentCoderIds()[0]
@@ -58,7 +52,7 @@ func edgeCoder(comps *pipepb.Components, wireID string, v *capture.Value, name s
 	ids := []string{elem}
 	if v.Kind == capture.ValueKV {
 		c := comps.GetCoders()[elem]
-		if c.GetSpec().GetUrn() != urnKV || len(v.Components) != 2 || len(c.GetComponentCoderIds()) != 2 {
+		if c.GetSpec().GetUrn() != wire.URNKV || len(v.Components) != 2 || len(c.GetComponentCoderIds()) != 2 {
 			return nil, "its KV does not match its wire coder"
 		}
 		parts, ids = v.Components, c.GetComponentCoderIds()
@@ -77,7 +71,7 @@ func matches(comps *pipepb.Components, id string, v capture.Value) string {
 	c := comps.GetCoders()[id]
 	urn := c.GetSpec().GetUrn()
 	if v.Kind == capture.ValueIterable {
-		if urn != urnIterable || len(v.Components) != 1 || len(c.GetComponentCoderIds()) != 1 {
+		if urn != wire.URNIterable || len(v.Components) != 1 || len(c.GetComponentCoderIds()) != 1 {
 			return "an iterable that does not match its wire coder"
 		}
 		if v.Components[0].Kind == capture.ValueIterable {
@@ -91,7 +85,7 @@ func matches(comps *pipepb.Components, id string, v capture.Value) string {
 	}
 	// The Go SDK writes its custom coders length-prefixed already: the runner's
 	// length_prefix around one adds no bytes.
-	if urn == urnLengthPrefix && leaf.urn == urnGoCustom && len(c.GetComponentCoderIds()) == 1 {
+	if urn == wire.URNLengthPrefix && leaf.urn == urnGoCustom && len(c.GetComponentCoderIds()) == 1 {
 		urn = comps.GetCoders()[c.GetComponentCoderIds()[0]].GetSpec().GetUrn()
 	}
 	if urn != leaf.urn {

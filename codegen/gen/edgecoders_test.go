@@ -7,6 +7,7 @@ import (
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
 	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 func wireCoders() *pipepb.Components {
@@ -17,19 +18,19 @@ func wireCoders() *pipepb.Components {
 		"str":      c("beam:coder:string_utf8:v1"),
 		"bytes":    c("beam:coder:bytes:v1"),
 		"custom":   c(urnGoCustom),
-		"lp":       c(urnLengthPrefix, "custom"),
-		"lpstr":    c(urnLengthPrefix, "str"),
-		"iter":     c(urnIterable, "lp"),
-		"kv":       c(urnKV, "str", "lp"),
-		"kvgroup":  c(urnKV, "str", "iter"),
-		"kvlpstr":  c(urnKV, "lpstr", "lp"),
-		"gw":       c(urnGlobalWindow),
+		"lp":       c(wire.URNLengthPrefix, "custom"),
+		"lpstr":    c(wire.URNLengthPrefix, "str"),
+		"iter":     c(wire.URNIterable, "lp"),
+		"kv":       c(wire.URNKV, "str", "lp"),
+		"kvgroup":  c(wire.URNKV, "str", "iter"),
+		"kvlpstr":  c(wire.URNKV, "lpstr", "lp"),
+		"gw":       c(wire.URNGlobalWindow),
 		"iw":       c("beam:coder:interval_window:v1"),
-		"wv":       c(urnWindowedValue, "kv", "gw"),
-		"wvgroup":  c(urnWindowedValue, "kvgroup", "gw"),
-		"wvlpstr":  c(urnWindowedValue, "kvlpstr", "gw"),
-		"wvbytes":  c(urnWindowedValue, "bytes", "gw"),
-		"wvwindow": c(urnWindowedValue, "kv", "iw"),
+		"wv":       c(wire.URNWindowedValue, "kv", "gw"),
+		"wvgroup":  c(wire.URNWindowedValue, "kvgroup", "gw"),
+		"wvlpstr":  c(wire.URNWindowedValue, "kvlpstr", "gw"),
+		"wvbytes":  c(wire.URNWindowedValue, "bytes", "gw"),
+		"wvwindow": c(wire.URNWindowedValue, "kv", "iw"),
 	}}
 }
 

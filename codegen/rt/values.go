@@ -15,17 +15,12 @@ type Signed interface {
 }
 
 // AppendBytes appends Beam's bytes coder: varint length, then b.
-func AppendBytes(dst, b []byte) []byte {
-	return append(wire.AppendVarInt(dst, int64(len(b))), b...)
-}
+func AppendBytes(dst, b []byte) []byte { return wire.AppendLengthPrefixed(dst, b) }
 
 // DecodeBytes decodes a bytes value; the result aliases b.
 func DecodeBytes(b []byte) ([]byte, int, error) {
-	l, n, err := length(b)
-	if err != nil {
-		return nil, 0, err
-	}
-	return b[n : n+l : n+l], n + l, nil
+	v, n, err := wire.DecodeLengthPrefixed(b)
+	return v[:len(v):len(v)], n, err
 }
 
 // AppendString appends Beam's string_utf8 coder: varint length, then the bytes.
@@ -162,18 +157,4 @@ func DecodeIterable[T any](b []byte, dec func([]byte) (T, int, error)) ([]T, int
 			return nil, 0, err
 		}
 	}
-}
-
-// length decodes a varint length and checks that many bytes follow it.
-func length(b []byte) (l, n int, err error) {
-	v, n, err := wire.DecodeVarInt(b)
-	switch {
-	case err != nil:
-		return 0, 0, err
-	case v < 0:
-		return 0, 0, fmt.Errorf("%w: negative length %d", wire.ErrMalformed, v)
-	case uint64(v) > uint64(len(b)-n):
-		return 0, 0, io.ErrUnexpectedEOF
-	}
-	return int(v), n, nil
 }
