@@ -68,7 +68,7 @@ func startProcess(w *Worker) (environment, error) {
 			"--control_endpoint=" + ep,
 			"--semi_persist_dir=" + dir,
 		}
-		optsFile, err := writeOptions(dir, w.cfg.PipelineOptions)
+		optsFile, err := writeOptions(dir, withNativeEndpoint(w.cfg.PipelineOptions, ep))
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err

@@ -9,6 +9,7 @@ import (
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -52,7 +53,15 @@ func (w *Worker) serveControl(stream fnpb.BeamFnControl_ControlServer) error {
 		return status.Errorf(codes.AlreadyExists, "fnharness: worker %q already has a control stream", w.id)
 	}
 	w.ctrl = ctrl
+	if w.native {
+		w.fingerprints, w.portable = nativeStages(stream.Context())
+	}
 	w.mu.Unlock()
+	// Headers now tell the client it is attached (a native harness waits for them to
+	// know the runner knows its worker id); the SDK ignores them.
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		w.log.Debug("sending control stream headers", "err", err)
+	}
 	close(w.connected)
 
 	err := w.runStream(func() error {

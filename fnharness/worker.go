@@ -60,6 +60,12 @@ type Worker struct {
 
 	logs logRing
 
+	// native says this is a native harness (see AttachNative); fingerprints are the
+	// chains it announced when its control stream connected.
+	native       bool
+	fingerprints []string
+	portable     map[string]string
+
 	mu        sync.Mutex
 	stopping  bool  // no new owned goroutines
 	cause     error // why the worker ended; set once together with closing done
@@ -82,26 +88,9 @@ func (s *Server) StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 		return nil, fmt.Errorf("fnharness: starting a worker for job %q: no environment given", cfg.JobID)
 	}
 	id := "sluice-" + sanitizeID(cfg.JobID) + "-w" + strconv.FormatUint(s.nextWorker.Add(1), 10)
-	wctx, cancel := context.WithCancel(context.Background())
-	w := &Worker{
-		id:        id,
-		jobID:     cfg.JobID,
-		envID:     cfg.EnvID,
-		cfg:       cfg,
-		srv:       s,
-		log:       s.log.With("job", cfg.JobID, "worker", id, "env", cfg.EnvID),
-		ctx:       wctx,
-		cancel:    cancel,
-		connected: make(chan struct{}),
-		done:      make(chan struct{}),
-		logs:      logRing{max: recentLogLines},
-		dataReady: make(chan struct{}),
-		pending:   make(map[string]func(*fnpb.InstructionResponse, error)),
-		bundles:   make(map[string]*Bundle),
-		descs:     make(map[string]*fnpb.ProcessBundleDescriptor),
-	}
+	w := s.newWorker(id, cfg)
 	if err := s.addWorker(w); err != nil {
-		cancel()
+		w.cancel()
 		return nil, err
 	}
 	w.log.Info("starting SDK worker", "env_urn", cfg.Env.GetUrn())
@@ -121,6 +110,28 @@ func (s *Server) StartWorker(ctx context.Context, cfg WorkerConfig) (*Worker, er
 	}
 	w.log.Info("SDK worker connected")
 	return w, nil
+}
+
+// newWorker makes the Worker for id; it is not yet known to the server.
+func (s *Server) newWorker(id string, cfg WorkerConfig) *Worker {
+	wctx, cancel := context.WithCancel(context.Background())
+	return &Worker{
+		id:        id,
+		jobID:     cfg.JobID,
+		envID:     cfg.EnvID,
+		cfg:       cfg,
+		srv:       s,
+		log:       s.log.With("job", cfg.JobID, "worker", id, "env", cfg.EnvID),
+		ctx:       wctx,
+		cancel:    cancel,
+		connected: make(chan struct{}),
+		done:      make(chan struct{}),
+		logs:      logRing{max: recentLogLines},
+		dataReady: make(chan struct{}),
+		pending:   make(map[string]func(*fnpb.InstructionResponse, error)),
+		bundles:   make(map[string]*Bundle),
+		descs:     make(map[string]*fnpb.ProcessBundleDescriptor),
+	}
 }
 
 func (w *Worker) awaitControl(ctx context.Context) error {

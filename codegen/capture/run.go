@@ -129,12 +129,25 @@ func Build(ctx context.Context, opts Options) (*Program, error) {
 	return p, nil
 }
 
+// GeneratedSuffix ends the name of the file sluicegen writes into a package.
+const GeneratedSuffix = "_sluice.go"
+
 func (p *Program) build(ctx context.Context, goCmd, pkg string, buildFlags []string) error {
 	hookFile := filepath.Join(p.tmp, "hook.go")
 	if err := os.WriteFile(hookFile, []byte(OverlaySource(pkg)), 0o644); err != nil {
 		return err
 	}
-	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(p.dir, OverlayFileName): hookFile}})
+	replace := map[string]string{filepath.Join(p.dir, OverlayFileName): hookFile}
+	// An earlier generated file is left out: it may not compile against the changed
+	// pipeline it is regenerated for, and the capture does not need its chains.
+	generated, err := filepath.Glob(filepath.Join(p.dir, "*"+GeneratedSuffix))
+	if err != nil {
+		return err
+	}
+	for _, f := range generated {
+		replace[f] = ""
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": replace})
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,8 @@ func Start(cfg Config) (*Server, error) {
 		state: db,
 	}
 	jobs.Register(s.grpc)
+	// LOOPBACK native harnesses know the job endpoint only (see codegen/native).
+	fn.RegisterNativeServices(s.grpc)
 	jobs.SetEndpoint(s.Endpoint())
 	s.serveWG.Add(1)
 	go func() {

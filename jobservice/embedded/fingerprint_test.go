@@ -20,7 +20,7 @@ import (
 
 // The job's plan message gives each SDK stage the fingerprint sluicegen computes for it
 // from a capture of the same program: the contract by which a worker will know whether
-// generated code fits a stage. (Every stage says "portable" until native chains run.)
+// generated code fits a stage.
 func TestPlanMessageCarriesSluicegenFingerprints(t *testing.T) {
 	build := func() *beam.Pipeline {
 		p, s := beam.NewPipelineWithRoot()
@@ -43,7 +43,7 @@ func TestPlanMessageCarriesSluicegenFingerprints(t *testing.T) {
 		t.Fatalf("pipeline failed: %v", err)
 	}
 	got := map[string]string{}
-	stage := regexp.MustCompile(`(?m)^  (s\d+) sdk .*\[portable, fingerprint ([0-9a-f]{32})\]$`)
+	stage := regexp.MustCompile(`(?m)^  (s\d+) sdk .*\[fingerprint ([0-9a-f]{32})\]$`)
 	for _, m := range jobMessages(t, srv) {
 		for _, sm := range stage.FindAllStringSubmatch(m, -1) {
 			got[sm[1]] = sm[2]

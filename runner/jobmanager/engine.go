@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +103,11 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 	defer cancel(nil)
 
 	workers, err := e.startWorkers(ctx, job, g, log)
-	stop := func() { stopWorkers(workers, log) }
+	var natives map[string]*fnharness.Worker
+	stop := func() {
+		stopWorkers(natives, log)
+		stopWorkers(workers, log)
+	}
 	if job.AfterEnd != nil {
 		job.AfterEnd(func() {
 			// Give a LOOPBACK client a moment to receive and log the outcome through
@@ -115,6 +121,11 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 	if err != nil {
 		return err
 	}
+	natives = e.attachNative(ctx, job, workers, log)
+	nativeDescs, err := nativeStages(job, g, natives)
+	if err != nil {
+		return err
+	}
 	drain := make(chan struct{})
 	if job.OnDrain != nil {
 		var once sync.Once
@@ -125,12 +136,12 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 			})
 		})
 	}
-	tasks, err := buildTasks(job, g, workers, e.State, drain, log)
+	tasks, err := buildTasks(job, g, workers, nativeRun{natives, nativeDescs}, e.State, drain, log)
 	if err != nil {
 		return err
 	}
 	// A worker that dies fails the job even if no task is waiting on it right now.
-	for env, w := range workers {
+	for env, w := range all(workers, natives) {
 		go func() {
 			select {
 			case <-w.Done():
@@ -219,6 +230,15 @@ func (e *Engine) startWorkers(ctx context.Context, job Job, g *plan.JobGraph, lo
 	return workers, nil
 }
 
+// all is every worker of both maps, keyed by environment (natives with a suffix).
+func all(workers, natives map[string]*fnharness.Worker) map[string]*fnharness.Worker {
+	out := maps.Clone(workers)
+	for env, w := range natives {
+		out[env+" (native harness)"] = w
+	}
+	return out
+}
+
 func stopWorkers(workers map[string]*fnharness.Worker, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -228,6 +248,11 @@ func stopWorkers(workers map[string]*fnharness.Worker, log *slog.Logger) {
 		}
 	}
 }
+
+// jobMessageEcho matches a job message as the Go SDK's job monitor logs it. In LOOPBACK
+// mode the monitor runs in the process whose logs come back over the logging stream, so
+// forwarding it as a message again would echo every warning forever.
+var jobMessageEcho = regexp.MustCompile(`^\(time=[^)]*\)\(id=[^)]*\)`)
 
 // logSink forwards SDK warnings and errors to the job's messages.
 func logSink(job Job) func(*fnpb.LogEntry) {
@@ -243,6 +268,9 @@ func logSink(job Job) func(*fnpb.LogEntry) {
 			level = slog.LevelError
 		}
 		text := le.GetMessage()
+		if jobMessageEcho.MatchString(text) {
+			return
+		}
 		if tr := le.GetTrace(); tr != "" {
 			text += "\n" + tr
 		}

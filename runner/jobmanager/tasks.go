@@ -83,6 +83,7 @@ type taskBuilder struct {
 	job       Job
 	g         *plan.JobGraph
 	workers   map[string]*fnharness.Worker
+	native    nativeRun
 	log       *slog.Logger
 	chained   map[string]*plan.Stage // consumer stage id -> GroupByKey stage run in its task
 	exchanges map[*plan.Edge]*shuffle.Exchange
@@ -91,8 +92,8 @@ type taskBuilder struct {
 	state     *jobState
 }
 
-func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, backend StateBackend, drain <-chan struct{}, log *slog.Logger) ([]namedTask, error) {
-	b := &taskBuilder{job: job, g: g, workers: workers, log: log, chained: chainedGroups(g), drain: drain,
+func buildTasks(job Job, g *plan.JobGraph, workers map[string]*fnharness.Worker, native nativeRun, backend StateBackend, drain <-chan struct{}, log *slog.Logger) ([]namedTask, error) {
+	b := &taskBuilder{job: job, g: g, workers: workers, native: native, log: log, chained: chainedGroups(g), drain: drain,
 		exchanges: map[*plan.Edge]*shuffle.Exchange{}, codecs: map[string]*wire.WindowedValueCodec{},
 		state: &jobState{backend: backend, jobID: job.ID, log: log}}
 	for _, e := range g.Edges {
@@ -229,6 +230,9 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			Metrics:              b.job.Metrics,
 			InputCountedUpstream: b.countedUpstream(s),
 			Logger:               b.log,
+		}
+		if desc, ok := b.native.descriptors[s.ID]; ok {
+			sdk.Worker, sdk.DescriptorID, sdk.InlineGroups = b.native.workers[s.EnvironmentID], desc, true
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
 			sdk.Store, sdk.UserStore = open("main"), open("user")
@@ -456,15 +460,15 @@ func stageName(g *plan.JobGraph, s *plan.Stage) string {
 }
 
 // describeGraph is the job message that shows how the job was planned.
-// sdkStageMode says how an SDK stage runs, with the fingerprint sluicegen writes for it
+// sdkStageFingerprint is the fingerprint sluicegen writes for an SDK stage
 // (codegen/fingerprint), so that a user can compare it with a generated file's header.
-// Native chains do not run yet: every SDK stage runs portably.
-func sdkStageMode(g *plan.JobGraph, s *plan.Stage) string {
+// Whether the stage runs natively is decided once the workers are up (see native.go).
+func sdkStageFingerprint(g *plan.JobGraph, s *plan.Stage) string {
 	fp, err := fingerprint.Of(g.Components, fingerprint.Stage{Transforms: s.Transforms, Input: s.Input, Outputs: s.Outputs})
 	if err != nil {
-		return "portable; no fingerprint: " + err.Error()
+		return "no fingerprint: " + err.Error()
 	}
-	return "portable, fingerprint " + fp
+	return "fingerprint " + fp
 }
 
 func describeGraph(g *plan.JobGraph, chained map[string]*plan.Stage) string {
@@ -476,7 +480,7 @@ func describeGraph(g *plan.JobGraph, chained map[string]*plan.Stage) string {
 			fmt.Fprintf(&b, " (runs %s in the same task)", gs.ID)
 		}
 		if s.Kind == plan.KindSDK {
-			b.WriteString(" [" + sdkStageMode(g, s) + "]")
+			b.WriteString(" [" + sdkStageFingerprint(g, s) + "]")
 		}
 	}
 	for _, e := range g.Edges {

@@ -42,6 +42,9 @@ type SDKTask struct {
 	Input        *shuffle.InputGate
 	SideInputs   []*SideInputGate
 	Group        *GroupBuffer
+	// InlineGroups keeps every group's values in its element, none behind a state token:
+	// for a harness that serves no state (the native harness).
+	InlineGroups bool
 	// DrainDescriptorID, set for a stage that processes a splittable DoFn, is what the
 	// task runs once Drain is closed: the bundle in flight is checkpointed (split at
 	// fraction 0) and every restriction left is truncated before it is processed.
@@ -123,7 +126,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
 	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC, keyGroups: t.KeyGroups, owned: t.KeyGroupRange, keyPrefixed: t.KeyLengthPrefixed}
-	if t.Group != nil {
+	if t.Group != nil && !t.InlineGroups {
 		t.Group.Large = t.runner
 	}
 	if len(t.Timers) > 0 {

@@ -90,7 +90,7 @@ func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	out := cfg.out
 	if out == "" {
-		out = filepath.Join(dir, filepath.Base(dir)+"_sluice.go")
+		out = filepath.Join(dir, filepath.Base(dir)+capture.GeneratedSuffix)
 	}
 	pkg := ""
 	if cfg.dir == "." {

@@ -1,0 +1,204 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+
+	"github.com/sluice-runner/sluice/codegen/rt"
+	"github.com/sluice-runner/sluice/runner/wire"
+)
+
+// processBundle runs one bundle: the input's blocks through a stage instance, outputs
+// back in blocks, an is_last per sink, and element counts in the response.
+func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.ProcessBundleRequest) (*fnpb.ProcessBundleResponse, error) {
+	in := h.inbox.get(id)
+	defer h.inbox.drop(id)
+	p, err := h.pool(ctx, req.GetProcessBundleDescriptorId())
+	if err != nil {
+		return nil, err
+	}
+	stage, err := p.get()
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: setting up its chain: %w", p.spec.Name, err)
+	}
+	outs := make([]*rt.Output, len(p.spec.Sinks))
+	for i, sink := range p.spec.Sinks {
+		outs[i] = rt.NewOutput(func(b []byte) error {
+			return h.data.Send(&fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: id, TransformId: sink, Data: b}}})
+		})
+	}
+	count, err := runBundle(ctx, stage, in, outs)
+	if err != nil {
+		// A chain that failed mid-bundle may hold partial state: tear it down.
+		_ = stage.Teardown()
+		return nil, fmt.Errorf("stage %s: %w", p.spec.Name, err)
+	}
+	p.put(stage)
+	last := make([]*fnpb.Elements_Data, len(p.spec.Sinks))
+	for i, sink := range p.spec.Sinks {
+		last[i] = &fnpb.Elements_Data{InstructionId: id, TransformId: sink, IsLast: true}
+	}
+	if err := h.data.Send(&fnpb.Elements{Data: last}); err != nil {
+		return nil, fmt.Errorf("stage %s: closing its outputs: %w", p.spec.Name, err)
+	}
+	infos := []*pipepb.MonitoringInfo{elementCount(p.spec.Input, count)}
+	for i, o := range outs {
+		infos = append(infos, elementCount(p.spec.Outputs[i], o.Count()))
+	}
+	return &fnpb.ProcessBundleResponse{MonitoringInfos: infos}, nil
+}
+
+// runBundle feeds every input element to a bundle of stage and returns how many there were.
+func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output) (int64, error) {
+	b, err := stage.StartBundle(outs)
+	if err != nil {
+		return 0, fmt.Errorf("starting a bundle: %w", err)
+	}
+	var count int64
+	for {
+		block, last, err := in.take(ctx)
+		if err != nil {
+			return count, err
+		}
+		for len(block) > 0 {
+			hdr, n, err := rt.DecodeGlobalHeader(block)
+			if err != nil {
+				return count, fmt.Errorf("input element %d: %w", count, err)
+			}
+			m, err := b.Process(hdr, block[n:])
+			if err != nil {
+				return count, fmt.Errorf("input element %d: %w", count, err)
+			}
+			block = block[n+m:]
+			count++
+		}
+		if last {
+			break
+		}
+	}
+	if err := b.Finish(); err != nil {
+		return count, fmt.Errorf("finishing the bundle: %w", err)
+	}
+	for _, o := range outs {
+		if err := o.Flush(); err != nil {
+			return count, fmt.Errorf("sending output: %w", err)
+		}
+	}
+	return count, nil
+}
+
+func elementCount(pcoll string, n int64) *pipepb.MonitoringInfo {
+	return &pipepb.MonitoringInfo{
+		Urn:     "beam:metric:element_count:v1",
+		Type:    "beam:metrics:sum_int64:v1",
+		Labels:  map[string]string{"PCOLLECTION": pcoll},
+		Payload: wire.AppendVarInt(nil, n),
+	}
+}
+
+// inboxes are the input queues of bundles by instruction id. Data may arrive before the
+// ProcessBundle request that names it, so either side creates the inbox.
+type inboxes struct {
+	mu     sync.Mutex
+	byID   map[string]*inbox
+	closed error
+}
+
+func (b *inboxes) init() { b.byID = map[string]*inbox{} }
+
+func (b *inboxes) get(id string) *inbox {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in := b.byID[id]
+	if in == nil {
+		in = &inbox{ready: make(chan struct{}, 1), err: b.closed}
+		b.byID[id] = in
+	}
+	return in
+}
+
+func (b *inboxes) drop(id string) {
+	b.mu.Lock()
+	delete(b.byID, id)
+	b.mu.Unlock()
+}
+
+// closeAll fails every inbox, present and future, with err.
+func (b *inboxes) closeAll(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = err
+	for _, in := range b.byID {
+		in.fail(err)
+	}
+}
+
+// inbox is one bundle's input: an unbounded queue of blocks (the runner bounds a bundle's
+// size), filled by the data receive loop and drained by the bundle's goroutine.
+type inbox struct {
+	mu     sync.Mutex
+	blocks [][]byte
+	last   bool
+	err    error
+	ready  chan struct{} // signalled after each put
+}
+
+func (in *inbox) put(b []byte, last bool) {
+	in.mu.Lock()
+	if len(b) > 0 {
+		in.blocks = append(in.blocks, b)
+	}
+	in.last = in.last || last
+	in.mu.Unlock()
+	in.signal()
+}
+
+func (in *inbox) fail(err error) {
+	in.mu.Lock()
+	if in.err == nil {
+		in.err = err
+	}
+	in.mu.Unlock()
+	in.signal()
+}
+
+func (in *inbox) signal() {
+	select {
+	case in.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the next block, and whether it is the last one.
+func (in *inbox) take(ctx context.Context) ([]byte, bool, error) {
+	for {
+		in.mu.Lock()
+		if len(in.blocks) > 0 {
+			b := in.blocks[0]
+			in.blocks[0] = nil
+			in.blocks = in.blocks[1:]
+			last := in.last && len(in.blocks) == 0
+			in.mu.Unlock()
+			return b, last, nil
+		}
+		if in.last {
+			in.mu.Unlock()
+			return nil, true, nil
+		}
+		if in.err != nil {
+			err := in.err
+			in.mu.Unlock()
+			return nil, false, err
+		}
+		in.mu.Unlock()
+		select {
+		case <-in.ready:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
+}

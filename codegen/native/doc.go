@@ -1,0 +1,26 @@
+// Package native is the worker side of Sluice's native execution: it runs, inside the
+// user's own binary, the stages whose fused typed chains sluicegen generated into it.
+//
+// A generated file registers its chains with codegen/rt (rt.RegisterStage, by stage
+// fingerprint) and imports this package, whose init registers and enables the Beam Go
+// hook protocol.HookName. When the Go SDK starts a harness in the process (in LOOPBACK
+// mode the submitting program itself, in PROCESS mode the worker binary Sluice started),
+// the hook's Init starts a Harness next to it: a second Fn API client of the runner,
+// named after the SDK worker, which announces the fingerprints it carries. The runner
+// then sends the bundles of matching stages to it instead of to the SDK harness: elements
+// arrive in blocks on the data stream in the stage's wire coders, each is decoded by the
+// chain's typed decoder and run through the user's functions as plain Go calls, and what
+// the chain emits is encoded by typed encoders and sent back in blocks. There is no
+// per-element Fn API work and no reflection. Stages it does not carry stay on the SDK
+// harness, which is also what the runner falls back to when the native harness does not
+// connect.
+//
+// The protocol beyond the Fn API is in package protocol. Where the harness dials: the
+// pipeline option protocol.EndpointOption when the runner provisioned it (PROCESS), else
+// the job endpoint (--endpoint), which Sluice serves the Fn API on as well (LOOPBACK).
+//
+// Concurrency: the Harness owns a control receive loop and a data receive loop; each
+// bundle runs on its own goroutine, owned by the Harness and ended by its context. Sends
+// on a stream are serialized by a mutex. Stage instances are pooled per descriptor, one
+// bundle at a time each.
+package native

@@ -1,0 +1,265 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/sluice-runner/sluice/codegen/native/protocol"
+	"github.com/sluice-runner/sluice/codegen/rt"
+)
+
+// connectWithin bounds how long the harness keeps retrying its control stream: the
+// runner registers the native worker id only after the SDK harness connected, which this
+// harness starts before.
+const connectWithin = 30 * time.Second
+
+// Harness is one native harness: a Fn API client of the runner running the stages of
+// the chains registered in codegen/rt.
+type Harness struct {
+	// WorkerID is the SDK worker's id plus protocol.WorkerSuffix.
+	WorkerID string
+	// Endpoint is the runner's Fn API (host:port).
+	Endpoint string
+	// Fingerprints are the chains announced to the runner; Portable the stages the
+	// generated file knows but has no chain for, with why.
+	Fingerprints []string
+	Portable     map[string]string
+
+	client fnpb.BeamFnControlClient
+	ctrl   sendStream[*fnpb.InstructionResponse]
+	data   sendStream[*fnpb.Elements]
+	inbox  inboxes
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	stages map[string]*stagePool // by descriptor id
+}
+
+// sendStream serializes sends on one gRPC stream.
+type sendStream[T any] struct {
+	mu   sync.Mutex
+	send func(T) error
+}
+
+func (s *sendStream[T]) Send(m T) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.send(m)
+}
+
+// Run connects and serves until ctx ends or the runner closes the control stream; it
+// waits for the bundles it started.
+func (h *Harness) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer h.wg.Wait()
+	h.stages = map[string]*stagePool{}
+	h.inbox.init()
+	conn, err := grpc.NewClient(h.Endpoint,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
+	if err != nil {
+		return fmt.Errorf("dialing the runner at %s: %w", h.Endpoint, err)
+	}
+	defer conn.Close()
+	// The SDK harness's context carries its own worker_id: replace, not append.
+	ctx = metadata.NewOutgoingContext(ctx, metadata.Pairs("worker_id", h.WorkerID))
+	h.client = fnpb.NewBeamFnControlClient(conn)
+	ctrl, err := h.connectControl(ctx)
+	if err != nil {
+		return err
+	}
+	h.ctrl.send = ctrl.Send
+	data, err := fnpb.NewBeamFnDataClient(conn).Data(ctx)
+	if err != nil {
+		return fmt.Errorf("opening the data stream: %w", err)
+	}
+	h.data.send = data.Send
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.receiveData(data)
+		cancel() // a lost data stream ends the harness: bundles could not finish
+	}()
+	defer h.teardownAll()
+	for {
+		req, err := ctrl.Recv()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled {
+				return nil
+			}
+			return fmt.Errorf("control stream: %w", err)
+		}
+		h.handle(ctx, req)
+	}
+}
+
+// connectControl opens the control stream, retrying while the runner does not know the
+// worker id yet.
+func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
+	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ",")}
+	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
+		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
+	}
+	cctx := metadata.AppendToOutgoingContext(ctx, kv...)
+	deadline := time.Now().Add(connectWithin)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		stream, err := h.client.Control(cctx)
+		if err == nil {
+			// The server answers NotFound on the first receive, not on open.
+			if _, err = stream.Header(); err == nil {
+				return stream, nil
+			}
+		}
+		if status.Code(err) != codes.NotFound || time.Now().After(deadline) {
+			return nil, fmt.Errorf("opening the control stream to %s as %s: %w", h.Endpoint, h.WorkerID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// handle answers one instruction; bundles run on their own goroutines.
+func (h *Harness) handle(ctx context.Context, req *fnpb.InstructionRequest) {
+	id := req.GetInstructionId()
+	switch r := req.GetRequest().(type) {
+	case *fnpb.InstructionRequest_ProcessBundle:
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			resp, err := h.processBundle(ctx, id, r.ProcessBundle)
+			h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundle{ProcessBundle: resp}}, err)
+		}()
+	case *fnpb.InstructionRequest_Register:
+		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_Register{Register: &fnpb.RegisterResponse{}}}, nil)
+	case *fnpb.InstructionRequest_ProcessBundleProgress:
+		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundleProgress{ProcessBundleProgress: &fnpb.ProcessBundleProgressResponse{}}}, nil)
+	case *fnpb.InstructionRequest_ProcessBundleSplit:
+		// Chains do not split their bundles: an empty split says the bundle runs whole.
+		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundleSplit{ProcessBundleSplit: &fnpb.ProcessBundleSplitResponse{}}}, nil)
+	case *fnpb.InstructionRequest_HarnessMonitoringInfos:
+		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_HarnessMonitoringInfos{HarnessMonitoringInfos: &fnpb.HarnessMonitoringInfosResponse{}}}, nil)
+	default:
+		h.respond(id, nil, fmt.Errorf("the sluice native harness does not handle %T instructions", r))
+	}
+}
+
+func (h *Harness) respond(id string, resp *fnpb.InstructionResponse, err error) {
+	if resp == nil {
+		resp = &fnpb.InstructionResponse{}
+	}
+	resp.InstructionId = id
+	if err != nil {
+		resp.Error = err.Error()
+		resp.Response = nil
+	}
+	// A failed send means the control stream is gone; Run notices on its receive.
+	_ = h.ctrl.Send(resp)
+}
+
+// receiveData routes incoming element blocks to their bundles' inboxes until the stream ends.
+func (h *Harness) receiveData(stream fnpb.BeamFnData_DataClient) {
+	defer h.inbox.closeAll(errors.New("the data stream ended"))
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			return
+		}
+		for _, d := range msg.GetData() {
+			h.inbox.get(d.GetInstructionId()).put(d.GetData(), d.GetIsLast())
+		}
+	}
+}
+
+// stagePool keeps set-up instances of one descriptor's chain.
+type stagePool struct {
+	spec    protocol.Stage
+	factory rt.StageFactory
+	mu      sync.Mutex
+	free    []rt.Stage
+}
+
+func (p *stagePool) get() (rt.Stage, error) {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return s, nil
+	}
+	p.mu.Unlock()
+	return p.factory()
+}
+
+func (p *stagePool) put(s rt.Stage) {
+	p.mu.Lock()
+	p.free = append(p.free, s)
+	p.mu.Unlock()
+}
+
+// pool returns the stage pool of a descriptor, fetching the descriptor on first use.
+func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
+	h.mu.Lock()
+	p := h.stages[descID]
+	h.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	desc, err := h.client.GetProcessBundleDescriptor(ctx, &fnpb.GetProcessBundleDescriptorRequest{ProcessBundleDescriptorId: descID})
+	if err != nil {
+		return nil, fmt.Errorf("fetching descriptor %q: %w", descID, err)
+	}
+	var spec protocol.Stage
+	found := false
+	for _, t := range desc.GetTransforms() {
+		if t.GetSpec().GetUrn() == protocol.StageURN {
+			if spec, err = protocol.UnmarshalStage(t.GetSpec().GetPayload()); err != nil {
+				return nil, fmt.Errorf("descriptor %q: %w", descID, err)
+			}
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("descriptor %q has no %s transform: it is not a native stage", descID, protocol.StageURN)
+	}
+	f, ok := rt.LookupStage(spec.Fingerprint)
+	if !ok {
+		return nil, fmt.Errorf("stage %s: this binary carries no chain with fingerprint %s", spec.Name, spec.Fingerprint)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p = h.stages[descID]; p == nil {
+		p = &stagePool{spec: spec, factory: f}
+		h.stages[descID] = p
+	}
+	return p, nil
+}
+
+// teardownAll tears down every pooled stage instance once no bundle runs.
+func (h *Harness) teardownAll() {
+	h.wg.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.stages {
+		for _, s := range p.free {
+			_ = s.Teardown() // the harness is ending; nobody to tell
+		}
+		p.free = nil
+	}
+}

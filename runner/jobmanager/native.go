@@ -1,0 +1,174 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-runner/sluice/codegen/fingerprint"
+	"github.com/sluice-runner/sluice/codegen/native/protocol"
+	"github.com/sluice-runner/sluice/fnharness"
+	"github.com/sluice-runner/sluice/runner/plan"
+)
+
+// nativeRun is how a job's native stages run: the native harness of each environment
+// that has one, and the native descriptor id of each stage that runs on it.
+type nativeRun struct {
+	workers     map[string]*fnharness.Worker
+	descriptors map[string]string
+}
+
+// nativeConnectWithin bounds the wait for a native harness once its SDK worker is up: the
+// hook that starts it runs before the SDK harness connects, so it is normally there first.
+const nativeConnectWithin = 10 * time.Second
+
+// nativeRequested says whether the job's binary carries generated chains: its Go
+// pipeline options list the native harness's hook, which codegen/native enables unless
+// the program ran with --sluice_native=false. Otherwise it says why not.
+func nativeRequested(opts *structpb.Struct) (bool, string) {
+	goOpts := opts.GetFields()["beam:option:go_options:v1"].GetStructValue().GetFields()["options"].GetStructValue()
+	if !strings.Contains(goOpts.GetFields()["hooks"].GetStringValue(), protocol.HookName) {
+		return false, "the pipeline's binary has no sluicegen chains, or ran with --sluice_native=false"
+	}
+	return true, ""
+}
+
+// attachNative waits for the native harness of each SDK worker. A harness that does not
+// come only costs native execution: the job's stages then run portably, and it says so.
+func (e *Engine) attachNative(ctx context.Context, job Job, workers map[string]*fnharness.Worker, log *slog.Logger) map[string]*fnharness.Worker {
+	natives := map[string]*fnharness.Worker{}
+	if ok, _ := nativeRequested(job.Options); !ok {
+		return natives
+	}
+	for env, w := range workers {
+		nw, err := e.Fn.AttachNative(ctx, w, nativeConnectWithin)
+		if err != nil {
+			log.Warn("no native harness", "env", env, "err", err)
+			jobMessage(job, slog.LevelWarn, fmt.Sprintf("environment %s: every stage runs portably: %v", env, err))
+			continue
+		}
+		natives[env] = nw
+	}
+	return natives
+}
+
+// nativeStages decides, per SDK stage, whether it runs on its environment's native
+// harness, registers the native descriptor of each stage that does, and says in one job
+// message how every SDK stage runs and why. It returns the native descriptor id by stage.
+func nativeStages(job Job, g *plan.JobGraph, natives map[string]*fnharness.Worker) (map[string]string, error) {
+	descs := map[string]string{}
+	requested, why := nativeRequested(job.Options)
+	var lines, stale []string
+	for _, s := range g.Stages {
+		if s.Kind != plan.KindSDK {
+			continue
+		}
+		mode, err := nativeStage(g, s, natives[s.EnvironmentID], requested, why)
+		if err != nil {
+			return nil, err
+		}
+		if mode.descriptor != nil {
+			descs[s.ID] = mode.descriptor.GetId()
+		}
+		line := fmt.Sprintf("  %s %s: %s", s.ID, stageName(g, s), mode.says)
+		lines = append(lines, line)
+		if mode.stale {
+			stale = append(stale, line)
+		}
+	}
+	if len(lines) > 0 {
+		jobMessage(job, slog.LevelInfo, "how SDK stages run:\n"+strings.Join(lines, "\n"))
+	}
+	if len(stale) > 0 {
+		jobMessage(job, slog.LevelWarn, "the binary's generated file does not match these stages, which run portably (run go generate again):\n"+strings.Join(stale, "\n"))
+	}
+	return descs, nil
+}
+
+type stageMode struct {
+	says       string
+	stale      bool                          // the binary's generated file does not know the stage
+	descriptor *fnpb.ProcessBundleDescriptor // registered on the native worker when native
+}
+
+func nativeStage(g *plan.JobGraph, s *plan.Stage, nw *fnharness.Worker, requested bool, why string) (stageMode, error) {
+	fp, err := fingerprint.Of(g.Components, fingerprint.Stage{Transforms: s.Transforms, Input: s.Input, Outputs: s.Outputs})
+	if err != nil {
+		return stageMode{says: "portable (no fingerprint: " + err.Error() + ")"}, nil
+	}
+	switch {
+	case !requested:
+		return stageMode{says: "portable (" + why + "), fingerprint " + fp}, nil
+	case nw == nil:
+		return stageMode{says: "portable (no native harness connected), fingerprint " + fp}, nil
+	case !nw.HasChain(fp):
+		if why, known := nw.PortableReason(fp); known {
+			return stageMode{says: "portable (sluicegen: " + why + "), fingerprint " + fp}, nil
+		}
+		return stageMode{says: "portable (stale: the binary's generated file has no stage with fingerprint " + fp +
+			": the stage changed since go generate)", stale: true}, nil
+	}
+	if reason := nativeIneligible(s); reason != "" {
+		return stageMode{says: "portable (" + reason + "), fingerprint " + fp}, nil
+	}
+	desc, err := nativeDescriptor(s, fp)
+	if err != nil {
+		return stageMode{}, err
+	}
+	if err := nw.Register(desc); err != nil {
+		return stageMode{}, fmt.Errorf("registering native stage %s: %w", s.ID, err)
+	}
+	return stageMode{says: "native, fingerprint " + fp, descriptor: desc}, nil
+}
+
+// nativeIneligible is why a stage whose chain the binary carries still cannot run on
+// the native harness, which serves no state, side inputs, timers or splits. sluicegen
+// generates no chain for such stages, so this only guards against a mismatched binary.
+func nativeIneligible(s *plan.Stage) string {
+	switch {
+	case len(s.SideInputs) > 0:
+		return "it reads side inputs"
+	case len(s.TimerFamilies) > 0:
+		return "it sets timers"
+	case len(s.UserStateIDs()) > 0:
+		return "it keeps user state"
+	case s.DrainDescriptor != nil:
+		return "it runs a splittable DoFn"
+	}
+	return ""
+}
+
+// nativeDescriptor is the descriptor the native harness gets for s (see package protocol).
+func nativeDescriptor(s *plan.Stage, fp string) (*fnpb.ProcessBundleDescriptor, error) {
+	spec := protocol.Stage{Fingerprint: fp, Name: s.ID, Source: s.SourceTransformID, Input: s.Input}
+	for _, pc := range s.Outputs {
+		sink, ok := s.SinkTransformIDs[pc]
+		if !ok {
+			return nil, fmt.Errorf("stage %s: output %s has no data sink", s.ID, pc)
+		}
+		spec.Sinks = append(spec.Sinks, sink)
+		spec.Outputs = append(spec.Outputs, pc)
+	}
+	payload, err := spec.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: native descriptor: %w", s.ID, err)
+	}
+	return &fnpb.ProcessBundleDescriptor{
+		Id: "native-" + s.Descriptor.GetId(),
+		Transforms: map[string]*pipepb.PTransform{
+			"native": {UniqueName: s.ID, Spec: &pipepb.FunctionSpec{Urn: protocol.StageURN, Payload: payload}},
+		},
+	}, nil
+}
+
+func jobMessage(job Job, level slog.Level, text string) {
+	if job.Message != nil {
+		job.Message(level, text)
+	}
+}
