@@ -59,7 +59,7 @@ func (w *Worker) serveControl(stream fnpb.BeamFnControl_ControlServer) error {
 	w.mu.Unlock()
 	// Headers now tell the client it is attached (a native harness waits for them to
 	// know the runner knows its worker id); the SDK ignores them.
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
+	if err := stream.SendHeader(metadata.Pairs("sluice-attached", w.id)); err != nil {
 		w.log.Debug("sending control stream headers", "err", err)
 	}
 	close(w.connected)

@@ -119,9 +119,15 @@ func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_Contro
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		stream, err := h.client.Control(cctx)
 		if err == nil {
-			// The server answers NotFound on the first receive, not on open.
-			if _, err = stream.Header(); err == nil {
+			// The runner sends headers once it attached the stream; a stream it refused
+			// (NotFound: the worker id is not registered yet) ends without any, and
+			// the receive says why.
+			var hdr metadata.MD
+			if hdr, err = stream.Header(); err == nil && hdr.Len() > 0 {
 				return stream, nil
+			}
+			if err == nil {
+				_, err = stream.Recv()
 			}
 		}
 		if status.Code(err) != codes.NotFound || time.Now().After(deadline) {
