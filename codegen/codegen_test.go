@@ -182,43 +182,59 @@ func generate(t *testing.T, c *capture.Capture, args []string) []byte {
 }
 
 // vet runs go vet on testdata/<name> with the generated file added through an overlay:
-// the file must compile in the package it is generated for, and vet clean. Once per program.
+// the file must compile in the package it is generated for, and vet clean (with the
+// package's tests, which may call it). Once per program.
 func vet(name string, src []byte) error {
 	mu.Lock()
 	defer mu.Unlock()
 	if err, ok := vetted[name]; ok {
 		return err
 	}
-	err := func() error {
-		dir, err := filepath.Abs(filepath.Join("testdata", name))
-		if err != nil {
-			return err
-		}
-		tmp, err := os.MkdirTemp("", "sluicegen-vet-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		genFile := filepath.Join(tmp, "gen.go")
-		if err := os.WriteFile(genFile, src, 0o644); err != nil {
-			return err
-		}
-		overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(dir, name+"_sluice.go"): genFile}})
-		overlayFile := filepath.Join(tmp, "overlay.json")
-		if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), captureTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "vet", "-overlay="+overlayFile, ".")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%w\n%s", err, out)
-		}
-		return nil
-	}()
+	err := withGenerated(name, src, "vet", ".")
 	vetted[name] = err
 	return err
+}
+
+// withGenerated runs the go command in testdata/<name> with the generated file added
+// through an overlay, as <name>_sluice.go.
+func withGenerated(name string, src []byte, args ...string) error {
+	dir, err := filepath.Abs(filepath.Join("testdata", name))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "sluicegen-vet-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	genFile := filepath.Join(tmp, "gen.go")
+	if err := os.WriteFile(genFile, src, 0o644); err != nil {
+		return err
+	}
+	overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(dir, name+"_sluice.go"): genFile}})
+	overlayFile := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), captureTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", append([]string{args[0], "-overlay=" + overlayFile}, args[1:]...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%w\n%s", err, out)
+	}
+	return nil
+}
+
+// TestNativeChainsRun runs the chains generated for testdata/nativecount: its package's
+// own test (chains_test.go) looks them up by fingerprint, feeds them encoded elements and
+// checks what they write, with the generated file added through an overlay.
+func TestNativeChainsRun(t *testing.T) {
+	skipShort(t)
+	src := generate(t, captureOf(t, "nativecount", 0), nil)
+	if err := withGenerated("nativecount", src, "test", "-count=1", "."); err != nil {
+		t.Errorf("running the generated chains: %v", err)
+	}
 }
 
 // compareFingerprints lines up the SDK stages of two analyses by stage id.
@@ -261,6 +277,7 @@ func TestFingerprintsStableAcrossCaptures(t *testing.T) {
 		{"wordcount", nil},
 		{"join", []string{"--min-total=10"}},
 		{"stateful", nil},
+		{"nativecount", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ca, cb := captureOf(t, tc.name, 0, tc.args...), captureOf(t, tc.name, 1, tc.args...)

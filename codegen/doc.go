@@ -25,17 +25,24 @@
 //     pipeline it receives, which is how a worker knows whether generated code matches a
 //     stage. See package fingerprint.
 //  4. generate: write <dir>_sluice.go with jennifer: a header saying, for every stage, its
-//     fingerprint, transforms and whether it runs natively, a registry keyed by
-//     fingerprint, and typed coders for the edges. Output is gofmt-clean and the same bytes on every run. See package gen.
+//     fingerprint, transforms and whether it runs natively (and if not, why), a registry
+//     keyed by fingerprint, typed coders for the edges, and a fused typed chain for each
+//     SDK stage that can run natively, registered with rt.RegisterStage from init. Output
+//     is gofmt-clean and the same bytes on every run. See package gen.
 //
-// Today every SDK stage is reported as "native: not yet (portable)": fused typed chains
-// and typed coders for shuffle edges are the next step, and they will hang off the
-// registry the generated file already declares.
+// A chain runs a whole stage as plain Go calls: the input edge's typed decoder, then each
+// transform in turn (function DoFns called directly, or resolved once by name when the
+// generated package cannot name them; the lifted combine's precombine, merge and extract
+// for a merge function), the element's header travelling alongside, and the output edges'
+// typed appenders. A stage with anything not covered (struct DoFns, side inputs, state,
+// timers, splittable DoFns, other windows, untyped edges, ...) stays portable, and the
+// header says why. When the file registers a chain it also imports codegen/native, the
+// worker-side harness that runs registered chains next to the SDK harness.
 //
 // Package rt is the runtime the generated code calls: typed wire coders for the Go values
 // on a native stage's edges, byte-identical to the Go SDK's encoders (checked against them
-// in its tests). The generated file defines a coder pair per edge on it; nothing calls
-// those yet.
+// in its tests), and the Stage/Bundle interface and registry that chains implement and the
+// native harness looks up by fingerprint.
 //
 // Dependencies: gen uses runner/plan (a pure function of the pipeline, shared on purpose);
 // capture and fingerprint import nothing of the runner, so the runner and the native

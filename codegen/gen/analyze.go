@@ -32,6 +32,8 @@ type Stage struct {
 	// Native says whether generated code runs the stage; Why says why not.
 	Native bool
 	Why    string
+	// chain is the plan of the stage's generated code, for a native stage.
+	chain *chain
 }
 
 // Transform is one leaf transform of a stage.
@@ -57,10 +59,6 @@ type Edge struct {
 	Typed   *EdgeCoder
 	Untyped string
 }
-
-// NotYet is why every SDK stage runs portably in this version: native chains are the next
-// step of sluicegen.
-const NotYet = "not yet (portable)"
 
 // Analyze plans the captured pipeline with the runner's planner (runner/plan, with the
 // server's default options, so stage boundaries are the ones the runner will use) and
@@ -98,7 +96,6 @@ func Analyze(c *capture.Capture) (*Analysis, error) {
 				return nil, fmt.Errorf("stage %s: %w", s.ID, err)
 			}
 			st.Fingerprint = fp
-			st.Why = NotYet
 		}
 		a.Stages = append(a.Stages, st)
 	}
@@ -129,6 +126,25 @@ func Analyze(c *capture.Capture) (*Analysis, error) {
 		}
 		ed.Typed, ed.Untyped = cd.typed, cd.why
 		a.Edges = append(a.Edges, ed)
+	}
+	env := &chainEnv{comps: comps, pardos: map[string]capture.Edge{}, combines: map[string]capture.Edge{},
+		vals: vals, coders: map[string]*EdgeCoder{}, untyped: map[string]string{}}
+	for pc, cd := range codings {
+		env.coders[pc], env.untyped[pc] = cd.typed, cd.why
+	}
+	for _, e := range c.Edges {
+		env.pardos[e.ID] = e
+		if e.Composite != "" {
+			env.combines[e.Composite] = e
+		}
+	}
+	for i, s := range g.Stages {
+		if s.Kind != plan.KindSDK {
+			continue
+		}
+		st := &a.Stages[i]
+		st.chain, st.Why = chainFor(env, s)
+		st.Native = st.chain != nil
 	}
 	return a, nil
 }
@@ -173,6 +189,19 @@ func values(c *capture.Capture, comps *pipepb.Components) map[string]*capture.Va
 				for _, out := range t.GetOutputs() {
 					m[out] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{key,
 						{Kind: capture.ValueIterable, Components: []capture.Value{accum}}}}
+				}
+			}
+		}
+	}
+	// The merged accumulators, between merge and extract: KV<key, accum> again.
+	for id, t := range ts {
+		if t.GetSpec().GetUrn() != urnMerge || len(t.GetInputs()) != 1 || len(t.GetOutputs()) != 1 {
+			continue
+		}
+		for _, in := range t.GetInputs() {
+			if g := m[in]; g != nil && combines[baseID(id)].Accum != nil && len(g.Components) == 2 {
+				for _, out := range t.GetOutputs() {
+					m[out] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{g.Components[0], *combines[baseID(id)].Accum}}
 				}
 			}
 		}

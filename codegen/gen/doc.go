@@ -5,8 +5,9 @@
 // each SDK stage (package fingerprint) and attaches the Go user function behind each
 // transform from the capture. Generate writes the file with jennifer: a header listing
 // every stage with its fingerprint and transforms and saying whether it runs natively, the
-// edges with their wire coders, and a registry variable keyed by fingerprint. The output
-// is gofmt-clean and deterministic (sorted, no timestamps, no paths).
+// edges with their wire coders, a registry variable keyed by fingerprint, and the chains of
+// native stages. The output is gofmt-clean and deterministic (sorted, no timestamps, no
+// paths).
 //
 // Typed edge coders (edgecoders.go): for each edge whose elements' Go types the capture
 // knows (its ports' value trees, and the lifted combine's partial and grouped
@@ -14,7 +15,19 @@
 // sluiceAppend<From>To<To> and sluiceDecode<From>To<To> over codegen/rt; any other edge is
 // listed in the header with why not.
 //
-// This version generates no chains: every SDK stage says "native: not yet (portable)".
-// The next step adds, per stage, a fused typed chain calling these coders, registered
-// under the stage's fingerprint.
+// Chains (chains.go plans them, chains_emit.go writes them): for each SDK stage whose
+// every transform is covered, a sluiceStage<S>/sluiceBundle<S> pair implementing rt.Stage
+// and rt.Bundle, registered by fingerprint from init (the file then also imports
+// codegen/native). Covered: function DoFns with a main input only, element (V) or (K, V),
+// optional context.Context and beam.EventTime parameters, emitters func(O), func(K, V)
+// (optionally with a leading event time), results none, O, (O, error), (K, V),
+// (K, V, error), error, optionally with a leading event time; the lifted combine's
+// precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
+// Finish), merge and extract for a merge function func(A, A) A; global windows only; typed
+// input and output edges. Functions the generated package can name are called directly;
+// others are resolved once per stage instance with rt.Func and called through their
+// declared signature (typex.T values converted with a checked assertion). Each PCollection
+// of the stage becomes a method handing an element to its consumers, each transform a
+// method calling the user function; the element's header travels in a field. Anything else
+// keeps the stage portable, and the header says why (Stage.Why).
 package gen

@@ -19,18 +19,28 @@ type Options struct {
 	// Args are the pipeline flags the capture ran with, recorded in the header so that the
 	// file says how to reproduce it.
 	Args []string
+	// PkgPath is the generated package's import path, as the capture names its functions
+	// and types (default "main", the capture running the package as a program): functions
+	// of that package are called directly.
+	PkgPath string
 }
 
 // Generate writes the Go file for a: a header listing every stage with its fingerprint,
-// transforms and whether it runs natively, and the registry of SDK stages by fingerprint.
-// The output is gofmt-clean and a pure function of a and opts: generating twice gives the
+// transforms and whether it runs natively, the registry of SDK stages by fingerprint,
+// typed edge coders, and a fused chain per native stage, registered with codegen/rt. The
+// output is gofmt-clean and a pure function of a and opts: generating twice gives the
 // same bytes.
 func Generate(a *Analysis, opts Options) ([]byte, error) {
 	pkg := opts.Package
 	if pkg == "" {
 		pkg = "main"
 	}
-	f := jen.NewFile(pkg)
+	local := opts.PkgPath
+	if local == "" {
+		local = "main"
+	}
+	// With its own path, the file names its package's functions and types unqualified.
+	f := jen.NewFilePathName(local, pkg)
 	for _, l := range header(a, opts) {
 		f.HeaderComment(l)
 	}
@@ -47,6 +57,27 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 	f.Comment("that stage portably.")
 	f.Var().Id(RegistryVar).Op("=").Map(jen.String()).String().Values(registry)
 
+	var chains []*emitter
+	var register []jen.Code
+	for _, s := range a.Stages {
+		switch {
+		case s.chain != nil:
+			em := s.chain.typeNames(local)
+			chains = append(chains, em)
+			register = append(register, jen.Qual(rtPath, "RegisterStage").Call(jen.Lit(s.Fingerprint), jen.Id(em.ctor)))
+		case s.Fingerprint != "":
+			register = append(register, jen.Qual(rtPath, "RegisterPortableStage").Call(jen.Lit(s.Fingerprint), jen.Lit(s.Why)))
+		}
+	}
+	if len(register) > 0 {
+		f.Anon(nativePath)
+		f.Line()
+		f.Comment("init registers the native stages' chains by fingerprint, and why the others have none")
+		f.Comment("(the runner says so in the job's messages); package native, imported for its side")
+		f.Comment("effect, runs the chains next to the SDK harness.")
+		f.Func().Id("init").Params().Block(register...)
+	}
+
 	emitted := map[*EdgeCoder]bool{}
 	for _, e := range a.Edges {
 		if e.Typed != nil && !emitted[e.Typed] {
@@ -54,6 +85,10 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 			f.Line()
 			e.Typed.emit(f, e.PCollection)
 		}
+	}
+	for _, em := range chains {
+		f.Line()
+		em.emit(f)
 	}
 
 	var buf bytes.Buffer
@@ -86,9 +121,10 @@ func header(a *Analysis, opts Options) []string {
 		"Regenerate with `go generate` after changing the pipeline. A stage whose fingerprint",
 		"does not match the running pipeline's runs portably, never wrongly.",
 		"",
-		"Native chains are not generated yet: this version of sluicegen plans and fingerprints",
-		"the stages and writes typed coders for their edges (byte for byte the Go SDK's wire",
-		"format, through codegen/rt), so every SDK stage below still runs portably, over the Fn API.",
+		"Each SDK stage whose transforms are all covered (function DoFns, merge-function",
+		"combines, global windows, typed edges) runs natively: a fused chain of plain Go calls",
+		"between typed coders (byte for byte the Go SDK's wire format, through codegen/rt),",
+		"registered by fingerprint. Every other stage runs portably, over the Fn API, and says why.",
 		"",
 	}
 	var sdk, native int
@@ -108,10 +144,11 @@ func header(a *Analysis, opts Options) []string {
 		case s.Kind != "sdk":
 			l = append(l, fmt.Sprintf("stage %s (%s): runs in the runner", s.ID, s.Kind))
 		case s.Native:
-			l = append(l, fmt.Sprintf("stage %s (sdk) fingerprint %s: native", s.ID, s.Fingerprint))
+			l = append(l, fmt.Sprintf("stage %s (sdk) fingerprint %s", s.ID, s.Fingerprint))
+			l = append(l, "  native: yes (sluiceStage"+s.chain.name+")")
 		default:
 			l = append(l, fmt.Sprintf("stage %s (sdk) fingerprint %s", s.ID, s.Fingerprint))
-			l = append(l, "  native: "+s.Why)
+			l = append(l, "  native: no ("+s.Why+")")
 		}
 		for _, t := range s.Transforms {
 			line := "  " + t.Name

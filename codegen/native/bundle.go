@@ -54,7 +54,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 
 // runBundle feeds every input element to a bundle of stage and returns how many there were.
 func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output) (int64, error) {
-	b, err := stage.StartBundle(outs)
+	b, err := stage.StartBundle(ctx, outs)
 	if err != nil {
 		return 0, fmt.Errorf("starting a bundle: %w", err)
 	}

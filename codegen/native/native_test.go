@@ -34,20 +34,29 @@ func TestNativeMatchesPortable(t *testing.T) {
 	dir := programDir(t)
 	bin := buildWith(t, dir, map[string]string{"linecount" + capture.GeneratedSuffix: generate(t, dir)})
 
-	native, msgs := runOnSluice(t, bin, "--lines=3000")
-	if got := stageModes(msgs); len(got) != 2 || got["s1"] != "native" || got["s3"] != "native" {
-		t.Errorf("stage modes %v, want s1 and s3 native; messages:\n%s", got, strings.Join(msgs, "\n"))
-	}
-	portable, msgs := runOnSluice(t, bin, "--lines=3000", "--sluice_native=false")
+	portable, msgs := runOnSluice(t, bin, loopback, "--lines=3000", "--sluice_native=false")
 	for id, mode := range stageModes(msgs) {
 		if mode != "portable" {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
-	if len(native) == 0 || !slices.Equal(native, portable) {
-		t.Errorf("native output (%d lines) differs from portable output (%d lines):\nnative:   %q\nportable: %q", len(native), len(portable), native, portable)
+	for _, env := range []string{loopback, process} {
+		native, msgs := runOnSluice(t, bin, env, "--lines=3000")
+		if got := stageModes(msgs); len(got) != 2 || got["s1"] != "native" || got["s3"] != "native" {
+			t.Errorf("%s: stage modes %v, want s1 and s3 native; messages:\n%s", env, got, strings.Join(msgs, "\n"))
+		}
+		if len(native) == 0 || !slices.Equal(native, portable) {
+			t.Errorf("%s: native output (%d lines) differs from portable output (%d lines):\nnative:   %q\nportable: %q", env, len(native), len(portable), native, portable)
+		}
 	}
 }
+
+// The environments the tests run in: the launching process is the worker (LOOPBACK), or
+// Sluice starts the program's binary as the worker (PROCESS).
+const (
+	loopback = "LOOPBACK"
+	process  = "PROCESS"
+)
 
 // A pipeline edited after go generate runs correctly: the stages the edit changed have no
 // chain in the (now stale) generated file and run portably, with a warning that says so;
@@ -69,14 +78,16 @@ func TestEditedPipelineRunsChangedStagesPortably(t *testing.T) {
 	edited := strings.Replace(string(src), from, "beam.ParDo(s, strings.ToUpper, "+from+")", 1)
 	bin := buildWith(t, dir, map[string]string{"linecount" + capture.GeneratedSuffix: generated, "main.go": edited})
 
-	native, msgs := runOnSluice(t, bin, "--lines=500")
+	native, msgs := runOnSluice(t, bin, loopback, "--lines=500")
 	if got := stageModes(msgs); got["s1"] != "native" || got["s3"] != "portable" {
 		t.Errorf("stage modes %v, want s1 native and s3 portable; messages:\n%s", got, strings.Join(msgs, "\n"))
 	}
-	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "does not match these stages") && strings.Contains(m, "s3 ") }) {
+	if !slices.ContainsFunc(msgs, func(m string) bool {
+		return strings.Contains(m, "does not match these stages") && strings.Contains(m, "s3 ")
+	}) {
 		t.Errorf("no warning names stale stage s3; messages:\n%s", strings.Join(msgs, "\n"))
 	}
-	portable, _ := runOnSluice(t, bin, "--lines=500", "--sluice_native=false")
+	portable, _ := runOnSluice(t, bin, loopback, "--lines=500", "--sluice_native=false")
 	if len(native) == 0 || !slices.Equal(native, portable) || !strings.Contains(native[0], ": ") || strings.ToUpper(native[0]) != native[0] {
 		t.Errorf("edited pipeline: mixed output %q, portable output %q", native, portable)
 	}
@@ -146,9 +157,9 @@ func buildWith(t *testing.T, dir string, files map[string]string) string {
 	return bin
 }
 
-// runOnSluice runs the program on a fresh embedded server in LOOPBACK mode and returns
-// its output lines, sorted, and the job's messages.
-func runOnSluice(t *testing.T, bin string, args ...string) (lines, messages []string) {
+// runOnSluice runs the program on a fresh embedded server in environment env and
+// returns its output lines, sorted, and the job's messages.
+func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages []string) {
 	t.Helper()
 	srv, err := embedded.Start(embedded.Config{
 		JobAddr: "127.0.0.1:0", DataDir: t.TempDir(), Parallelism: 2,
@@ -167,8 +178,11 @@ func runOnSluice(t *testing.T, bin string, args ...string) (lines, messages []st
 	out := filepath.Join(t.TempDir(), "counts")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--output=" + out, "--runner=universal",
-		"--endpoint=" + srv.Endpoint(), "--environment_type=LOOPBACK"}, args...)...)
+	flags := []string{"--output=" + out, "--runner=universal", "--endpoint=" + srv.Endpoint(), "--environment_type=" + env}
+	if env == process {
+		flags = append(flags, "--worker_binary="+bin, `--environment_config={"command":"`+bin+`"}`)
+	}
+	cmd := exec.CommandContext(ctx, bin, append(flags, args...)...)
 	if log, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, log)
 	}

@@ -1,6 +1,7 @@
 package rt
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -108,8 +109,8 @@ func (o *Output) Count() int64 { return o.count }
 // runs one bundle at a time on an instance and keeps instances for later bundles.
 type Stage interface {
 	// StartBundle starts a bundle whose i-th output (in the order of the planned stage's
-	// outputs) is outs[i].
-	StartBundle(outs []*Output) (Bundle, error)
+	// outputs) is outs[i]; ctx ends when the bundle is abandoned.
+	StartBundle(ctx context.Context, outs []*Output) (Bundle, error)
 	// Teardown tears the stage's DoFns down; the instance is not used again.
 	Teardown() error
 }

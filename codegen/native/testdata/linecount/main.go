@@ -1,7 +1,7 @@
 // Command linecount is the native harness's end-to-end pipeline: a word count whose
 // every SDK stage sluicegen generates a chain for. It makes its own lines (no source
 // transform), counts their words and appends "word: count" lines to --output from a
-// DoFn, which works in LOOPBACK mode, where every bundle runs in this process.
+// DoFn: every worker process on the machine appends to the same file.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -35,7 +36,12 @@ var vocabulary = strings.Fields("alpha beta gamma delta epsilon zeta eta theta i
 
 // makeLines emits --lines lines of words chosen by a fixed rule.
 func makeLines(_ []byte, emit func(string)) {
-	for i := 0; i < *lines; i++ {
+	n := *lines
+	// A PROCESS worker has the launcher's flags as pipeline options, not as flags.
+	if v, err := strconv.Atoi(beam.PipelineOptions.Get("lines")); err == nil {
+		n = v
+	}
+	for i := 0; i < n; i++ {
 		var b strings.Builder
 		for j := 0; j <= i%7; j++ {
 			if j > 0 {
@@ -65,7 +71,11 @@ func writeLine(line string) error {
 	out.Lock()
 	defer out.Unlock()
 	if out.f == nil {
-		f, err := os.OpenFile(*output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		path := *output
+		if path == "" {
+			path = beam.PipelineOptions.Get("output")
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,474 @@
+package gen
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/runner/plan"
+)
+
+// A chain is the plan of one SDK stage's generated code: the stage's transforms as typed
+// steps, wired through the PCollections between them, fed by the stage's input edge and
+// writing the stage's output edges. chainFor builds one when every part of the stage is
+// covered (see coverage in doc.go), and otherwise says why not; chains_emit.go writes it.
+type chain struct {
+	name   string // Go identifier suffix: S1 for stage s1
+	stage  string // stage id
+	input  *pcoll // the stage's input, decoded by inCoder
+	inCode *EdgeCoder
+	// pcolls are the input and every PCollection a step produces, in production order:
+	// each becomes a method that hands an element to its consumers.
+	pcolls []*pcoll
+	steps  []*step
+	// outs are the stage's outputs, in the planned stage's order (rt's outs[i]).
+	outs []*EdgeCoder
+}
+
+// pcoll is one PCollection inside a chain.
+type pcoll struct {
+	id, name string
+	idx      int             // its method is pcoll<idx>
+	parts    []capture.Value // the element's Go values: one, or a KV's key and value
+	// consumers are the steps reading it, in stage order; outIdx the stage outputs it is.
+	consumers []*step
+	outIdx    []int
+}
+
+type stepKind int
+
+const (
+	stepParDo stepKind = iota
+	stepPrecombine
+	stepMerge
+	stepExtract
+)
+
+// step is one transform of the stage.
+type step struct {
+	idx  int // its method is step<idx>
+	kind stepKind
+	name string // the transform's unique name
+	fn   string // the user function's symbol name
+	// fnType is the function's declared type: its Go signature, and how it is stored when
+	// it is resolved by name.
+	fnType *goTyp
+	in     *pcoll
+	outs   []*pcoll // by output index: a ParDo's direct output first, then its emitters
+	// ParDo only: the ProcessElement parameters' and results' kinds and declared types.
+	params, results []sigPart
+}
+
+// sigPart is one parameter or result of a user function.
+type sigPart struct {
+	kind string // funcx's kind: Context, EventTime, Value, Emit, Error
+	typ  *goTyp
+	out  int // an emitter's output index
+}
+
+// chainEnv is what chainFor looks things up in.
+type chainEnv struct {
+	comps    *pipepb.Components
+	pardos   map[string]capture.Edge // capture edges by transform id
+	combines map[string]capture.Edge // Combine edges by composite id
+	vals     map[string]*capture.Value
+	coders   map[string]*EdgeCoder // typed edge coders by PCollection id
+	untyped  map[string]string     // why an edge's PCollection has none
+}
+
+// Why a transform kind is not covered yet, for the header.
+const notCovered = "not covered yet"
+
+// chainFor plans the chain of SDK stage s, or says why the stage stays portable.
+func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
+	if len(s.SideInputs) > 0 {
+		return nil, "side input"
+	}
+	comps := env.comps
+	pcName := func(id string) string {
+		if pc := comps.GetPcollections()[id]; pc != nil {
+			return pc.GetUniqueName()
+		}
+		return id
+	}
+	ch := &chain{name: strings.ToUpper(s.ID[:1]) + s.ID[1:], stage: s.ID}
+	byID := map[string]*pcoll{}
+	newPC := func(id string) (*pcoll, string) {
+		if why := globalWindows(comps, id); why != "" {
+			return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
+		}
+		v := env.vals[id]
+		if v == nil {
+			return nil, fmt.Sprintf("PCollection %s has no Go type in the capture (the SDK's marshalling or the planner made it)", pcName(id))
+		}
+		parts := []capture.Value{*v}
+		if v.Kind == capture.ValueKV && len(v.Components) == 2 {
+			parts = v.Components
+		}
+		for _, p := range parts {
+			if why := spellable(p); why != "" {
+				return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
+			}
+		}
+		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts}
+		ch.pcolls = append(ch.pcolls, pc)
+		byID[id] = pc
+		return pc, ""
+	}
+
+	ch.inCode = env.coders[s.Input]
+	if ch.inCode == nil {
+		return nil, fmt.Sprintf("input %s has no typed coder: %s", pcName(s.Input), env.untyped[s.Input])
+	}
+	var why string
+	if ch.input, why = newPC(s.Input); why != "" {
+		return nil, why
+	}
+	for _, id := range s.Transforms {
+		t := comps.GetTransforms()[id]
+		st := &step{idx: len(ch.steps), name: t.GetUniqueName()}
+		in, err := singleInput(t)
+		if err != nil {
+			return nil, fmt.Sprintf("transform %s: %v", st.name, err)
+		}
+		if st.in = byID[in]; st.in == nil {
+			return nil, fmt.Sprintf("transform %s reads %s, which the stage does not produce before it", st.name, pcName(in))
+		}
+		var why string
+		switch urn := t.GetSpec().GetUrn(); urn {
+		case urnParDo:
+			why = env.parDo(st, id, t)
+		case urnPrecombine, urnMerge, urnExtract:
+			why = env.combine(st, id, urn)
+		default:
+			why = fmt.Sprintf("transform %s (%s): %s", st.name, urn, notCovered)
+		}
+		if why != "" {
+			return nil, why
+		}
+		for _, out := range outputsInOrder(t) {
+			pc, why := newPC(out)
+			if why != "" {
+				return nil, why
+			}
+			st.outs = append(st.outs, pc)
+		}
+		if why := st.check(); why != "" {
+			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
+		}
+		st.in.consumers = append(st.in.consumers, st)
+		ch.steps = append(ch.steps, st)
+	}
+	for i, out := range s.Outputs {
+		pc := byID[out]
+		ec := env.coders[out]
+		switch {
+		case pc == nil || pc == ch.input:
+			return nil, fmt.Sprintf("output %s is not produced by a transform of the stage", pcName(out))
+		case ec == nil:
+			return nil, fmt.Sprintf("output %s has no typed coder: %s", pcName(out), env.untyped[out])
+		}
+		pc.outIdx = append(pc.outIdx, i)
+		ch.outs = append(ch.outs, ec)
+	}
+	if len(s.TimerFamilies) > 0 {
+		return nil, "timers" // the ParDos' payloads say so first; this guards the planner's view
+	}
+	return ch, ""
+}
+
+// globalWindows says why PCollection id is not in the global window ("" if it is).
+func globalWindows(comps *pipepb.Components, id string) string {
+	ws := comps.GetWindowingStrategies()[comps.GetPcollections()[id].GetWindowingStrategyId()]
+	if urn := ws.GetWindowFn().GetUrn(); urn != urnGlobalWindows {
+		return fmt.Sprintf("windowing %s: only the global window is generated", urn)
+	}
+	return ""
+}
+
+// singleInput is the one input of a transform (a ParDo with side inputs never gets here).
+func singleInput(t *pipepb.PTransform) (string, error) {
+	if len(t.GetInputs()) != 1 {
+		return "", fmt.Errorf("%d inputs, want 1", len(t.GetInputs()))
+	}
+	var in string
+	for _, pc := range t.GetInputs() {
+		in = pc
+	}
+	return in, nil
+}
+
+// outputsInOrder lists a transform's outputs by output index: the Go SDK tags them i0,
+// i1, ... in the order of the DoFn's outputs (direct output first, then emitters).
+func outputsInOrder(t *pipepb.PTransform) []string {
+	tags := make([]string, 0, len(t.GetOutputs()))
+	for tag := range t.GetOutputs() {
+		tags = append(tags, tag)
+	}
+	sort.Slice(tags, func(i, j int) bool {
+		a, errA := strconv.Atoi(strings.TrimPrefix(tags[i], "i"))
+		b, errB := strconv.Atoi(strings.TrimPrefix(tags[j], "i"))
+		if errA != nil || errB != nil {
+			return tags[i] < tags[j]
+		}
+		return a < b
+	})
+	outs := make([]string, len(tags))
+	for i, tag := range tags {
+		outs[i] = t.GetOutputs()[tag]
+	}
+	return outs
+}
+
+// shortFn is a user function's name as the header gives it: package name and symbol.
+func shortFn(name string) string { return path.Base(name) }
+
+// parDo fills a ParDo step from its capture edge, or says why it is not covered.
+func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
+	e, ok := env.pardos[id]
+	if !ok || e.Fn == nil {
+		return fmt.Sprintf("transform %s has no Go function in the capture (the SDK's marshalling made it)", st.name)
+	}
+	fn := e.Fn
+	st.fn = fn.Name
+	var stateful []string
+	if len(fn.State) > 0 {
+		stateful = append(stateful, "user state")
+	}
+	if len(fn.Timers) > 0 {
+		stateful = append(stateful, "timers")
+	}
+	switch {
+	case len(stateful) > 0:
+		return fmt.Sprintf("%s in %s", strings.Join(stateful, " and "), shortFn(fn.Name))
+	case fn.Kind == "struct":
+		return fmt.Sprintf("struct DoFn %s: %s", shortFn(fn.Name), notCovered)
+	case fn.Kind != "func":
+		return fmt.Sprintf("%s DoFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
+	case fn.Splittable:
+		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
+	}
+	var pd pipepb.ParDoPayload
+	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
+		return fmt.Sprintf("transform %s: bad ParDoPayload: %v", st.name, err)
+	}
+	switch {
+	case len(pd.GetSideInputs()) > 0:
+		return "side input"
+	case len(pd.GetStateSpecs()) > 0:
+		return fmt.Sprintf("user state in %s", shortFn(fn.Name))
+	case len(pd.GetTimerFamilySpecs()) > 0:
+		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
+	case pd.GetRestrictionCoderId() != "":
+		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
+	case pd.GetRequestsFinalization():
+		return fmt.Sprintf("bundle finalization in %s", shortFn(fn.Name))
+	}
+	var err error
+	if st.fnType, err = parseType(fn.Type); err != nil || st.fnType.kind != "func" {
+		return fmt.Sprintf("func DoFn %s: its signature %s: %v", shortFn(fn.Name), fn.Type, err)
+	}
+	var pe *capture.Method
+	for i := range fn.Methods {
+		if fn.Methods[i].Name == "ProcessElement" {
+			pe = &fn.Methods[i]
+		}
+	}
+	if pe == nil || len(pe.Params) != len(st.fnType.params) || len(pe.Returns) != len(st.fnType.results) {
+		return fmt.Sprintf("func DoFn %s: its ProcessElement does not match its signature", shortFn(fn.Name))
+	}
+	out := 0
+	if hasValue(pe.Returns) {
+		out = 1 // the direct output is output 0
+	}
+	for i, p := range pe.Params {
+		part := sigPart{kind: p.Kind, typ: st.fnType.params[i]}
+		switch p.Kind {
+		case "Context", "EventTime", "Value":
+		case "Emit":
+			part.out = out
+			out++
+		default:
+			return fmt.Sprintf("func DoFn %s: a %s parameter: %s", shortFn(fn.Name), p.Kind, notCovered)
+		}
+		st.params = append(st.params, part)
+	}
+	for i, r := range pe.Returns {
+		switch r.Kind {
+		case "EventTime", "Value", "Error":
+		default:
+			return fmt.Sprintf("func DoFn %s: a %s result: %s", shortFn(fn.Name), r.Kind, notCovered)
+		}
+		st.results = append(st.results, sigPart{kind: r.Kind, typ: st.fnType.results[i]})
+	}
+	return ""
+}
+
+func hasValue(ps []capture.Param) bool {
+	for _, p := range ps {
+		if p.Kind == "Value" {
+			return true
+		}
+	}
+	return false
+}
+
+// combine fills a lifted combine's step, or says why it is not covered: the CombineFn
+// must be a binary merge function, func(A, A) A, its accumulator the combine's input and
+// output value (the SDK's binary-merge form, with no CreateAccumulator, AddInput or
+// ExtractOutput).
+func (env *chainEnv) combine(st *step, id, urn string) string {
+	st.kind = map[string]stepKind{urnPrecombine: stepPrecombine, urnMerge: stepMerge, urnExtract: stepExtract}[urn]
+	e, ok := env.combines[baseID(id)]
+	if !ok || e.Fn == nil {
+		return fmt.Sprintf("transform %s: the capture has no CombineFn for it", st.name)
+	}
+	fn := e.Fn
+	st.fn = fn.Name
+	if fn.Kind != "func" {
+		return fmt.Sprintf("%s CombineFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
+	}
+	var err error
+	if st.fnType, err = parseType(fn.Type); err != nil {
+		return fmt.Sprintf("CombineFn %s: its signature %s: %v", shortFn(fn.Name), fn.Type, err)
+	}
+	f := st.fnType
+	if f.kind != "func" || len(f.params) != 2 || len(f.results) != 1 || f.params[0].str != f.results[0].str || f.params[1].str != f.results[0].str {
+		return fmt.Sprintf("CombineFn %s (%s): only binary merge functions func(A, A) A are generated", shortFn(fn.Name), fn.Type)
+	}
+	if e.Accum == nil || valueTypeString(*e.Accum) != f.results[0].str {
+		return fmt.Sprintf("CombineFn %s: its accumulator's Go type does not match its signature", shortFn(fn.Name))
+	}
+	return ""
+}
+
+// check verifies that the step's declared types fit the values of its input and outputs.
+func (st *step) check() string {
+	in := st.in.parts
+	switch st.kind {
+	case stepParDo:
+		var vals []sigPart
+		for _, p := range st.params {
+			switch p.kind {
+			case "Value":
+				vals = append(vals, p)
+			case "Emit":
+				if p.out >= len(st.outs) {
+					return "an emitter without its output"
+				}
+				em := p.typ
+				if em.kind != "func" || len(em.results) > 0 || len(em.params) == 0 {
+					return fmt.Sprintf("emitter %s: %s", em.str, notCovered)
+				}
+				ps := em.params
+				if ps[0].isEventTime() {
+					ps = ps[1:]
+				}
+				if why := fits(ps, st.outs[p.out].parts, "emits"); why != "" {
+					return why
+				}
+			case "EventTime":
+				if !p.typ.isEventTime() {
+					return fmt.Sprintf("event time parameter of type %s", p.typ.str)
+				}
+			case "Context":
+				if p.typ.str != "context.Context" {
+					return fmt.Sprintf("context parameter of type %s", p.typ.str)
+				}
+			}
+		}
+		if why := fits(types(vals), in, "reads"); why != "" {
+			return why
+		}
+		var rets []*goTyp
+		for i, r := range st.results {
+			switch {
+			case r.kind == "Value":
+				rets = append(rets, r.typ)
+			case r.kind == "Error" && (r.typ.str != "error" || i != len(st.results)-1):
+				return "an error result that is not last"
+			case r.kind == "EventTime" && (!r.typ.isEventTime() || i != 0):
+				return "an event time result that is not first"
+			}
+		}
+		if len(rets) > 0 {
+			if len(st.outs) == 0 {
+				return "a direct output without its PCollection"
+			}
+			if why := fits(rets, st.outs[0].parts, "returns"); why != "" {
+				return why
+			}
+		}
+		emitters := 0
+		for _, p := range st.params {
+			if p.kind == "Emit" {
+				emitters++
+			}
+		}
+		if want := emitters + min(len(rets), 1); want != len(st.outs) {
+			return fmt.Sprintf("%d outputs for %d in the signature", len(st.outs), want)
+		}
+	default:
+		a := st.fnType.results[0]
+		var want []capture.Value
+		switch st.kind {
+		case stepPrecombine, stepExtract:
+			want = in
+		case stepMerge:
+			if len(in) != 2 || in[1].Kind != capture.ValueIterable {
+				return "its input is not grouped accumulators"
+			}
+			want = []capture.Value{in[0], in[1].Components[0]}
+		}
+		if len(want) != 2 || valueTypeString(want[1]) != a.str {
+			return fmt.Sprintf("its values are not the accumulator type %s", a.str)
+		}
+		if len(st.outs) != 1 || len(st.outs[0].parts) != 2 || valueTypeString(st.outs[0].parts[0]) != valueTypeString(want[0]) || valueTypeString(st.outs[0].parts[1]) != a.str {
+			return "its output is not KV<key, accumulator>"
+		}
+	}
+	return ""
+}
+
+func types(ps []sigPart) []*goTyp {
+	ts := make([]*goTyp, len(ps))
+	for i, p := range ps {
+		ts[i] = p.typ
+	}
+	return ts
+}
+
+// fits says why declared types cannot carry a PCollection's values ("" if they can): one
+// per part, each the part's own type or a universal one (converted with a check).
+func fits(declared []*goTyp, parts []capture.Value, verb string) string {
+	var ds, ps []string
+	for _, d := range declared {
+		ds = append(ds, d.str)
+	}
+	for _, p := range parts {
+		ps = append(ps, valueTypeString(p))
+	}
+	if len(declared) != len(parts) {
+		return fmt.Sprintf("%s (%s) for values (%s)", verb, strings.Join(ds, ", "), strings.Join(ps, ", "))
+	}
+	for i, d := range declared {
+		if d.str != ps[i] && !d.universal() {
+			return fmt.Sprintf("%s %s for a %s", verb, d.str, ps[i])
+		}
+	}
+	return ""
+}
+
+// More URNs chains know.
+const (
+	urnParDo         = "beam:transform:pardo:v1"
+	urnMerge         = "beam:transform:combine_per_key_merge_accumulators:v1"
+	urnExtract       = "beam:transform:combine_per_key_extract_outputs:v1"
+	urnGlobalWindows = "beam:window_fn:global_windows:v1"
+)

@@ -1,0 +1,507 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+)
+
+// nativePath is the worker-side harness the generated file imports when it registers a
+// chain: its init hooks the harness into the SDK's, so that registering is all it takes.
+const nativePath = "github.com/sluice-runner/sluice/codegen/native"
+
+// precombineMax is how many keys a lifted combine holds in a bundle before it emits them
+// all: the Go SDK's lifted combine caches at most 2000 (exec.LiftedCombine).
+const precombineMax = 2000
+
+// emitter names what the generated code for one chain is called.
+type emitter struct {
+	ch                  *chain
+	local               string // the generated package's path: its functions are called by name
+	stage, bundle, ctor string
+}
+
+func (ch *chain) typeNames(local string) *emitter {
+	return &emitter{ch: ch, local: local, stage: "sluiceStage" + ch.name, bundle: "sluiceBundle" + ch.name, ctor: "newSluiceStage" + ch.name}
+}
+
+// direct says whether the generated code can call the step's function by name: a
+// function of the generated package, or an exported one of an importable package.
+// Others (the SDK's unexported functions, closures, methods) are resolved by name once
+// per stage instance with rt.Func, as the SDK harness itself resolves them.
+func (em *emitter) direct(st *step) (pkg, name string, ok bool) {
+	slash := strings.LastIndexByte(st.fn, '/') + 1
+	dot := strings.IndexByte(st.fn[slash:], '.')
+	if dot < 0 {
+		return "", "", false
+	}
+	pkg, name = st.fn[:slash+dot], st.fn[slash+dot+1:]
+	return pkg, name, isIdent(name) && (pkg == em.local || (exported(name) && importable(pkg)))
+}
+
+// callee is how a step's function is called.
+func (em *emitter) callee(st *step) *jen.Statement {
+	if pkg, name, ok := em.direct(st); ok {
+		return jen.Qual(pkg, name)
+	}
+	return jen.Id("b").Dot(fmt.Sprintf("fn%d", st.idx))
+}
+
+func (em *emitter) errorf(format string, args ...jen.Code) *jen.Statement {
+	return jen.Qual("fmt", "Errorf").Call(append([]jen.Code{jen.Lit("sluice: stage " + em.ch.stage + ": " + format)}, args...)...)
+}
+
+func partParams(prefix string, parts []capture.Value) []jen.Code {
+	ps := make([]jen.Code, len(parts))
+	for i, p := range parts {
+		ps[i] = jen.Id(fmt.Sprintf("%s%d", prefix, i)).Add(goType(p))
+	}
+	return ps
+}
+
+func ids(prefix string, n int) []jen.Code {
+	c := make([]jen.Code, n)
+	for i := range c {
+		c[i] = jen.Id(fmt.Sprintf("%s%d", prefix, i))
+	}
+	return c
+}
+
+func (em *emitter) method(name string, params ...jen.Code) *jen.Statement {
+	return jen.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id(name).Params(params...)
+}
+
+// emit writes the chain: its stage and bundle types, its Stage and Bundle methods, a
+// method per PCollection handing an element to its consumers and a method per step.
+func (em *emitter) emit(f *jen.File) {
+	ch := em.ch
+	var transforms []string
+	for _, st := range ch.steps {
+		transforms = append(transforms, st.name)
+	}
+
+	// The stage: the functions resolved by name, once per instance.
+	var fields, resolve []jen.Code
+	for _, st := range ch.steps {
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract {
+			continue // extract calls nothing: a merge function's accumulator is its output
+		}
+		field := fmt.Sprintf("fn%d", st.idx)
+		fields = append(fields, jen.Id(field).Add(st.fnType.code()).Comment(shortFn(st.fn)+", resolved by name: the generated package cannot name it"))
+		resolve = append(resolve, jen.If(
+			jen.List(jen.Id("s").Dot(field), jen.Err()).Op("=").Qual(rtPath, "Func").Types(st.fnType.code()).Call(jen.Lit(st.fn)),
+			jen.Err().Op("!=").Nil(),
+		).Block(jen.Return(jen.Nil(), jen.Err())))
+	}
+	f.Commentf("%s runs stage %s natively, as one fused chain of typed calls:", em.stage, ch.stage)
+	for _, t := range transforms {
+		f.Comment("  " + t)
+	}
+	f.Type().Id(em.stage).Struct(fields...)
+	f.Line()
+	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}
+	if len(resolve) > 0 {
+		body = append(body, jen.Var().Err().Error())
+		body = append(body, resolve...)
+	}
+	body = append(body, jen.Return(jen.Id("s"), jen.Nil()))
+	f.Commentf("%s makes an instance of stage %s's chain (rt.StageFactory).", em.ctor, ch.stage)
+	f.Func().Id(em.ctor).Params().Params(jen.Qual(rtPath, "Stage"), jen.Error()).Block(body...)
+	f.Line()
+	f.Comment("Teardown has nothing to do: function DoFns have no Teardown.")
+	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("Teardown").Params().Error().Block(jen.Return(jen.Nil()))
+	f.Line()
+	em.emitStartBundle(f)
+	em.emitBundle(f)
+	for _, pc := range ch.pcolls {
+		f.Line()
+		em.emitPCollection(f, pc)
+	}
+	for _, st := range ch.steps {
+		f.Line()
+		switch st.kind {
+		case stepParDo:
+			em.emitParDo(f, st)
+		case stepPrecombine:
+			em.emitPrecombine(f, st)
+		case stepMerge:
+			em.emitMerge(f, st)
+		case stepExtract:
+			f.Commentf("step%d runs %s:", st.idx, st.name)
+			f.Comment("a merge function's accumulator is its output.")
+			f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
+				jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(ids("v", len(st.in.parts))...)))
+		}
+	}
+}
+
+func (em *emitter) emitStartBundle(f *jen.File) {
+	ch := em.ch
+	n := len(ch.outs)
+	body := []jen.Code{
+		jen.If(jen.Len(jen.Id("outs")).Op("!=").Lit(n)).Block(jen.Return(jen.Nil(),
+			em.errorf(fmt.Sprintf("the harness gave %%d outputs, want %d", n), jen.Len(jen.Id("outs"))))),
+		jen.Id("b").Op(":=").Op("&").Id(em.bundle).Values(jen.Dict{
+			jen.Id(em.stage): jen.Id("s"),
+			jen.Id("outs"):   jen.Id("outs"),
+		}),
+	}
+	if em.usesContext() {
+		body = append(body, jen.Comment("DoFns taking a context get the bundle's, as in the SDK."),
+			jen.Id("b").Dot("ctx").Op("=").Id("ctx"))
+	}
+	for _, st := range ch.steps {
+		switch st.kind {
+		case stepPrecombine:
+			body = append(body, jen.Id("b").Dot(fmt.Sprintf("idx%d", st.idx)).Op("=").Map(em.keyType(st)).Int().Values())
+		case stepParDo:
+			for _, p := range st.params {
+				if p.kind == "Emit" {
+					body = append(body, jen.Id("b").Dot(emitName(st, p)).Op("=").Add(em.emitterFunc(st, p)))
+				}
+			}
+		}
+	}
+	body = append(body, jen.Return(jen.Id("b"), jen.Nil()))
+	f.Comment("StartBundle starts a bundle: its emitters are made here, once.")
+	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("StartBundle").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("outs").Index().Op("*").Qual(rtPath, "Output")).Params(jen.Qual(rtPath, "Bundle"), jen.Error()).Block(body...)
+	f.Line()
+}
+
+func (em *emitter) usesContext() bool {
+	for _, st := range em.ch.steps {
+		for _, p := range st.params {
+			if p.kind == "Context" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.idx, p.out) }
+
+// keyType is the map key of a precombine: the key's own type, or a string for []byte keys
+// (slices are not comparable; the same bytes are the same key, as the SDK's encoded-key
+// cache has it).
+func (em *emitter) keyType(st *step) jen.Code {
+	if k := st.in.parts[0]; k.Kind != capture.ValueBytes {
+		return goType(k)
+	}
+	return jen.String()
+}
+
+// emitterFunc is the function a ParDo's emitter is: the consuming PCollection's method
+// itself when the emitter's declared types are its values' types, else a closure that
+// converts boxed values (checked) and sets the event time it is given.
+func (em *emitter) emitterFunc(st *step, p sigPart) jen.Code {
+	out := st.outs[p.out]
+	target := jen.Id("b").Dot(fmt.Sprintf("pcoll%d", out.idx))
+	decl := p.typ.params
+	et := decl[0].isEventTime()
+	if et {
+		decl = decl[1:]
+	}
+	plain := !et
+	for i, d := range decl {
+		if d.str != valueTypeString(out.parts[i]) {
+			plain = false
+		}
+	}
+	if plain {
+		return target
+	}
+	var params []jen.Code
+	if et {
+		params = append(params, jen.Id("et").Add(p.typ.params[0].code()))
+	}
+	for i, d := range decl {
+		params = append(params, jen.Id(fmt.Sprintf("x%d", i)).Add(d.code()))
+	}
+	body, args := em.convert("x", decl, out.parts, st.name+" emitted")
+	body = append(body, em.deliver(target, args, et, jen.Id("et"))...)
+	return jen.Func().Params(params...).Block(body...)
+}
+
+// convert turns the declared values prefix<i> into the PCollection's values: as they are
+// when the types are the same, else a checked assertion out of the universal type.
+func (em *emitter) convert(prefix string, decl []*goTyp, parts []capture.Value, what string) ([]jen.Code, []jen.Code) {
+	var stmts, args []jen.Code
+	for i, d := range decl {
+		src := fmt.Sprintf("%s%d", prefix, i)
+		if d.str == valueTypeString(parts[i]) {
+			args = append(args, jen.Id(src))
+			continue
+		}
+		dst := fmt.Sprintf("c%d", i)
+		stmts = append(stmts,
+			jen.List(jen.Id(dst), jen.Id("ok")).Op(":=").Id(src).Assert(goType(parts[i])),
+			jen.If(jen.Op("!").Id("ok")).Block(
+				jen.Id("b").Dot("fail").Call(em.errorf(what+" a %T, want "+valueTypeString(parts[i]), jen.Id(src))),
+				jen.Return(),
+			))
+		args = append(args, jen.Id(dst))
+	}
+	return stmts, args
+}
+
+// deliver calls target with args, under the event time et when the function set one.
+func (em *emitter) deliver(target *jen.Statement, args []jen.Code, et bool, etExpr jen.Code) []jen.Code {
+	if !et {
+		return []jen.Code{target.Call(args...)}
+	}
+	return []jen.Code{
+		jen.Id("h").Op(":=").Id("b").Dot("h"),
+		jen.Id("b").Dot("h").Dot("Timestamp").Op("=").Int64().Call(etExpr),
+		target.Call(args...),
+		jen.Id("b").Dot("h").Op("=").Id("h"),
+	}
+}
+
+func (em *emitter) emitBundle(f *jen.File) {
+	ch := em.ch
+	fields := []jen.Code{
+		jen.Op("*").Id(em.stage),
+		jen.Id("outs").Index().Op("*").Qual(rtPath, "Output"),
+		jen.Comment("h is the header of the element in flight: what the chain's outputs carry."),
+		jen.Id("h").Qual(rtPath, "Header"),
+		jen.Comment("err is the first error: emitters cannot return one, so steps record it here"),
+		jen.Comment("and the bundle returns it after the element."),
+		jen.Id("err").Error(),
+	}
+	if em.usesContext() {
+		fields = append(fields, jen.Id("ctx").Qual("context", "Context"))
+	}
+	for _, st := range ch.steps {
+		switch st.kind {
+		case stepParDo:
+			for _, p := range st.params {
+				if p.kind == "Emit" {
+					fields = append(fields, jen.Id(emitName(st, p)).Add(p.typ.code()))
+				}
+			}
+		case stepPrecombine:
+			fields = append(fields,
+				jen.Id(fmt.Sprintf("acc%d", st.idx)).Index().Id(em.accType(st)).Comment("step"+fmt.Sprint(st.idx)+"'s keys, in first-seen order"),
+				jen.Id(fmt.Sprintf("idx%d", st.idx)).Map(em.keyType(st)).Int().Comment("where each key is in acc"+fmt.Sprint(st.idx)))
+		}
+	}
+	f.Commentf("%s is a bundle in progress on %s.", em.bundle, em.stage)
+	f.Type().Id(em.bundle).Struct(fields...)
+	for _, st := range ch.steps {
+		if st.kind == stepPrecombine {
+			f.Line()
+			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
+			f.Type().Id(em.accType(st)).Struct(
+				jen.Id("k").Add(goType(st.in.parts[0])),
+				jen.Id("a").Add(goType(st.in.parts[1])),
+				jen.Id("h").Qual(rtPath, "Header"),
+			)
+		}
+	}
+	f.Line()
+
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	recovered := func() jen.Code {
+		return jen.Defer().Func().Params().Block(
+			jen.If(jen.Id("r").Op(":=").Recover(), jen.Id("r").Op("!=").Nil()).Block(
+				jen.Err().Op("=").Add(em.errorf("panic: %v\n%s", jen.Id("r"), jen.Qual("runtime/debug", "Stack").Call())),
+			),
+		).Call()
+	}
+	in := ch.input
+	var decoded []jen.Code
+	for i := range in.parts {
+		decoded = append(decoded, jen.Id(fmt.Sprintf("v%d", i)))
+	}
+	process := []jen.Code{
+		jen.Comment("A panicking user function fails the bundle, as it does in the SDK harness."),
+		recovered(),
+		jen.List(append(decoded, jen.Id("n"), jen.Err())...).Op(":=").Id("sluiceDecode" + ch.inCode.Name).Call(jen.Id("data")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), em.errorf("decoding an element of "+in.name+": %w", jen.Err()))),
+	}
+	for i, p := range in.parts {
+		v := jen.Id(fmt.Sprintf("v%d", i))
+		switch {
+		case p.Kind == capture.ValueBytes:
+			process = append(process,
+				jen.Comment("Decoded bytes alias the harness's buffer; user code may keep them, as the SDK allows."),
+				jen.Add(v).Op("=").Qual("bytes", "Clone").Call(v))
+		case p.Kind == capture.ValueIterable && p.Components[0].Kind == capture.ValueBytes:
+			process = append(process,
+				jen.Comment("Decoded bytes alias the harness's buffer; user code may keep them, as the SDK allows."),
+				jen.For(jen.Id("i").Op(":=").Range().Add(v)).Block(jen.Add(v).Index(jen.Id("i")).Op("=").Qual("bytes", "Clone").Call(jen.Add(v).Index(jen.Id("i")))))
+		}
+	}
+	process = append(process,
+		jen.Id("b").Dot("h").Op("=").Id("h"),
+		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", in.idx)).Call(decoded...),
+		jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Id("n"), jen.Id("b").Dot("err"))),
+		jen.Return(jen.Id("n"), jen.Id("b").Dot("outErr").Call()),
+	)
+	f.Comment("Process runs one element through the chain.")
+	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("Process").Params(jen.Id("h").Qual(rtPath, "Header"), jen.Id("data").Index().Byte()).Params(jen.Id("n").Int(), jen.Err().Error()).Block(process...)
+	f.Line()
+
+	finish := []jen.Code{recovered()}
+	for _, st := range ch.steps {
+		if st.kind == stepPrecombine {
+			finish = append(finish, jen.Id("b").Dot(fmt.Sprintf("flush%d", st.idx)).Call())
+		}
+	}
+	finish = append(finish,
+		jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Id("b").Dot("err"))),
+		jen.Return(jen.Id("b").Dot("outErr").Call()))
+	f.Comment("Finish ends the bundle: lifted combines emit what they hold, in step order, so that")
+	f.Comment("one's output may still reach a later one.")
+	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("Finish").Params().Params(jen.Err().Error()).Block(finish...)
+	f.Line()
+
+	f.Comment("fail records the bundle's first error.")
+	f.Add(em.method("fail", jen.Err().Error()).Block(
+		jen.If(jen.Id("b").Dot("err").Op("==").Nil()).Block(jen.Id("b").Dot("err").Op("=").Err())))
+	f.Line()
+	f.Comment("outErr is the first output's failed send, if any.")
+	f.Add(em.method("outErr").Error().Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("b").Dot("outs")).Block(
+			jen.If(jen.Err().Op(":=").Id("o").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err()))),
+		jen.Return(jen.Nil())))
+}
+
+func (em *emitter) accType(st *step) string {
+	return fmt.Sprintf("sluiceAcc%sStep%d", em.ch.name, st.idx)
+}
+
+// emitPCollection writes pcoll<idx>: an element of the PCollection goes to each consumer
+// in stage order, then to the stage outputs it is.
+func (em *emitter) emitPCollection(f *jen.File, pc *pcoll) {
+	body := []jen.Code{jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return())}
+	var to []string
+	for _, st := range pc.consumers {
+		body = append(body, jen.Id("b").Dot(fmt.Sprintf("step%d", st.idx)).Call(ids("v", len(pc.parts))...))
+		to = append(to, fmt.Sprintf("step%d", st.idx))
+	}
+	for _, i := range pc.outIdx {
+		out := jen.Id("b").Dot("outs").Index(jen.Lit(i))
+		body = append(body,
+			jen.Id("buf").Op(":=").Add(out).Dot("Begin").Call(jen.Id("b").Dot("h")),
+			jen.Id("buf").Op("=").Id("sluiceAppend"+em.ch.outs[i].Name).Call(append([]jen.Code{jen.Id("buf")}, ids("v", len(pc.parts))...)...),
+			jen.Add(jen.Id("b").Dot("outs").Index(jen.Lit(i))).Dot("End").Call(jen.Id("buf")))
+		to = append(to, fmt.Sprintf("output %d", i))
+	}
+	if len(to) == 0 {
+		to = append(to, "nothing reads it")
+	}
+	f.Commentf("pcoll%d hands on an element of PCollection %q", pc.idx, pc.name)
+	f.Commentf("to %s.", strings.Join(to, ", "))
+	f.Add(em.method(fmt.Sprintf("pcoll%d", pc.idx), partParams("v", pc.parts)...).Block(body...))
+}
+
+func (em *emitter) emitParDo(f *jen.File, st *step) {
+	var args []jen.Code
+	vals := 0
+	for _, p := range st.params {
+		switch p.kind {
+		case "Context":
+			args = append(args, jen.Id("b").Dot("ctx"))
+		case "EventTime":
+			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
+		case "Value":
+			args = append(args, jen.Id(fmt.Sprintf("v%d", vals)))
+			vals++
+		case "Emit":
+			args = append(args, jen.Id("b").Dot(emitName(st, p)))
+		}
+	}
+	call := em.callee(st).Call(args...)
+	var body []jen.Code
+	if len(st.results) == 0 {
+		body = append(body, call)
+	} else {
+		var lhs []jen.Code
+		var decl []*goTyp
+		et, hasErr := false, false
+		for _, r := range st.results {
+			switch r.kind {
+			case "EventTime":
+				lhs, et = append(lhs, jen.Id("et")), true
+			case "Error":
+				lhs, hasErr = append(lhs, jen.Err()), true
+			case "Value":
+				lhs = append(lhs, jen.Id(fmt.Sprintf("r%d", len(decl))))
+				decl = append(decl, r.typ)
+			}
+		}
+		body = append(body, jen.List(lhs...).Op(":=").Add(call))
+		if hasErr {
+			body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(
+				jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
+				jen.Return()))
+		}
+		if len(decl) > 0 {
+			stmts, conv := em.convert("r", decl, st.outs[0].parts, st.name+" returned")
+			body = append(body, stmts...)
+			body = append(body, em.deliver(jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)), conv, et, jen.Id("et"))...)
+		}
+	}
+	f.Commentf("step%d runs %s", st.idx, st.name)
+	f.Commentf("(%s).", shortFn(st.fn))
+	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
+}
+
+func (em *emitter) emitPrecombine(f *jen.File, st *step) {
+	acc, idx := fmt.Sprintf("acc%d", st.idx), fmt.Sprintf("idx%d", st.idx)
+	key := jen.Id("v0")
+	if st.in.parts[0].Kind == capture.ValueBytes {
+		key = jen.String().Call(jen.Id("v0"))
+	}
+	merge := em.callee(st)
+	f.Commentf("step%d runs %s:", st.idx, st.name)
+	f.Commentf("%s's partial results per key, held until the bundle ends or more than %d", shortFn(st.fn), precombineMax)
+	f.Comment("keys are held. A key's first value is its accumulator, as the SDK has it for a")
+	f.Comment("merge-only CombineFn; each partial keeps the header of its key's last element.")
+	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
+		jen.If(jen.List(jen.Id("i"), jen.Id("ok")).Op(":=").Id("b").Dot(idx).Index(key.Clone()), jen.Id("ok")).Block(
+			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
+			jen.Id("e").Dot("a").Op("=").Add(merge.Clone().Call(jen.Id("e").Dot("a"), jen.Id("v1"))),
+			jen.Id("e").Dot("h").Op("=").Id("b").Dot("h"),
+			jen.Return(),
+		),
+		jen.Id("b").Dot(idx).Index(key.Clone()).Op("=").Len(jen.Id("b").Dot(acc)),
+		jen.Id("b").Dot(acc).Op("=").Append(jen.Id("b").Dot(acc), jen.Id(em.accType(st)).Values(jen.Dict{
+			jen.Id("k"): jen.Id("v0"), jen.Id("a"): jen.Id("v1"), jen.Id("h"): jen.Id("b").Dot("h"),
+		})),
+		jen.If(jen.Len(jen.Id("b").Dot(acc)).Op(">").Lit(precombineMax)).Block(jen.Id("b").Dot(fmt.Sprintf("flush%d", st.idx)).Call()),
+	))
+	f.Line()
+	f.Commentf("flush%d emits what step%d holds, in first-seen order (the output is the same on every", st.idx, st.idx)
+	f.Comment("run), each partial under the header of its last element.")
+	f.Add(em.method(fmt.Sprintf("flush%d", st.idx)).Block(
+		jen.Id("h").Op(":=").Id("b").Dot("h"),
+		jen.For(jen.Id("i").Op(":=").Range().Id("b").Dot(acc)).Block(
+			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
+			jen.Id("b").Dot("h").Op("=").Id("e").Dot("h"),
+			jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("e").Dot("k"), jen.Id("e").Dot("a")),
+		),
+		jen.Id("b").Dot("h").Op("=").Id("h"),
+		jen.Clear(jen.Id("b").Dot(acc)),
+		jen.Id("b").Dot(acc).Op("=").Id("b").Dot(acc).Index(jen.Op(":").Lit(0)),
+		jen.Clear(jen.Id("b").Dot(idx)),
+	))
+}
+
+func (em *emitter) emitMerge(f *jen.File, st *step) {
+	f.Commentf("step%d runs %s:", st.idx, st.name)
+	f.Commentf("%s merges a key's accumulators in order (none: the zero value, as in the SDK).", shortFn(st.fn))
+	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
+		jen.Var().Id("a").Add(goType(st.in.parts[1].Components[0])),
+		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("v1")).Block(
+			jen.If(jen.Id("i").Op("==").Lit(0)).Block(jen.Id("a").Op("=").Id("x"), jen.Continue()),
+			jen.Id("a").Op("=").Add(em.callee(st).Call(jen.Id("a"), jen.Id("x"))),
+		),
+		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), jen.Id("a")),
+	))
+}
