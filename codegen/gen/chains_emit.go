@@ -109,7 +109,7 @@ func (em *emitter) emit(f *jen.File) {
 	}
 	body = append(body, jen.Return(jen.Id("s"), jen.Nil()))
 	f.Commentf("%s makes an instance of stage %s's chain (rt.StageFactory).", em.ctor, ch.stage)
-	f.Func().Id(em.ctor).Params().Params(jen.Qual(rtPath, "Stage"), jen.Error()).Block(body...)
+	f.Func().Id(em.ctor).Params(jen.Id("_").Qual(rtPath, "StageEnv")).Params(jen.Qual(rtPath, "Stage"), jen.Error()).Block(body...)
 	f.Line()
 	f.Comment("Teardown has nothing to do: function DoFns have no Teardown.")
 	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("Teardown").Params().Error().Block(jen.Return(jen.Nil()))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -197,8 +198,20 @@ func (h *Harness) receiveData(stream fnpb.BeamFnData_DataClient) {
 type stagePool struct {
 	spec    protocol.Stage
 	factory rt.StageFactory
+	env     stageEnv
 	mu      sync.Mutex
 	free    []rt.Stage
+}
+
+// stageEnv serves the descriptor's transforms to a chain's factory, by unique name.
+type stageEnv map[string]*pipepb.PTransform
+
+func (e stageEnv) Payload(name string) ([]byte, error) {
+	t, ok := e[name]
+	if !ok {
+		return nil, fmt.Errorf("the runner's descriptor has no transform %q", name)
+	}
+	return t.GetSpec().GetPayload(), nil
 }
 
 func (p *stagePool) get() (rt.Stage, error) {
@@ -210,7 +223,7 @@ func (p *stagePool) get() (rt.Stage, error) {
 		return s, nil
 	}
 	p.mu.Unlock()
-	return p.factory()
+	return p.factory(p.env)
 }
 
 func (p *stagePool) put(s rt.Stage) {
@@ -233,7 +246,9 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	}
 	var spec protocol.Stage
 	found := false
+	env := stageEnv{}
 	for _, t := range desc.GetTransforms() {
+		env[t.GetUniqueName()] = t
 		if t.GetSpec().GetUrn() == protocol.StageURN {
 			if spec, err = protocol.UnmarshalStage(t.GetSpec().GetPayload()); err != nil {
 				return nil, fmt.Errorf("descriptor %q: %w", descID, err)
@@ -251,7 +266,7 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if p = h.stages[descID]; p == nil {
-		p = &stagePool{spec: spec, factory: f}
+		p = &stagePool{spec: spec, factory: f, env: env}
 		h.stages[descID] = p
 	}
 	return p, nil

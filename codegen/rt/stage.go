@@ -11,6 +11,11 @@ import (
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
+	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/protox"
+	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sluice-runner/sluice/runner/wire"
 )
@@ -125,8 +130,55 @@ type Bundle interface {
 	Finish() error
 }
 
-// StageFactory makes a new instance of a stage's chain (running its DoFns' Setup).
-type StageFactory func() (Stage, error)
+// StageFactory makes a new instance of a stage's chain (decoding its DoFns' configuration
+// from env and running their Setup).
+type StageFactory func(env StageEnv) (Stage, error)
+
+// StageEnv is what the harness knows of the stage being set up: the runner's descriptor
+// carries the stage's transforms as the pipeline has them.
+type StageEnv interface {
+	// Payload is the spec payload of the stage's transform with the given unique name
+	// (a ParDoPayload for a ParDo, a CombinePayload for a combine's parts).
+	Payload(uniqueName string) ([]byte, error)
+}
+
+// DoFn decodes the struct DoFn a ParDo's payload carries: the value the pipeline built (as
+// the pointer the SDK makes), its exported fields restored as the Go SDK restores them.
+// It runs once per stage instance, so its reflection costs nothing per element.
+func DoFn(payload []byte) (any, error) {
+	var pardo pipepb.ParDoPayload
+	if err := proto.Unmarshal(payload, &pardo); err != nil {
+		return nil, fmt.Errorf("sluice native: decoding a ParDo payload: %w", err)
+	}
+	var tp v1pb.TransformPayload
+	if err := protox.DecodeBase64(string(pardo.GetDoFn().GetPayload()), &tp); err != nil {
+		return nil, fmt.Errorf("sluice native: decoding a DoFn's transform payload: %w", err)
+	}
+	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())
+	if err != nil {
+		return nil, fmt.Errorf("sluice native: decoding a DoFn: %w", err)
+	}
+	if fn.Recv == nil {
+		return nil, fmt.Errorf("sluice native: the payload holds a function, not a DoFn struct")
+	}
+	return fn.Recv, nil
+}
+
+// Method returns the method called name of recv (a DoFn as DoFn returns it) as an F, for
+// types the generated file cannot name (unexported ones of other packages). The result
+// is a method value: calling it costs what calling the method costs.
+func Method[F any](recv any, name string) (F, error) {
+	var zero F
+	m := reflect.ValueOf(recv).MethodByName(name)
+	if !m.IsValid() {
+		return zero, fmt.Errorf("sluice native: %T has no method %s", recv, name)
+	}
+	f, ok := m.Interface().(F)
+	if !ok {
+		return zero, fmt.Errorf("sluice native: %T.%s is a %v, want %v", recv, name, m.Type(), reflect.TypeFor[F]())
+	}
+	return f, nil
+}
 
 var registry = struct {
 	sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -159,12 +160,12 @@ func nativeDescriptor(s *plan.Stage, fp string) (*fnpb.ProcessBundleDescriptor, 
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: native descriptor: %w", s.ID, err)
 	}
-	return &fnpb.ProcessBundleDescriptor{
-		Id: "native-" + s.Descriptor.GetId(),
-		Transforms: map[string]*pipepb.PTransform{
-			"native": {UniqueName: s.ID, Spec: &pipepb.FunctionSpec{Urn: protocol.StageURN, Payload: payload}},
-		},
-	}, nil
+	// The stage's own transforms go along: chains decode their DoFns' configuration from
+	// the payloads, by transform name.
+	transforms := maps.Clone(s.Descriptor.GetTransforms())
+	transforms["sluice-native-stage"] = &pipepb.PTransform{UniqueName: "sluice-native-stage/" + s.ID,
+		Spec: &pipepb.FunctionSpec{Urn: protocol.StageURN, Payload: payload}}
+	return &fnpb.ProcessBundleDescriptor{Id: "native-" + s.Descriptor.GetId(), Transforms: transforms}, nil
 }
 
 func jobMessage(job Job, level slog.Level, text string) {

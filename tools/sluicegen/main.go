@@ -158,11 +158,21 @@ func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 }
 
 func stagesText(a *gen.Analysis) string {
-	var sdk []string
+	var native, portable []string
 	for _, s := range a.Stages {
-		if s.Fingerprint != "" {
-			sdk = append(sdk, s.ID)
+		switch {
+		case s.Native:
+			native = append(native, s.ID)
+		case s.Fingerprint != "":
+			portable = append(portable, s.ID)
 		}
 	}
-	return fmt.Sprintf("%d stages; SDK stages %s run portably", len(a.Stages), strings.Join(sdk, ", "))
+	text := fmt.Sprintf("%d stages", len(a.Stages))
+	if len(native) > 0 {
+		text += "; native: " + strings.Join(native, ", ")
+	}
+	if len(portable) > 0 {
+		text += "; portable (see the header for why): " + strings.Join(portable, ", ")
+	}
+	return text
 }

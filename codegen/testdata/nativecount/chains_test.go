@@ -28,7 +28,7 @@ func stage(t *testing.T, id string) rt.Stage {
 		if !ok {
 			t.Fatalf("stage %s (%s) is not registered", id, fp)
 		}
-		s, err := f()
+		s, err := f(nil) // func DoFns only: nothing to decode
 		if err != nil {
 			t.Fatal(err)
 		}
