@@ -50,10 +50,10 @@ func TestWorkloadArgs(t *testing.T) {
 }
 
 func TestRoundOrder(t *testing.T) {
-	if got := roundOrder(1); !slices.Equal(got, []string{runnerSluice, runnerPrism, runnerDirect, runnerHandwritten}) {
+	if got := roundOrder(1); !slices.Equal(got, []string{runnerSluice, runnerNative, runnerPrism, runnerDirect, runnerHandwritten}) {
 		t.Errorf("round 1 = %q", got)
 	}
-	if got := roundOrder(2); !slices.Equal(got, []string{runnerPrism, runnerSluice, runnerDirect, runnerHandwritten}) {
+	if got := roundOrder(2); !slices.Equal(got, []string{runnerPrism, runnerSluice, runnerNative, runnerDirect, runnerHandwritten}) {
 		t.Errorf("round 2 = %q", got)
 	}
 }

@@ -21,6 +21,7 @@ var header = []string{
 	"sluice pipeline MB", "prism pipeline MB", "direct pipeline MB",
 	"sluice pipeline CPU s", "prism pipeline CPU s",
 	"hand-written s", "sluice ÷ hand-written",
+	"native stages", "native s", "native vs prism", "native ÷ hand-written",
 	"status",
 }
 
@@ -66,6 +67,14 @@ func tableRows(res *Results) [][]string {
 			hw = runnerCell(w, w.Handwritten, w.Handwritten.fmtMedian)
 		}
 		row = append(row, hw, fmtRatio(w.SluiceOverHandwritten))
+		stages, native := "-", "n/a"
+		if w.NativeStages != "" {
+			stages = w.NativeStages
+		}
+		if w.Native != nil {
+			native = runnerCell(w, w.Native, w.Native.fmtMedian)
+		}
+		row = append(row, stages, native, fmtRatio(w.NativeSpeedupVsPrism), fmtRatio(w.NativeOverHandwritten))
 		row = append(row, statusCell(w))
 		rows = append(rows, row)
 	}

@@ -39,11 +39,14 @@ func sampleResults() *Results {
 	differs.OK, differs.OutputMatches, differs.Error = false, ptr(false), "vs prism run 1: 2 lines, want 3"
 	wc := WorkloadResult{
 		Name: "wordcount", Records: 1000, Input: "5 MiB text (lines)",
-		Sluice:      &RunnerResult{Runner: runnerSluice, Available: true, Runs: []RunResult{differs}},
-		Prism:       &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{ok(1, 10)}},
-		Direct:      &RunnerResult{Runner: runnerDirect, Available: true, Runs: []RunResult{ok(1, 20)}},
-		Handwritten: &RunnerResult{Runner: runnerHandwritten, Available: true, Runs: []RunResult{ok(1, 2)}},
+		Sluice:       &RunnerResult{Runner: runnerSluice, Available: true, Runs: []RunResult{differs}},
+		Prism:        &RunnerResult{Runner: runnerPrism, Available: true, Runs: []RunResult{ok(1, 10)}},
+		Direct:       &RunnerResult{Runner: runnerDirect, Available: true, Runs: []RunResult{ok(1, 20)}},
+		Handwritten:  &RunnerResult{Runner: runnerHandwritten, Available: true, Runs: []RunResult{ok(1, 2)}},
+		Native:       &RunnerResult{Runner: runnerNative, Available: true, Runs: []RunResult{ok(1, 2.5)}},
+		NativeStages: "3/3",
 	}
+	gbk.Native, gbk.NativeStages = &RunnerResult{Runner: runnerNative, Available: false, Runs: []RunResult{}}, "0/2"
 	skipped := WorkloadResult{Name: "cogbk", Status: statusSkipped}
 	skipped.fail("not run: an earlier workload failed (use --keep-going)")
 	for _, w := range []*WorkloadResult{&gbk, &pardo, &wc, &skipped} {
@@ -134,6 +137,16 @@ func TestTableRows(t *testing.T) {
 	}
 	if got, ratio := rows[2][col("hand-written s")], rows[2][col("sluice ÷ hand-written")]; got != "2.00" || ratio != "2.50×" {
 		t.Errorf("wordcount hand-written = %q, ratio %q; want 2.00 and 5/2", got, ratio)
+	}
+	for name, want := range map[string]string{"native stages": "3/3", "native s": "2.50", "native vs prism": "4.00×", "native ÷ hand-written": "1.25×"} {
+		if got := rows[2][col(name)]; got != want {
+			t.Errorf("wordcount %s = %q, want %q", name, got, want)
+		}
+	}
+	for name, want := range map[string]string{"native stages": "0/2", "native s": "n/a", "native vs prism": "-"} {
+		if got := gbk[col(name)]; got != want {
+			t.Errorf("group_by_key %s = %q, want %q", name, got, want)
+		}
 	}
 	if got := gbk[col("hand-written s")]; got != "n/a" {
 		t.Errorf("group_by_key hand-written = %q, want n/a", got)

@@ -13,6 +13,9 @@ const (
 	// runnerHandwritten is a workload's hand-written plain-Go reference program
 	// (tools/bench/reference), where it has one: the limit, not a runner.
 	runnerHandwritten = "handwritten"
+	// runnerNative is Sluice running the program built with its sluicegen file: the
+	// stages with generated chains native, the others portable.
+	runnerNative = "sluice-native"
 )
 
 // Workload statuses.
@@ -61,6 +64,10 @@ type WorkloadResult struct {
 	Direct   *RunnerResult `json:"direct"`
 	// Handwritten is the plain-Go reference program, nil where the workload has none.
 	Handwritten *RunnerResult `json:"handwritten,omitempty"`
+	// Native is the program built with its generated file, on Sluice; NativeStages says
+	// how many of its SDK stages had a chain ("native/SDK stages").
+	Native       *RunnerResult `json:"sluice_native,omitempty"`
+	NativeStages string        `json:"native_stages,omitempty"`
 	// SpeedupVsPrism is prism's median seconds / Sluice's; >1 means Sluice is faster.
 	SpeedupVsPrism *float64 `json:"speedup_vs_prism"`
 	// SpeedupVsDirect is the direct runner's median seconds / Sluice's.
@@ -68,6 +75,10 @@ type WorkloadResult struct {
 	// SluiceOverHandwritten is Sluice's median seconds / the hand-written program's: how
 	// many times the plain-Go time Sluice takes.
 	SluiceOverHandwritten *float64 `json:"sluice_over_handwritten,omitempty"`
+	// NativeSpeedupVsPrism is prism's median / native Sluice's; NativeOverHandwritten is
+	// native Sluice's median / the hand-written program's.
+	NativeSpeedupVsPrism  *float64 `json:"native_speedup_vs_prism,omitempty"`
+	NativeOverHandwritten *float64 `json:"native_over_handwritten,omitempty"`
 
 	setupProblems []string // build errors and the like, kept across summarize calls
 }
@@ -128,6 +139,8 @@ func (w *WorkloadResult) runner(name string) *RunnerResult {
 		return w.Direct
 	case runnerHandwritten:
 		return w.Handwritten
+	case runnerNative:
+		return w.Native
 	}
 	return nil
 }
@@ -139,10 +152,13 @@ func (w *WorkloadResult) runners() []*RunnerResult {
 
 // programs returns the runners' results and the hand-written program's, if any.
 func (w *WorkloadResult) programs() []*RunnerResult {
-	if w.Handwritten == nil {
-		return w.runners()
+	all := w.runners()
+	for _, r := range []*RunnerResult{w.Native, w.Handwritten} {
+		if r != nil {
+			all = append(all, r)
+		}
 	}
-	return append(w.runners(), w.Handwritten)
+	return all
 }
 
 // summarize fills in medians, rates, peak pipeline RSS, speedups and the status from the
@@ -197,6 +213,8 @@ func (w *WorkloadResult) summarize() {
 	w.SpeedupVsPrism = speedup(medianOf(w.Prism), medianOf(w.Sluice))
 	w.SpeedupVsDirect = speedup(medianOf(w.Direct), medianOf(w.Sluice))
 	w.SluiceOverHandwritten = speedup(medianOf(w.Sluice), medianOf(w.Handwritten))
+	w.NativeSpeedupVsPrism = speedup(medianOf(w.Prism), medianOf(w.Native))
+	w.NativeOverHandwritten = speedup(medianOf(w.Native), medianOf(w.Handwritten))
 	switch {
 	case w.Status == statusSkipped:
 	case failed:

@@ -21,6 +21,9 @@ type env struct {
 	// builds holds each pipeline package's binary, shared by the workloads that run it
 	// (the eight Nexmark workloads run one program; linking it takes seconds).
 	builds map[string]*pipelineBinary
+	// sluicegen is tools/sluicegen, built on first use for the native column.
+	sluicegen    string
+	sluicegenErr error
 }
 
 // pipelineBinary is a built pipeline package and how many selected workloads still need it.
@@ -145,15 +148,16 @@ func (e *env) release(w *workload) {
 	}
 }
 
-// goBuild compiles pkg into OUT/bin/name.
-func goBuild(ctx context.Context, e *env, name, pkg string) (string, error) {
+// goBuild compiles pkg into OUT/bin/name, with extra go build flags.
+func goBuild(ctx context.Context, e *env, name, pkg string, flags ...string) (string, error) {
 	bin, err := filepath.Abs(filepath.Join(e.dir("bin"), name))
 	if err != nil {
 		return "", err
 	}
 	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(bctx, e.opts.goCmd, "build", "-o", bin, pkg)
+	args := append(append([]string{"build", "-o", bin}, flags...), pkg)
+	cmd := exec.CommandContext(bctx, e.opts.goCmd, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(out)))
@@ -190,6 +194,21 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 		defer p.cleanup()
 	}
 	wr.Records, wr.Input = p.records, p.input
+
+	wr.Native = &RunnerResult{Runner: runnerNative, Available: true, Runs: []RunResult{}}
+	e.logf("%s: generating and building its native chains", w.name)
+	nb, err := e.buildNative(ctx, w, p)
+	switch {
+	case err != nil:
+		wr.Native.Error = err.Error()
+	case nb.native == 0:
+		wr.Native.Available = false
+		wr.NativeStages = nb.stagesText()
+		wr.Notes = append(wr.Notes, fmt.Sprintf("native: no SDK stage has a chain yet (see the reasons in %s)", nb.generated))
+	default:
+		wr.NativeStages = nb.stagesText()
+		defer os.Remove(nb.bin)
+	}
 
 	// One fresh server per runner for the whole workload.
 	servers := map[string]*server{}
@@ -229,6 +248,11 @@ rounds:
 			switch s := servers[r]; {
 			case s != nil:
 				args = []string{"--runner=universal", "--endpoint=" + s.Endpoint(), "--environment_type=LOOPBACK"}
+			case r == runnerNative && servers[runnerSluice] != nil:
+				prog = nb.bin
+				args = []string{"--runner=universal", "--endpoint=" + servers[runnerSluice].Endpoint(), "--environment_type=LOOPBACK"}
+			case r == runnerNative:
+				continue // no Sluice server to run on
 			case r == runnerHandwritten:
 				prog, args = refBin, nil
 			}
@@ -284,9 +308,9 @@ rounds:
 // going first, so neither always runs on a machine the other has just warmed or loaded.
 func roundOrder(i int) []string {
 	if i%2 == 0 {
-		return []string{runnerPrism, runnerSluice, runnerDirect, runnerHandwritten}
+		return []string{runnerPrism, runnerSluice, runnerNative, runnerDirect, runnerHandwritten}
 	}
-	return []string{runnerSluice, runnerPrism, runnerDirect, runnerHandwritten}
+	return []string{runnerSluice, runnerNative, runnerPrism, runnerDirect, runnerHandwritten}
 }
 
 // compareOutputs checks every completed run's output against a reference: the first
