@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/grpc"
@@ -17,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sluice-runner/sluice/codegen/native/protocol"
 	"github.com/sluice-runner/sluice/codegen/rt"
@@ -198,20 +201,54 @@ func (h *Harness) receiveData(stream fnpb.BeamFnData_DataClient) {
 type stagePool struct {
 	spec    protocol.Stage
 	factory rt.StageFactory
-	env     stageEnv
+	env     *stageEnv
 	mu      sync.Mutex
 	free    []rt.Stage
 }
 
-// stageEnv serves the descriptor's transforms to a chain's factory, by unique name.
-type stageEnv map[string]*pipepb.PTransform
+// stageEnv serves a native stage's descriptor to its chain's factory (rt.StageEnv).
+type stageEnv struct {
+	desc   *fnpb.ProcessBundleDescriptor
+	spec   protocol.Stage
+	byName map[string]*pipepb.PTransform
+}
 
-func (e stageEnv) Payload(name string) ([]byte, error) {
-	t, ok := e[name]
+func newStageEnv(desc *fnpb.ProcessBundleDescriptor, spec protocol.Stage) *stageEnv {
+	e := &stageEnv{desc: desc, spec: spec, byName: map[string]*pipepb.PTransform{}}
+	for _, t := range desc.GetTransforms() {
+		e.byName[t.GetUniqueName()] = t
+	}
+	return e
+}
+
+func (e *stageEnv) Payload(name string) ([]byte, error) {
+	t, ok := e.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("the runner's descriptor has no transform %q", name)
 	}
 	return t.GetSpec().GetPayload(), nil
+}
+
+func (e *stageEnv) InputCoder() (*coder.Coder, error) { return e.portCoder(e.spec.Source) }
+
+func (e *stageEnv) OutputCoder(i int) (*coder.Coder, error) {
+	if i < 0 || i >= len(e.spec.Sinks) {
+		return nil, fmt.Errorf("the stage has %d outputs, not %d", len(e.spec.Sinks), i+1)
+	}
+	return e.portCoder(e.spec.Sinks[i])
+}
+
+// portCoder is the coder of a data source or sink transform's RemoteGrpcPort.
+func (e *stageEnv) portCoder(transformID string) (*coder.Coder, error) {
+	var port fnpb.RemoteGrpcPort
+	if err := proto.Unmarshal(e.desc.GetTransforms()[transformID].GetSpec().GetPayload(), &port); err != nil {
+		return nil, fmt.Errorf("the port of transform %q: %w", transformID, err)
+	}
+	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(port.GetCoderId())
+	if err != nil {
+		return nil, fmt.Errorf("the coder %q of transform %q: %w", port.GetCoderId(), transformID, err)
+	}
+	return c, nil
 }
 
 func (p *stagePool) get() (rt.Stage, error) {
@@ -246,9 +283,7 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	}
 	var spec protocol.Stage
 	found := false
-	env := stageEnv{}
 	for _, t := range desc.GetTransforms() {
-		env[t.GetUniqueName()] = t
 		if t.GetSpec().GetUrn() == protocol.StageURN {
 			if spec, err = protocol.UnmarshalStage(t.GetSpec().GetPayload()); err != nil {
 				return nil, fmt.Errorf("descriptor %q: %w", descID, err)
@@ -266,7 +301,7 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if p = h.stages[descID]; p == nil {
-		p = &stagePool{spec: spec, factory: f, env: env}
+		p = &stagePool{spec: spec, factory: f, env: newStageEnv(desc, spec)}
 		h.stages[descID] = p
 	}
 	return p, nil

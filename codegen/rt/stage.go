@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
 	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
@@ -135,11 +136,16 @@ type Bundle interface {
 type StageFactory func(env StageEnv) (Stage, error)
 
 // StageEnv is what the harness knows of the stage being set up: the runner's descriptor
-// carries the stage's transforms as the pipeline has them.
+// carries the stage's transforms as the pipeline has them, and the coders of its ports.
 type StageEnv interface {
 	// Payload is the spec payload of the stage's transform with the given unique name
 	// (a ParDoPayload for a ParDo, a CombinePayload for a combine's parts).
 	Payload(uniqueName string) ([]byte, error)
+	// InputCoder is the coder the stage's input arrives in, and OutputCoder(i) the coder
+	// its i-th output leaves in: windowed value coders, as the runner wrote them for the
+	// SDK harness (see SDKCodec).
+	InputCoder() (*coder.Coder, error)
+	OutputCoder(i int) (*coder.Coder, error)
 }
 
 // DoFn decodes the struct DoFn a ParDo's payload carries: the value the pipeline built (as

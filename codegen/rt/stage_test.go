@@ -102,3 +102,27 @@ func TestFunc(t *testing.T) {
 		t.Error("resolving sumIntFn as func(string) int succeeded")
 	}
 }
+
+// SDKCodec writes what the typed coders write for the same values, and reads them back
+// with the byte count, also with bytes following.
+func TestSDKCodecMatchesTypedCoders(t *testing.T) {
+	kv := coder.NewKV([]*coder.Coder{coder.NewString(), coder.NewVarInt()})
+	c := NewSDKCodec(coder.NewW(kv, coder.NewGlobalWindow()))
+	for _, v := range []struct {
+		k string
+		n int64
+	}{{"", 0}, {"word", 42}, {"ü", -7}} {
+		want := AppendVarInt(AppendString(nil, v.k), v.n)
+		got, err := c.Append(nil, &exec.FullValue{Elm: v.k, Elm2: v.n})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%v: Append %x, %v; typed %x", v, got, err, want)
+		}
+		fv, n, err := c.Decode(append(got, 0xFF))
+		if err != nil || n != len(want) || fv.Elm != v.k || fv.Elm2 != v.n {
+			t.Fatalf("%v: Decode %+v, %d, %v", v, fv, n, err)
+		}
+	}
+	if _, _, err := c.Decode([]byte{5, 'a'}); err == nil {
+		t.Error("decoding a truncated value succeeded")
+	}
+}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"time"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-runner/sluice/codegen/fingerprint"
@@ -160,12 +160,13 @@ func nativeDescriptor(s *plan.Stage, fp string) (*fnpb.ProcessBundleDescriptor, 
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: native descriptor: %w", s.ID, err)
 	}
-	// The stage's own transforms go along: chains decode their DoFns' configuration from
-	// the payloads, by transform name.
-	transforms := maps.Clone(s.Descriptor.GetTransforms())
-	transforms["sluice-native-stage"] = &pipepb.PTransform{UniqueName: "sluice-native-stage/" + s.ID,
+	// The stage's own descriptor goes along: chains decode their DoFns' configuration from
+	// its payloads (by transform name) and untyped ports with its coders.
+	desc := proto.Clone(s.Descriptor).(*fnpb.ProcessBundleDescriptor)
+	desc.Id = "native-" + s.Descriptor.GetId()
+	desc.Transforms["sluice-native-stage"] = &pipepb.PTransform{UniqueName: "sluice-native-stage/" + s.ID,
 		Spec: &pipepb.FunctionSpec{Urn: protocol.StageURN, Payload: payload}}
-	return &fnpb.ProcessBundleDescriptor{Id: "native-" + s.Descriptor.GetId(), Transforms: transforms}, nil
+	return desc, nil
 }
 
 func jobMessage(job Job, level slog.Level, text string) {

@@ -18,6 +18,10 @@ import (
 // Sluice server. Stages with a generated chain run natively, the rest portably, as the
 // job's messages say; the column reports how many of the program's SDK stages were native.
 
+// genDir holds the generated files under OUT; the leading underscore keeps the go command's
+// ./... patterns out of it (OUT is inside the module by default).
+const genDir = "_gen"
+
 // nativeSummary reads the generated file's header: "N stages, K of them SDK stages, M native."
 var nativeSummary = regexp.MustCompile(`(?m)^// (\d+) stages, (\d+) of them SDK stages, (\d+) native\.$`)
 
@@ -54,11 +58,11 @@ func (e *env) buildNative(ctx context.Context, w *workload, p *prepared) (*nativ
 	if err != nil {
 		return nil, err
 	}
-	out, err := filepath.Abs(filepath.Join(e.dir("gen"), w.name+"_sluice.go"))
+	out, err := filepath.Abs(filepath.Join(e.dir(genDir), w.name+"_sluice.go"))
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"--dir=" + dir, "--out=" + out, "--"}, p.args(filepath.Join(e.dir("gen"), w.name+"-capture-output"))...)
+	args := append([]string{"--dir=" + dir, "--out=" + out, "--"}, p.args(filepath.Join(e.dir(genDir), w.name+"-capture-output"))...)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	if msg, err := exec.CommandContext(cctx, gen, args...).CombinedOutput(); err != nil {
@@ -82,7 +86,7 @@ func (e *env) buildNative(ctx context.Context, w *workload, p *prepared) (*nativ
 	if err != nil {
 		return nil, err
 	}
-	overlayFile := filepath.Join(e.dir("gen"), w.name+"-overlay.json")
+	overlayFile := filepath.Join(e.dir(genDir), w.name+"-overlay.json")
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		return nil, err
 	}
