@@ -63,6 +63,8 @@ type step struct {
 	outs   []*pcoll // by output index: a ParDo's direct output first, then its emitters
 	// ParDo only: the ProcessElement parameters' and results' kinds and declared types.
 	params, results []sigPart
+	// recv describes a struct DoFn (nil for a function): see chains_structs.go.
+	recv *structFn
 }
 
 // sigPart is one parameter or result of a user function.
@@ -247,9 +249,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	switch {
 	case len(stateful) > 0:
 		return fmt.Sprintf("%s in %s", strings.Join(stateful, " and "), shortFn(fn.Name))
-	case fn.Kind == "struct":
-		return fmt.Sprintf("struct DoFn %s: %s", shortFn(fn.Name), notCovered)
-	case fn.Kind != "func":
+	case fn.Kind != "func" && fn.Kind != "struct":
 		return fmt.Sprintf("%s DoFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
 	case fn.Splittable:
 		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
@@ -270,18 +270,28 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	case pd.GetRequestsFinalization():
 		return fmt.Sprintf("bundle finalization in %s", shortFn(fn.Name))
 	}
-	var err error
-	if st.fnType, err = parseType(fn.Type); err != nil || st.fnType.kind != "func" {
-		return fmt.Sprintf("func DoFn %s: its signature %s: %v", shortFn(fn.Name), fn.Type, err)
-	}
+	what := fn.Kind + " DoFn " + shortFn(fn.Name)
 	var pe *capture.Method
 	for i := range fn.Methods {
 		if fn.Methods[i].Name == "ProcessElement" {
 			pe = &fn.Methods[i]
 		}
 	}
-	if pe == nil || len(pe.Params) != len(st.fnType.params) || len(pe.Returns) != len(st.fnType.results) {
-		return fmt.Sprintf("func DoFn %s: its ProcessElement does not match its signature", shortFn(fn.Name))
+	if pe == nil {
+		return fmt.Sprintf("%s has no ProcessElement in the capture", what)
+	}
+	var err error
+	if fn.Kind == "struct" {
+		// A struct's ProcessElement is called as a method value: its declared type is
+		// what the capture recorded of its parameters and results.
+		if st.fnType, err = methodType(*pe); err != nil {
+			return fmt.Sprintf("%s: its ProcessElement: %v", what, err)
+		}
+	} else if st.fnType, err = parseType(fn.Type); err != nil || st.fnType.kind != "func" {
+		return fmt.Sprintf("%s: its signature %s: %v", what, fn.Type, err)
+	}
+	if len(pe.Params) != len(st.fnType.params) || len(pe.Returns) != len(st.fnType.results) {
+		return fmt.Sprintf("%s: its ProcessElement does not match its signature", what)
 	}
 	out := 0
 	if hasValue(pe.Returns) {
@@ -295,7 +305,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 			part.out = out
 			out++
 		default:
-			return fmt.Sprintf("func DoFn %s: a %s parameter: %s", shortFn(fn.Name), p.Kind, notCovered)
+			return fmt.Sprintf("%s: a %s parameter: %s", what, p.Kind, notCovered)
 		}
 		st.params = append(st.params, part)
 	}
@@ -303,9 +313,12 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		switch r.Kind {
 		case "EventTime", "Value", "Error":
 		default:
-			return fmt.Sprintf("func DoFn %s: a %s result: %s", shortFn(fn.Name), r.Kind, notCovered)
+			return fmt.Sprintf("%s: a %s result: %s", what, r.Kind, notCovered)
 		}
 		st.results = append(st.results, sigPart{kind: r.Kind, typ: st.fnType.results[i]})
+	}
+	if fn.Kind == "struct" {
+		return st.planStruct(fn, what)
 	}
 	return ""
 }

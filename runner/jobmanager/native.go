@@ -129,8 +129,10 @@ func nativeStage(g *plan.JobGraph, s *plan.Stage, nw *fnharness.Worker, requeste
 }
 
 // nativeIneligible is why a stage whose chain the binary carries still cannot run on
-// the native harness, which serves no state, side inputs, timers or splits. sluicegen
-// generates no chain for such stages, so this only guards against a mismatched binary.
+// the native harness, which serves no state, side inputs or timers and does not split.
+// sluicegen generates no chain for such stages, so this only guards against a mismatched
+// binary. A bounded splittable DoFn is fine: its bundles run whole, and draining does not
+// apply to it (truncating a bounded restriction keeps all of it).
 func nativeIneligible(s *plan.Stage) string {
 	switch {
 	case len(s.SideInputs) > 0:
@@ -139,10 +141,20 @@ func nativeIneligible(s *plan.Stage) string {
 		return "it sets timers"
 	case len(s.UserStateIDs()) > 0:
 		return "it keeps user state"
-	case s.DrainDescriptor != nil:
-		return "it runs a splittable DoFn"
+	case s.DrainDescriptor != nil && unbounded(s):
+		return "it runs an unbounded splittable DoFn (draining truncates restrictions, which native chains cannot)"
 	}
 	return ""
+}
+
+// unbounded says whether any PCollection of the stage is unbounded.
+func unbounded(s *plan.Stage) bool {
+	for _, pc := range s.Descriptor.GetPcollections() {
+		if pc.GetIsBounded() == pipepb.IsBounded_UNBOUNDED {
+			return true
+		}
+	}
+	return false
 }
 
 // nativeDescriptor is the descriptor the native harness gets for s (see package protocol).

@@ -233,6 +233,7 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		}
 		if desc, ok := b.native.descriptors[s.ID]; ok {
 			sdk.Worker, sdk.DescriptorID, sdk.InlineGroups = b.native.workers[s.EnvironmentID], desc, true
+			sdk.DrainDescriptorID = "" // bounded only (see nativeIneligible): nothing to truncate
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
 			sdk.Store, sdk.UserStore = open("main"), open("user")
