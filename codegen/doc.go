@@ -32,11 +32,13 @@
 //
 // A chain runs a whole stage as plain Go calls: the input edge's typed decoder, then each
 // transform in turn (function DoFns called directly, or resolved once by name when the
-// generated package cannot name them; the lifted combine's precombine, merge and extract
-// for a merge function), the element's header travelling alongside, and the output edges'
-// typed appenders. A stage with anything not covered (struct DoFns, side inputs, state,
-// timers, splittable DoFns, other windows, untyped edges, ...) stays portable, and the
-// header says why. When the file registers a chain it also imports codegen/native, the
+// generated package cannot name them; struct DoFns decoded from the runner's payload with
+// their configuration, once per stage instance, their methods called directly or through
+// typed method values, their lifecycle run as the SDK runs it; the lifted combine's
+// precombine, merge and extract for a merge function), the element's header travelling
+// alongside, and the output edges' typed appenders. A stage with anything not covered
+// (side inputs, state, timers, splittable DoFns, other windows, untyped edges, ...) stays
+// portable, and the header says why. When the file registers a chain it also imports codegen/native, the
 // worker-side harness that runs registered chains next to the SDK harness.
 //
 // Package rt is the runtime the generated code calls: typed wire coders for the Go values

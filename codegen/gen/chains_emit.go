@@ -44,6 +44,9 @@ func (em *emitter) direct(st *step) (pkg, name string, ok bool) {
 
 // callee is how a step's function is called.
 func (em *emitter) callee(st *step) *jen.Statement {
+	if st.recv != nil {
+		return em.structMethod("b", st, "ProcessElement")
+	}
 	if pkg, name, ok := em.direct(st); ok {
 		return jen.Qual(pkg, name)
 	}
@@ -78,42 +81,7 @@ func (em *emitter) method(name string, params ...jen.Code) *jen.Statement {
 // method per PCollection handing an element to its consumers and a method per step.
 func (em *emitter) emit(f *jen.File) {
 	ch := em.ch
-	var transforms []string
-	for _, st := range ch.steps {
-		transforms = append(transforms, st.name)
-	}
-
-	// The stage: the functions resolved by name, once per instance.
-	var fields, resolve []jen.Code
-	for _, st := range ch.steps {
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract {
-			continue // extract calls nothing: a merge function's accumulator is its output
-		}
-		field := fmt.Sprintf("fn%d", st.idx)
-		fields = append(fields, jen.Id(field).Add(st.fnType.code()).Comment(shortFn(st.fn)+", resolved by name: the generated package cannot name it"))
-		resolve = append(resolve, jen.If(
-			jen.List(jen.Id("s").Dot(field), jen.Err()).Op("=").Qual(rtPath, "Func").Types(st.fnType.code()).Call(jen.Lit(st.fn)),
-			jen.Err().Op("!=").Nil(),
-		).Block(jen.Return(jen.Nil(), jen.Err())))
-	}
-	f.Commentf("%s runs stage %s natively, as one fused chain of typed calls:", em.stage, ch.stage)
-	for _, t := range transforms {
-		f.Comment("  " + t)
-	}
-	f.Type().Id(em.stage).Struct(fields...)
-	f.Line()
-	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}
-	if len(resolve) > 0 {
-		body = append(body, jen.Var().Err().Error())
-		body = append(body, resolve...)
-	}
-	body = append(body, jen.Return(jen.Id("s"), jen.Nil()))
-	f.Commentf("%s makes an instance of stage %s's chain (rt.StageFactory).", em.ctor, ch.stage)
-	f.Func().Id(em.ctor).Params(jen.Id("_").Qual(rtPath, "StageEnv")).Params(jen.Qual(rtPath, "Stage"), jen.Error()).Block(body...)
-	f.Line()
-	f.Comment("Teardown has nothing to do: function DoFns have no Teardown.")
-	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("Teardown").Params().Error().Block(jen.Return(jen.Nil()))
-	f.Line()
+	em.emitStage(f)
 	em.emitStartBundle(f)
 	em.emitBundle(f)
 	for _, pc := range ch.pcolls {
@@ -165,6 +133,10 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 			}
 		}
 	}
+	if em.emitStartBundles(f) {
+		body = append(body, jen.If(jen.Err().Op(":=").Id("b").Dot("startBundles").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err())))
+	}
 	body = append(body, jen.Return(jen.Id("b"), jen.Nil()))
 	f.Comment("StartBundle starts a bundle: its emitters are made here, once.")
 	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("StartBundle").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("outs").Index().Op("*").Qual(rtPath, "Output")).Params(jen.Qual(rtPath, "Bundle"), jen.Error()).Block(body...)
@@ -172,6 +144,9 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 }
 
 func (em *emitter) usesContext() bool {
+	if em.ch.lifecycleUsesContext() {
+		return true
+	}
 	for _, st := range em.ch.steps {
 		for _, p := range st.params {
 			if p.kind == "Context" {
@@ -346,17 +321,12 @@ func (em *emitter) emitBundle(f *jen.File) {
 	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("Process").Params(jen.Id("h").Qual(rtPath, "Header"), jen.Id("data").Index().Byte()).Params(jen.Id("n").Int(), jen.Err().Error()).Block(process...)
 	f.Line()
 
-	finish := []jen.Code{recovered()}
-	for _, st := range ch.steps {
-		if st.kind == stepPrecombine {
-			finish = append(finish, jen.Id("b").Dot(fmt.Sprintf("flush%d", st.idx)).Call())
-		}
-	}
+	finish := append([]jen.Code{recovered()}, em.finishSteps()...)
 	finish = append(finish,
 		jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Id("b").Dot("err"))),
 		jen.Return(jen.Id("b").Dot("outErr").Call()))
-	f.Comment("Finish ends the bundle: lifted combines emit what they hold, in step order, so that")
-	f.Comment("one's output may still reach a later one.")
+	f.Comment("Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle")
+	f.Comment("run, in step order, so that what one emits may still reach a later one.")
 	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("Finish").Params().Params(jen.Err().Error()).Block(finish...)
 	f.Line()
 

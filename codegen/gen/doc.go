@@ -15,8 +15,8 @@
 // sluiceAppend<From>To<To> and sluiceDecode<From>To<To> over codegen/rt; any other edge is
 // listed in the header with why not.
 //
-// Chains (chains.go plans them, chains_emit.go writes them): for each SDK stage whose
-// every transform is covered, a sluiceStage<S>/sluiceBundle<S> pair implementing rt.Stage
+// Chains (chains.go plans them, chains_emit.go and chains_structs.go write them): for
+// each SDK stage whose every transform is covered, a sluiceStage<S>/sluiceBundle<S> pair implementing rt.Stage
 // and rt.Bundle, registered by fingerprint from init (the file then also imports
 // codegen/native). Covered: function DoFns with a main input only, element (V) or (K, V),
 // optional context.Context and beam.EventTime parameters, emitters func(O), func(K, V)
@@ -26,8 +26,16 @@
 // Finish), merge and extract for a merge function func(A, A) A; global windows only; typed
 // input and output edges. Functions the generated package can name are called directly;
 // others are resolved once per stage instance with rt.Func and called through their
-// declared signature (typex.T values converted with a checked assertion). Each PCollection
-// of the stage becomes a method handing an element to its consumers, each transform a
-// method calling the user function; the element's header travels in a field. Anything else
-// keeps the stage portable, and the header says why (Stage.Why).
+// declared signature (typex.T values converted with a checked assertion). Struct DoFns
+// take the same ProcessElement forms: each stage instance decodes its own from the
+// transform's payload (env.Payload by unique name, rt.DoFn: configuration restored as the
+// SDK restores it), asserted to its type when the package can name it, else called
+// through typed method values (rt.Method); Setup runs in the factory, StartBundle at
+// StartBundle (downstream steps first), FinishBundle at Finish in step order with the
+// lifted combines' flushes (so what it emits reaches later steps before they finish),
+// Teardown in Stage.Teardown; lifecycle methods may take a context and ProcessElement's
+// emitters (what they emit is at time zero with no firing pane) and return an error.
+// Each PCollection of the stage becomes a method handing an element to its consumers,
+// each transform a method calling the user function; the element's header travels in a
+// field. Anything else keeps the stage portable, and the header says why (Stage.Why).
 package gen

@@ -121,10 +121,11 @@ func header(a *Analysis, opts Options) []string {
 		"Regenerate with `go generate` after changing the pipeline. A stage whose fingerprint",
 		"does not match the running pipeline's runs portably, never wrongly.",
 		"",
-		"Each SDK stage whose transforms are all covered (function DoFns, merge-function",
-		"combines, global windows, typed edges) runs natively: a fused chain of plain Go calls",
-		"between typed coders (byte for byte the Go SDK's wire format, through codegen/rt),",
-		"registered by fingerprint. Every other stage runs portably, over the Fn API, and says why.",
+		"Each SDK stage whose transforms are all covered (function and struct DoFns,",
+		"merge-function combines, global windows, typed edges) runs natively: a fused chain of",
+		"plain Go calls between typed coders (byte for byte the Go SDK's wire format, through",
+		"codegen/rt), registered by fingerprint. Every other stage runs portably, over the Fn",
+		"API, and says why.",
 		"",
 	}
 	var sdk, native int

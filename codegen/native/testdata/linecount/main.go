@@ -1,7 +1,8 @@
 // Command linecount is the native harness's end-to-end pipeline: a word count whose
 // every SDK stage sluicegen generates a chain for. It makes its own lines (no source
-// transform), counts their words and appends "word: count" lines to --output from a
-// DoFn: every worker process on the machine appends to the same file.
+// transform: a struct DoFn configured with --lines), counts their words and appends
+// "word: count" lines to --output from a DoFn: every worker process on the machine
+// appends to the same file.
 package main
 
 import (
@@ -9,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -25,7 +25,7 @@ var (
 )
 
 func init() {
-	register.Function2x0(makeLines)
+	register.DoFn2x0[[]byte, func(string)](&makeLinesFn{})
 	register.Function2x0(splitWords)
 	register.Function2x1(formatCount)
 	register.Function1x1(writeLine)
@@ -34,14 +34,15 @@ func init() {
 
 var vocabulary = strings.Fields("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu")
 
-// makeLines emits --lines lines of words chosen by a fixed rule.
-func makeLines(_ []byte, emit func(string)) {
-	n := *lines
-	// A PROCESS worker has the launcher's flags as pipeline options, not as flags.
-	if v, err := strconv.Atoi(beam.PipelineOptions.Get("lines")); err == nil {
-		n = v
-	}
-	for i := 0; i < n; i++ {
+// makeLinesFn emits Lines lines of words chosen by a fixed rule. The launcher's --lines
+// sets Lines when it builds the pipeline: workers get it from the DoFn's configuration,
+// native and portable stages alike.
+type makeLinesFn struct {
+	Lines int
+}
+
+func (f *makeLinesFn) ProcessElement(_ []byte, emit func(string)) {
+	for i := 0; i < f.Lines; i++ {
 		var b strings.Builder
 		for j := 0; j <= i%7; j++ {
 			if j > 0 {
@@ -93,7 +94,7 @@ func main() {
 		os.Exit(2)
 	}
 	p, s := beam.NewPipelineWithRoot()
-	words := beam.ParDo(s, splitWords, beam.ParDo(s, makeLines, beam.Impulse(s)))
+	words := beam.ParDo(s, splitWords, beam.ParDo(s, &makeLinesFn{Lines: *lines}, beam.Impulse(s)))
 	beam.ParDo0(s, writeLine, beam.ParDo(s, formatCount, stats.Count(s, words)))
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintf(os.Stderr, "linecount: %v\n", err)
