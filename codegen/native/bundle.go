@@ -2,9 +2,13 @@ package native
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/metricsx"
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
@@ -31,7 +35,10 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 			return h.data.Send(&fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: id, TransformId: sink, Data: b}}})
 		})
 	}
-	count, err := runBundle(ctx, stage, in, outs)
+	// The bundle's context carries a metrics store, as the SDK harness's does: user
+	// metrics the DoFns update are reported with the bundle's response.
+	bctx := metrics.SetBundleID(ctx, id)
+	count, err := runBundle(bctx, stage, in, outs)
 	if err != nil {
 		// A chain that failed mid-bundle may hold partial state: tear it down.
 		_ = stage.Teardown()
@@ -49,7 +56,46 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	for i, o := range outs {
 		infos = append(infos, elementCount(p.spec.Outputs[i], o.Count()))
 	}
-	return &fnpb.ProcessBundleResponse{MonitoringInfos: infos}, nil
+	user, err := userMetrics(metrics.GetStore(bctx))
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", p.spec.Name, err)
+	}
+	return &fnpb.ProcessBundleResponse{MonitoringInfos: append(infos, user...)}, nil
+}
+
+// userMetrics turns the bundle's user metrics into monitoring infos, as the SDK harness
+// reports them.
+func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
+	if store == nil {
+		return nil, nil
+	}
+	var infos []*pipepb.MonitoringInfo
+	var errs []error
+	add := func(urn metricsx.Urn, l metrics.Labels, payload []byte, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		infos = append(infos, &pipepb.MonitoringInfo{Urn: metricsx.UrnToString(urn), Type: metricsx.UrnToType(urn), Labels: l.Map(), Payload: payload})
+	}
+	err := metrics.Extractor{
+		SumInt64: func(l metrics.Labels, v int64) {
+			b, err := metricsx.Int64Counter(v)
+			add(metricsx.UrnUserSumInt64, l, b, err)
+		},
+		DistributionInt64: func(l metrics.Labels, count, sum, min, max int64) {
+			b, err := metricsx.Int64Distribution(count, sum, min, max)
+			add(metricsx.UrnUserDistInt64, l, b, err)
+		},
+		GaugeInt64: func(l metrics.Labels, v int64, t time.Time) {
+			b, err := metricsx.Int64Latest(t, v)
+			add(metricsx.UrnUserLatestMsInt64, l, b, err)
+		},
+	}.ExtractFrom(store)
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return nil, fmt.Errorf("reporting user metrics: %w", err)
+	}
+	return infos, nil
 }
 
 // runBundle feeds every input element to a bundle of stage and returns how many there were.

@@ -229,6 +229,15 @@ func (e *stageEnv) Payload(name string) ([]byte, error) {
 	return t.GetSpec().GetPayload(), nil
 }
 
+func (e *stageEnv) TransformID(name string) (string, error) {
+	for id, t := range e.desc.GetTransforms() {
+		if t.GetUniqueName() == name {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("the runner's descriptor has no transform %q", name)
+}
+
 func (e *stageEnv) InputCoder() (*coder.Coder, error) { return e.portCoder(e.spec.Source) }
 
 func (e *stageEnv) OutputCoder(i int) (*coder.Coder, error) {

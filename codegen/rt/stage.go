@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
 	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
@@ -141,11 +142,21 @@ type StageEnv interface {
 	// Payload is the spec payload of the stage's transform with the given unique name
 	// (a ParDoPayload for a ParDo, a CombinePayload for a combine's parts).
 	Payload(uniqueName string) ([]byte, error)
+	// TransformID is the id the runner knows the named transform by: user metrics are
+	// reported under it (see TransformContext).
+	TransformID(uniqueName string) (string, error)
 	// InputCoder is the coder the stage's input arrives in, and OutputCoder(i) the coder
 	// its i-th output leaves in: windowed value coders, as the runner wrote them for the
 	// SDK harness (see SDKCodec).
 	InputCoder() (*coder.Coder, error)
 	OutputCoder(i int) (*coder.Coder, error)
+}
+
+// TransformContext is the context a transform's DoFn methods get in a bundle: ctx (the
+// bundle's, which carries its metrics store) naming the transform, so that the user
+// metrics they update are reported as the transform's, as the SDK harness does.
+func TransformContext(ctx context.Context, transformID string) context.Context {
+	return metrics.SetPTransformID(ctx, transformID)
 }
 
 // DoFn decodes the struct DoFn a ParDo's payload carries: the value the pipeline built (as

@@ -33,6 +33,8 @@ func (e fakeEnv) Payload(name string) ([]byte, error) {
 	return p, nil
 }
 
+func (fakeEnv) TransformID(name string) (string, error) { return "id:" + name, nil }
+
 // The chains of this package code their ports with generated coders: they never ask.
 func (fakeEnv) InputCoder() (*coder.Coder, error) { return nil, fmt.Errorf("not served") }
 
