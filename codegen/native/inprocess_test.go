@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,7 +19,6 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
 	"github.com/sluice-runner/sluice/codegen/rt"
-	"github.com/sluice-runner/sluice/jobservice/embedded"
 )
 
 const squaresN = 2000
@@ -91,18 +88,7 @@ func TestNativeHarnessInProcess(t *testing.T) {
 		t.Fatalf("no stage of emitInts and square in the plan:\n%s", a.Summary())
 	}
 
-	srv, err := embedded.Start(embedded.Config{JobAddr: "127.0.0.1:0", DataDir: t.TempDir(), Parallelism: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	}()
+	srv := startServer(t)
 	*jobopts.Endpoint = srv.Endpoint()
 	*jobopts.EnvironmentType = "LOOPBACK"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -161,20 +161,7 @@ func buildWith(t *testing.T, dir string, files map[string]string) string {
 // returns its output lines, sorted, and the job's messages.
 func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages []string) {
 	t.Helper()
-	srv, err := embedded.Start(embedded.Config{
-		JobAddr: "127.0.0.1:0", DataDir: t.TempDir(), Parallelism: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	}()
+	srv := startServer(t)
 	out := filepath.Join(t.TempDir(), "counts")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -193,6 +180,26 @@ func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages
 	lines = strings.Split(strings.TrimSpace(string(b)), "\n")
 	slices.Sort(lines)
 	return lines, jobMessages(t, srv.Endpoint())
+}
+
+// startServer starts an embedded Sluice server, shut down when the test ends.
+func startServer(t *testing.T) *embedded.Server {
+	t.Helper()
+	srv, err := embedded.Start(embedded.Config{
+		JobAddr: "127.0.0.1:0", DataDir: t.TempDir(), Parallelism: 2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return srv
 }
 
 // stageModes reads the "how SDK stages run" message: stage id -> native or portable.
