@@ -226,13 +226,13 @@ func withGenerated(name string, src []byte, args ...string) error {
 	return nil
 }
 
-// TestNativeChainsRun runs the chains generated for testdata/nativecount and
-// testdata/nativestructs: each package's own test (chains_test.go) looks them up by
-// fingerprint, feeds them encoded elements and checks what they write, with the generated
-// file added through an overlay.
+// TestNativeChainsRun runs the chains generated for testdata/nativecount,
+// testdata/nativestructs and testdata/nativesdf: each package's own test (chains_test.go)
+// looks them up by fingerprint, feeds them encoded elements and checks what they write,
+// with the generated file added through an overlay.
 func TestNativeChainsRun(t *testing.T) {
 	skipShort(t)
-	for _, name := range []string{"nativecount", "nativestructs"} {
+	for _, name := range []string{"nativecount", "nativestructs", "nativesdf"} {
 		t.Run(name, func(t *testing.T) {
 			src := generate(t, captureOf(t, name, 0), nil)
 			if err := withGenerated(name, src, "test", "-count=1", "."); err != nil {
@@ -284,6 +284,7 @@ func TestFingerprintsStableAcrossCaptures(t *testing.T) {
 		{"stateful", nil},
 		{"nativecount", nil},
 		{"nativestructs", nil},
+		{"nativesdf", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ca, cb := captureOf(t, tc.name, 0, tc.args...), captureOf(t, tc.name, 1, tc.args...)

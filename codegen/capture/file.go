@@ -20,7 +20,7 @@ const EnvOut = "SLUICE_CAPTURE_OUT"
 
 // FormatVersion is the version of the capture file layout. Readers refuse other versions:
 // the file only ever travels from a program built for this sluicegen to this sluicegen.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Capture is a pipeline as its program constructed it: the portable proto the runner
 // would receive, and the Go facts about its user functions that only the program knows.

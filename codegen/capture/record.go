@@ -152,6 +152,13 @@ func doFnFacts(d *graph.DoFn) *Fn {
 		if sdf.HasTruncateRestriction() {
 			add("TruncateRestriction", sdf.TruncateRestrictionFn())
 		}
+		if sdf.IsWatermarkEstimating() {
+			add("CreateWatermarkEstimator", sdf.CreateWatermarkEstimatorFn())
+		}
+		if sdf.IsStatefulWatermarkEstimating() {
+			add("InitialWatermarkEstimatorState", sdf.InitialWatermarkEstimatorStateFn())
+			add("WatermarkEstimatorState", sdf.WatermarkEstimatorStateFn())
+		}
 	}
 	for _, ps := range d.PipelineState() {
 		s := State{ID: ps.StateKey(), Kind: stateKind(ps.StateType()), Type: TypeString(ps.CoderType())}

@@ -206,6 +206,15 @@ func values(c *capture.Capture, comps *pipepb.Components) map[string]*capture.Va
 			}
 		}
 	}
+	// A GroupByKey's output (a CoGBK of one input) travels as KV<key, iterable<value>>:
+	// so chains and edge coders see it (a DoFn iterates over the decoded values).
+	for pc, v := range m {
+		if v.Kind == capture.ValueCoGBK && len(v.Components) == 2 {
+			m[pc] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{v.Components[0],
+				{Kind: capture.ValueIterable, Components: []capture.Value{v.Components[1]}}}}
+		}
+	}
+	sdfValues(c, comps, m)
 	return m
 }
 

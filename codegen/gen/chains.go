@@ -19,23 +19,29 @@ import (
 // writing the stage's output edges. chainFor builds one when every part of the stage is
 // covered (see coverage in doc.go), and otherwise says why not; chains_emit.go writes it.
 type chain struct {
-	name   string // Go identifier suffix: S1 for stage s1
-	stage  string // stage id
-	input  *pcoll // the stage's input, decoded by inCoder
+	name  string // Go identifier suffix: S1 for stage s1
+	stage string // stage id
+	input *pcoll // the stage's input, decoded by inCode
+	// inCode is the input edge's typed coder; nil when the edge has none and the input is
+	// coded with the SDK's coder (see chains_sdk.go).
 	inCode *EdgeCoder
 	// pcolls are the input and every PCollection a step produces, in production order:
 	// each becomes a method that hands an element to its consumers.
 	pcolls []*pcoll
 	steps  []*step
-	// outs are the stage's outputs, in the planned stage's order (rt's outs[i]).
+	// outs are the stage's outputs' typed coders, in the planned stage's order (rt's
+	// outs[i]); nil for an output coded with the SDK's coder.
 	outs []*EdgeCoder
+	// notes say which ports the SDK's coder codes, for the header.
+	notes []string
 }
 
 // pcoll is one PCollection inside a chain.
 type pcoll struct {
 	id, name string
 	idx      int             // its method is pcoll<idx>
-	parts    []capture.Value // the element's Go values: one, or a KV's key and value
+	parts    []capture.Value // the element's Go values: one, or a KV's key and value, ...
+	shape    *fvShape        // where the parts are in the SDK's FullValue (chains_sdk.go)
 	// consumers are the steps reading it, in stage order; outIdx the stage outputs it is.
 	consumers []*step
 	outIdx    []int
@@ -109,28 +115,31 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		if v == nil {
 			return nil, fmt.Sprintf("PCollection %s has no Go type in the capture (the SDK's marshalling or the planner made it)", pcName(id))
 		}
-		parts := []capture.Value{*v}
-		if v.Kind == capture.ValueKV && len(v.Components) == 2 {
-			parts = v.Components
-		}
+		parts, shape := partsOf(*v)
 		for _, p := range parts {
 			if why := spellable(p); why != "" {
 				return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
 			}
 		}
-		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts}
+		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape}
 		ch.pcolls = append(ch.pcolls, pc)
 		byID[id] = pc
 		return pc, ""
 	}
 
 	ch.inCode = env.coders[s.Input]
-	if ch.inCode == nil {
+	if ch.inCode == nil && env.vals[s.Input] == nil {
 		return nil, fmt.Sprintf("input %s has no typed coder: %s", pcName(s.Input), env.untyped[s.Input])
 	}
 	var why string
 	if ch.input, why = newPC(s.Input); why != "" {
 		return nil, why
+	}
+	if ch.inCode == nil {
+		if why := sdkCodable(ch.input); why != "" {
+			return nil, fmt.Sprintf("input %s has no typed coder (%s) and %s", pcName(s.Input), env.untyped[s.Input], why)
+		}
+		ch.notes = append(ch.notes, sdkNote("input", ch.input))
 	}
 	for _, id := range s.Transforms {
 		t := comps.GetTransforms()[id]
@@ -148,6 +157,8 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			why = env.parDo(st, id, t)
 		case urnPrecombine, urnMerge, urnExtract:
 			why = env.combine(st, id, urn)
+		case urnSDFPair, urnSDFSplit, urnSDFProcess:
+			why = env.sdf(st, id, t, urn)
 		default:
 			why = fmt.Sprintf("transform %s (%s): %s", st.name, urn, notCovered)
 		}
@@ -173,8 +184,10 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		switch {
 		case pc == nil || pc == ch.input:
 			return nil, fmt.Sprintf("output %s is not produced by a transform of the stage", pcName(out))
+		case ec == nil && sdkCodable(pc) != "":
+			return nil, fmt.Sprintf("output %s has no typed coder (%s) and %s", pcName(out), env.untyped[out], sdkCodable(pc))
 		case ec == nil:
-			return nil, fmt.Sprintf("output %s has no typed coder: %s", pcName(out), env.untyped[out])
+			ch.notes = append(ch.notes, sdkNote(fmt.Sprintf("output %d", i), pc))
 		}
 		pc.outIdx = append(pc.outIdx, i)
 		ch.outs = append(ch.outs, ec)
@@ -233,10 +246,11 @@ func shortFn(name string) string { return path.Base(name) }
 
 // parDo fills a ParDo step from its capture edge, or says why it is not covered.
 func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
-	e, ok := env.pardos[id]
+	e, ok := env.pardos[baseID(id)]
 	if !ok || e.Fn == nil {
 		return fmt.Sprintf("transform %s has no Go function in the capture (the SDK's marshalling made it)", st.name)
 	}
+	sdfProcess := st.kind == stepSDFProcess
 	fn := e.Fn
 	st.fn = fn.Name
 	var stateful []string
@@ -251,7 +265,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		return fmt.Sprintf("%s in %s", strings.Join(stateful, " and "), shortFn(fn.Name))
 	case fn.Kind != "func" && fn.Kind != "struct":
 		return fmt.Sprintf("%s DoFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
-	case fn.Splittable:
+	case fn.Splittable && !sdfProcess:
 		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
 	}
 	var pd pipepb.ParDoPayload
@@ -265,7 +279,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		return fmt.Sprintf("user state in %s", shortFn(fn.Name))
 	case len(pd.GetTimerFamilySpecs()) > 0:
 		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
-	case pd.GetRestrictionCoderId() != "":
+	case pd.GetRestrictionCoderId() != "" && !sdfProcess:
 		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
 	case pd.GetRequestsFinalization():
 		return fmt.Sprintf("bundle finalization in %s", shortFn(fn.Name))
@@ -300,7 +314,11 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	for i, p := range pe.Params {
 		part := sigPart{kind: p.Kind, typ: st.fnType.params[i]}
 		switch p.Kind {
-		case "Context", "EventTime", "Value":
+		case "Context", "EventTime", "Value", "Iter", "ReIter":
+		case "RTracker":
+			if !sdfProcess {
+				return fmt.Sprintf("%s: a restriction tracker outside a splittable DoFn", what)
+			}
 		case "Emit":
 			part.out = out
 			out++
@@ -365,11 +383,19 @@ func (env *chainEnv) combine(st *step, id, urn string) string {
 func (st *step) check() string {
 	in := st.in.parts
 	switch st.kind {
+	case stepSDFPair, stepSDFSplit:
+		return st.checkSDF()
+	case stepSDFProcess:
+		if why := st.checkSDF(); why != "" {
+			return why
+		}
+		in = in[:st.elemParts()]
+		fallthrough
 	case stepParDo:
 		var vals []sigPart
 		for _, p := range st.params {
 			switch p.kind {
-			case "Value":
+			case "Value", "Iter", "ReIter":
 				vals = append(vals, p)
 			case "Emit":
 				if p.out >= len(st.outs) {
@@ -396,7 +422,7 @@ func (st *step) check() string {
 				}
 			}
 		}
-		if why := fits(types(vals), in, "reads"); why != "" {
+		if why := fitsInput(vals, in); why != "" {
 			return why
 		}
 		var rets []*goTyp
@@ -447,6 +473,45 @@ func (st *step) check() string {
 		}
 	}
 	return ""
+}
+
+// fitsInput says why a ParDo's element parameters cannot take its input's values ("" if
+// they can): a value parameter per value, an iterator (func(*V) bool, or func() func(*V)
+// bool re-iterable) per grouped values.
+func fitsInput(ps []sigPart, parts []capture.Value) string {
+	decl := make([]*goTyp, len(ps))
+	vals := make([]capture.Value, len(parts))
+	copy(vals, parts)
+	for i, p := range ps {
+		decl[i] = p.typ
+		if p.kind == "Value" || i >= len(parts) {
+			continue
+		}
+		if parts[i].Kind != capture.ValueIterable {
+			return fmt.Sprintf("iterates with %s over a %s", p.typ.str, valueTypeString(parts[i]))
+		}
+		if decl[i] = iterElem(p); decl[i] == nil {
+			return fmt.Sprintf("iterator %s: %s", p.typ.str, notCovered)
+		}
+		vals[i] = parts[i].Components[0]
+	}
+	return fits(decl, vals, "reads")
+}
+
+// iterElem is V of an iterator parameter func(*V) bool (Iter) or func() func(*V) bool
+// (ReIter), or nil for other forms (several values per step, ...).
+func iterElem(p sigPart) *goTyp {
+	t := p.typ
+	if p.kind == "ReIter" {
+		if t.kind != "func" || len(t.params) != 0 || len(t.results) != 1 {
+			return nil
+		}
+		t = t.results[0]
+	}
+	if t.kind != "func" || len(t.params) != 1 || len(t.results) != 1 || t.results[0].str != "bool" || t.params[0].kind != "ptr" {
+		return nil
+	}
+	return t.params[0].elem
 }
 
 func types(ps []sigPart) []*goTyp {

@@ -84,6 +84,16 @@ func (em *emitter) emit(f *jen.File) {
 	em.emitStage(f)
 	em.emitStartBundle(f)
 	em.emitBundle(f)
+	if ch.inCode == nil {
+		em.emitSDKDecode(f)
+	}
+	for _, pc := range ch.pcolls {
+		for _, i := range pc.outIdx {
+			if ch.outs[i] == nil {
+				em.emitSDKAppend(f, i, pc)
+			}
+		}
+	}
 	for _, pc := range ch.pcolls {
 		f.Line()
 		em.emitPCollection(f, pc)
@@ -91,8 +101,10 @@ func (em *emitter) emit(f *jen.File) {
 	for _, st := range ch.steps {
 		f.Line()
 		switch st.kind {
-		case stepParDo:
+		case stepParDo, stepSDFProcess:
 			em.emitParDo(f, st)
+		case stepSDFPair, stepSDFSplit:
+			em.emitSDF(f, st)
 		case stepPrecombine:
 			em.emitPrecombine(f, st)
 		case stepMerge:
@@ -117,6 +129,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 			jen.Id("outs"):   jen.Id("outs"),
 		}),
 	}
+	body = append(body, em.sdkStartBundle()...)
 	if em.usesContext() {
 		body = append(body, jen.Comment("DoFns taking a context get the bundle's, as in the SDK."),
 			jen.Id("b").Dot("ctx").Op("=").Id("ctx"))
@@ -125,7 +138,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 		switch st.kind {
 		case stepPrecombine:
 			body = append(body, jen.Id("b").Dot(fmt.Sprintf("idx%d", st.idx)).Op("=").Map(em.keyType(st)).Int().Values())
-		case stepParDo:
+		case stepParDo, stepSDFProcess:
 			for _, p := range st.params {
 				if p.kind == "Emit" {
 					body = append(body, jen.Id("b").Dot(emitName(st, p)).Op("=").Add(em.emitterFunc(st, p)))
@@ -144,7 +157,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 }
 
 func (em *emitter) usesContext() bool {
-	if em.ch.lifecycleUsesContext() {
+	if em.ch.lifecycleUsesContext() || em.ch.sdfUsesContext() {
 		return true
 	}
 	for _, st := range em.ch.steps {
@@ -250,9 +263,10 @@ func (em *emitter) emitBundle(f *jen.File) {
 	if em.usesContext() {
 		fields = append(fields, jen.Id("ctx").Qual("context", "Context"))
 	}
+	fields = append(fields, em.sdkBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
-		case stepParDo:
+		case stepParDo, stepSDFProcess:
 			for _, p := range st.params {
 				if p.kind == "Emit" {
 					fields = append(fields, jen.Id(emitName(st, p)).Add(p.typ.code()))
@@ -292,10 +306,14 @@ func (em *emitter) emitBundle(f *jen.File) {
 	for i := range in.parts {
 		decoded = append(decoded, jen.Id(fmt.Sprintf("v%d", i)))
 	}
+	decode := jen.Id("b").Dot("decodeInput")
+	if ch.inCode != nil {
+		decode = jen.Id("sluiceDecode" + ch.inCode.Name)
+	}
 	process := []jen.Code{
 		jen.Comment("A panicking user function fails the bundle, as it does in the SDK harness."),
 		recovered(),
-		jen.List(append(decoded, jen.Id("n"), jen.Err())...).Op(":=").Id("sluiceDecode" + ch.inCode.Name).Call(jen.Id("data")),
+		jen.List(append(decoded, jen.Id("n"), jen.Err())...).Op(":=").Add(decode).Call(jen.Id("data")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(0), em.errorf("decoding an element of "+in.name+": %w", jen.Err()))),
 	}
 	for i, p := range in.parts {
@@ -356,9 +374,22 @@ func (em *emitter) emitPCollection(f *jen.File, pc *pcoll) {
 	}
 	for _, i := range pc.outIdx {
 		out := jen.Id("b").Dot("outs").Index(jen.Lit(i))
+		args := append([]jen.Code{jen.Id("buf")}, ids("v", len(pc.parts))...)
+		if em.ch.outs[i] == nil {
+			// An encoding error leaves the element out: End is what adds it.
+			body = append(body, jen.Block(
+				jen.Id("buf").Op(":=").Add(out).Dot("Begin").Call(jen.Id("b").Dot("h")),
+				jen.List(jen.Id("buf"), jen.Err()).Op(":=").Id("b").Dot(fmt.Sprintf("appendOut%d", i)).Call(args...),
+				jen.If(jen.Err().Op("!=").Nil()).Block(
+					jen.Id("b").Dot("fail").Call(em.errorf(fmt.Sprintf("output %d: %%w", i), jen.Err())),
+					jen.Return()),
+				jen.Add(jen.Id("b").Dot("outs").Index(jen.Lit(i))).Dot("End").Call(jen.Id("buf"))))
+			to = append(to, fmt.Sprintf("output %d", i))
+			continue
+		}
 		body = append(body,
 			jen.Id("buf").Op(":=").Add(out).Dot("Begin").Call(jen.Id("b").Dot("h")),
-			jen.Id("buf").Op("=").Id("sluiceAppend"+em.ch.outs[i].Name).Call(append([]jen.Code{jen.Id("buf")}, ids("v", len(pc.parts))...)...),
+			jen.Id("buf").Op("=").Id("sluiceAppend"+em.ch.outs[i].Name).Call(args...),
 			jen.Add(jen.Id("b").Dot("outs").Index(jen.Lit(i))).Dot("End").Call(jen.Id("buf")))
 		to = append(to, fmt.Sprintf("output %d", i))
 	}
@@ -382,14 +413,23 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		case "Value":
 			args = append(args, jen.Id(fmt.Sprintf("v%d", vals)))
 			vals++
+		case "Iter", "ReIter":
+			args = append(args, iterator(p, fmt.Sprintf("v%d", vals)))
+			vals++
+		case "RTracker":
+			args = append(args, jen.Id("tr"))
 		case "Emit":
 			args = append(args, jen.Id("b").Dot(emitName(st, p)))
 		}
 	}
 	call := em.callee(st).Call(args...)
-	var body []jen.Code
+	var body, post []jen.Code
+	if st.kind == stepSDFProcess {
+		body, post = em.trackerStmts(st)
+	}
 	if len(st.results) == 0 {
 		body = append(body, call)
+		body = append(body, post...)
 	} else {
 		var lhs []jen.Code
 		var decl []*goTyp
@@ -411,6 +451,7 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 				jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
 				jen.Return()))
 		}
+		body = append(body, post...)
 		if len(decl) > 0 {
 			stmts, conv := em.convert("r", decl, st.outs[0].parts, st.name+" returned")
 			body = append(body, stmts...)
@@ -474,4 +515,27 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 		),
 		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), jen.Id("a")),
 	))
+}
+
+// iterator is an iterator parameter over the decoded values vs: func(*V) bool, as the SDK
+// hands a DoFn grouped values (once through; false from then on), or func() func(*V) bool,
+// each call a new pass. V may be a universal type: each value is boxed as it is handed on.
+func iterator(p sigPart, vs string) jen.Code {
+	elem := iterElem(p)
+	pass := jen.Func().Params(jen.Id("p").Op("*").Add(elem.code())).Bool().Block(
+		jen.If(jen.Id("i").Op(">=").Len(jen.Id(vs))).Block(jen.Return(jen.False())),
+		jen.Op("*").Id("p").Op("=").Id(vs).Index(jen.Id("i")),
+		jen.Id("i").Op("++"),
+		jen.Return(jen.True()),
+	)
+	if p.kind == "ReIter" {
+		return jen.Func().Params().Add(p.typ.results[0].code()).Block(
+			jen.Id("i").Op(":=").Lit(0),
+			jen.Return(pass),
+		)
+	}
+	return jen.Func().Params().Add(p.typ.code()).Block(
+		jen.Id("i").Op(":=").Lit(0),
+		jen.Return(pass),
+	).Call()
 }

@@ -23,6 +23,31 @@ type structFn struct {
 	named *goTyp // T
 	// lifecycle are its Setup, StartBundle, FinishBundle and Teardown, those it has.
 	lifecycle []*lifecycle
+	// calls are the splittable DoFn methods the step calls (chains_sdf.go).
+	calls []*sdfMethod
+	// noProcess is set for the steps of a splittable DoFn that do not call ProcessElement.
+	noProcess bool
+}
+
+// boundMethod is a method a stage holds a method value of when it cannot name the type.
+type boundMethod struct {
+	name string
+	typ  *goTyp
+}
+
+// bound are the methods of step st's struct DoFn that its chain calls.
+func (st *step) bound() []boundMethod {
+	var ms []boundMethod
+	if !st.recv.noProcess {
+		ms = append(ms, boundMethod{"ProcessElement", st.fnType})
+	}
+	for _, c := range st.recv.calls {
+		ms = append(ms, boundMethod{c.name, c.fnType})
+	}
+	for _, lc := range st.recv.lifecycle {
+		ms = append(ms, boundMethod{lc.name, lc.fnType})
+	}
+	return ms
 }
 
 // lifecycle is one lifecycle method of a struct DoFn.
@@ -90,6 +115,11 @@ func (st *step) planStruct(fn *capture.Fn, what string) string {
 		switch m.Name {
 		case "ProcessElement":
 			continue
+		case "CreateInitialRestriction", "SplitRestriction", "RestrictionSize", "CreateTracker", "TruncateRestriction":
+			if st.kind == stepSDFProcess {
+				continue // chains_sdf.go plans those it calls
+			}
+			return fmt.Sprintf("%s: its %s method: %s", what, m.Name, notCovered)
 		case "Setup", "StartBundle", "FinishBundle", "Teardown":
 		default:
 			return fmt.Sprintf("%s: its %s method: %s", what, m.Name, notCovered)
@@ -216,9 +246,12 @@ func (em *emitter) emitStage(f *jen.File) {
 				fields = append(fields, jen.Id(recvField(st)).Add(st.recv.typ.code()).Comment(shortFn(st.fn)+", decoded from the runner's payload"))
 				continue
 			}
-			fields = append(fields, jen.Id(methodField(st, "ProcessElement")).Add(st.fnType.code()).Comment(shortFn(st.fn)+"'s methods: the generated package cannot name it"))
-			for _, lc := range st.recv.lifecycle {
-				fields = append(fields, jen.Id(methodField(st, lc.name)).Add(lc.fnType.code()))
+			for i, m := range st.bound() {
+				field := jen.Id(methodField(st, m.name)).Add(m.typ.code())
+				if i == 0 {
+					field.Comment(shortFn(st.fn) + "'s methods: the generated package cannot name it")
+				}
+				fields = append(fields, field)
 			}
 			continue
 		}
@@ -232,6 +265,7 @@ func (em *emitter) emitStage(f *jen.File) {
 			jen.Err().Op("!=").Nil(),
 		).Block(jen.Return(jen.Nil(), jen.Err())))
 	}
+	fields = append(fields, em.sdkStageFields()...)
 	f.Commentf("%s runs stage %s natively, as one fused chain of typed calls:", em.stage, ch.stage)
 	for _, st := range ch.steps {
 		f.Comment("  " + st.name)
@@ -241,7 +275,7 @@ func (em *emitter) emitStage(f *jen.File) {
 
 	structs := ch.structSteps()
 	env := jen.Id("_")
-	if len(structs) > 0 {
+	if len(structs) > 0 || em.usesSDKCodec() {
 		env = jen.Id("env")
 	}
 	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}
@@ -249,9 +283,10 @@ func (em *emitter) emitStage(f *jen.File) {
 	if len(structs) > 0 {
 		results = []jen.Code{jen.Id("_").Qual(rtPath, "Stage"), jen.Err().Error()}
 		body = append(body, jen.Comment("A panicking Setup fails the instance, as it fails the SDK harness's bundle."), em.recovered("err"))
-	} else if len(resolve) > 0 {
+	} else if len(resolve) > 0 || em.usesSDKCodec() {
 		body = append(body, jen.Var().Err().Error())
 	}
+	body = append(body, em.sdkFactory()...)
 	body = append(body, resolve...)
 	for _, st := range structs {
 		body = append(body, jen.If(jen.Err().Op(":=").Id("s").Dot(fmt.Sprintf("decode%d", st.idx)).Call(jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
@@ -315,17 +350,7 @@ func (em *emitter) emitDecode(f *jen.File, st *step) {
 			jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, jen.Id("recv"))),
 			jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"))
 	} else {
-		methods := []struct {
-			name string
-			typ  *goTyp
-		}{{"ProcessElement", st.fnType}}
-		for _, lc := range st.recv.lifecycle {
-			methods = append(methods, struct {
-				name string
-				typ  *goTyp
-			}{lc.name, lc.fnType})
-		}
-		for _, m := range methods {
+		for _, m := range st.bound() {
 			body = append(body, jen.If(
 				jen.List(jen.Id("s").Dot(methodField(st, m.name)), jen.Err()).Op("=").Qual(rtPath, "Method").Types(m.typ.code()).Call(jen.Id("recv"), jen.Lit(m.name)),
 				jen.Err().Op("!=").Nil(),

@@ -16,15 +16,21 @@
 // listed in the header with why not.
 //
 // Chains (chains.go plans them, chains_emit.go and chains_structs.go write them): for
-// each SDK stage whose every transform is covered, a sluiceStage<S>/sluiceBundle<S> pair implementing rt.Stage
-// and rt.Bundle, registered by fingerprint from init (the file then also imports
-// codegen/native). Covered: function DoFns with a main input only, element (V) or (K, V),
-// optional context.Context and beam.EventTime parameters, emitters func(O), func(K, V)
-// (optionally with a leading event time), results none, O, (O, error), (K, V),
-// (K, V, error), error, optionally with a leading event time; the lifted combine's
+// each SDK stage whose every transform is covered, a sluiceStage<S>/sluiceBundle<S> pair
+// implementing rt.Stage and rt.Bundle, registered by fingerprint from init (the file then
+// also imports codegen/native). Covered: function DoFns with a main input only, element
+// (V) or (K, V), optional context.Context and beam.EventTime parameters, emitters
+// func(O), func(K, V) (optionally with a leading event time), results none, O,
+// (O, error), (K, V), (K, V, error), error, optionally with a leading event time; grouped
+// values (a GroupByKey's output, KV<K, iterable<V>> on the wire) taken as an iterator
+// func(*V) bool, or func() func(*V) bool, over the decoded values; the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
-// Finish), merge and extract for a merge function func(A, A) A; global windows only; typed
-// input and output edges. Functions the generated package can name are called directly;
+// Finish), merge and extract for a merge function func(A, A) A; bounded splittable DoFns
+// (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as
+// the SDK's exec nodes run them; not ProcessContinuation results or watermark
+// estimators); global windows only. A stage's input and outputs use typed coders where
+// they exist, else the SDK's own coder through rt.SDKCodec (chains_sdk.go: rows, custom
+// types, a splittable DoFn's sized elements; the header names those ports). Functions the generated package can name are called directly;
 // others are resolved once per stage instance with rt.Func and called through their
 // declared signature (typex.T values converted with a checked assertion). Struct DoFns
 // take the same ProcessElement forms: each stage instance decodes its own from the

@@ -40,6 +40,9 @@ func edgeCoder(comps *pipepb.Components, wireID string, v *capture.Value, name s
 	if v == nil {
 		return nil, "the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)"
 	}
+	if v.Kind == valuePaired || v.Kind == valueSized {
+		return nil, "a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it"
+	}
 	wv := comps.GetCoders()[wireID]
 	if wv.GetSpec().GetUrn() != wire.URNWindowedValue || len(wv.GetComponentCoderIds()) != 2 {
 		return nil, "its wire coder is not a windowed value"

@@ -121,10 +121,11 @@ func header(a *Analysis, opts Options) []string {
 		"Regenerate with `go generate` after changing the pipeline. A stage whose fingerprint",
 		"does not match the running pipeline's runs portably, never wrongly.",
 		"",
-		"Each SDK stage whose transforms are all covered (function and struct DoFns,",
-		"merge-function combines, global windows, typed edges) runs natively: a fused chain of",
-		"plain Go calls between typed coders (byte for byte the Go SDK's wire format, through",
-		"codegen/rt), registered by fingerprint. Every other stage runs portably, over the Fn",
+		"Each SDK stage whose transforms are all covered (function and struct DoFns, grouped",
+		"values, bounded splittable DoFns, merge-function combines, global windows) runs",
+		"natively: a fused chain of plain Go calls between typed coders (byte for byte the Go",
+		"SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a",
+		"typed one), registered by fingerprint. Every other stage runs portably, over the Fn",
 		"API, and says why.",
 		"",
 	}
@@ -147,6 +148,9 @@ func header(a *Analysis, opts Options) []string {
 		case s.Native:
 			l = append(l, fmt.Sprintf("stage %s (sdk) fingerprint %s", s.ID, s.Fingerprint))
 			l = append(l, "  native: yes (sluiceStage"+s.chain.name+")")
+			for _, n := range s.chain.notes {
+				l = append(l, "  "+n)
+			}
 		default:
 			l = append(l, fmt.Sprintf("stage %s (sdk) fingerprint %s", s.ID, s.Fingerprint))
 			l = append(l, "  native: no ("+s.Why+")")

@@ -1,0 +1,74 @@
+package native_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-runner/sluice/codegen/capture"
+	"github.com/sluice-runner/sluice/codegen/gen"
+)
+
+// The repository's word count (testdata/wordcount: textio.Read, a splittable DoFn, then
+// split, count, format and textio.Write, whose DoFn iterates over grouped lines) runs
+// every SDK stage natively, and writes what it writes with every stage portable.
+func TestWordcountAllNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a pipeline program")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "wordcount"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(dir, "input.txt")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := capture.Run(ctx, capture.Options{Dir: dir, Package: "main", Args: []string{"--input=" + input, "--output=unused"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := gen.Analyze(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sdk []string
+	for _, s := range a.Stages {
+		if s.Kind != "sdk" {
+			continue
+		}
+		sdk = append(sdk, s.ID)
+		if !s.Native {
+			t.Errorf("stage %s is not native: %s", s.ID, s.Why)
+		}
+	}
+	src, err := gen.Generate(a, gen.Options{Package: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := filepath.Join(t.TempDir(), "generated.go")
+	if err := os.WriteFile(generated, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildWith(t, dir, map[string]string{"wordcount" + capture.GeneratedSuffix: generated})
+
+	portable, msgs := runOnSluice(t, bin, loopback, "--input="+input, "--sluice_native=false")
+	for id, mode := range stageModes(msgs) {
+		if mode != "portable" {
+			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
+		}
+	}
+	native, msgs := runOnSluice(t, bin, loopback, "--input="+input)
+	modes := stageModes(msgs)
+	for _, id := range sdk {
+		if modes[id] != "native" {
+			t.Errorf("stage %s runs %q, want native; messages:\n%s", id, modes[id], strings.Join(msgs, "\n"))
+		}
+	}
+	if len(native) < 100 || !slices.Equal(native, portable) {
+		t.Errorf("native output (%d lines) differs from portable output (%d lines)", len(native), len(portable))
+	}
+}
