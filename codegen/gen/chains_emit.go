@@ -130,9 +130,11 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 		}),
 	}
 	body = append(body, em.sdkStartBundle()...)
-	if em.usesContext() {
-		body = append(body, jen.Comment("DoFns taking a context get the bundle's, as in the SDK."),
-			jen.Id("b").Dot("ctx").Op("=").Id("ctx"))
+	if steps := ch.ctxSteps(); len(steps) > 0 {
+		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
+		for _, st := range steps {
+			body = append(body, stepCtx(st).Op("=").Qual(rtPath, "TransformContext").Call(jen.Id("ctx"), jen.Id("s").Dot(fmt.Sprintf("tid%d", st.idx))))
+		}
 	}
 	for _, st := range ch.steps {
 		switch st.kind {
@@ -156,19 +158,6 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	f.Line()
 }
 
-func (em *emitter) usesContext() bool {
-	if em.ch.lifecycleUsesContext() || em.ch.sdfUsesContext() {
-		return true
-	}
-	for _, st := range em.ch.steps {
-		for _, p := range st.params {
-			if p.kind == "Context" {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.idx, p.out) }
 
@@ -260,8 +249,8 @@ func (em *emitter) emitBundle(f *jen.File) {
 		jen.Comment("and the bundle returns it after the element."),
 		jen.Id("err").Error(),
 	}
-	if em.usesContext() {
-		fields = append(fields, jen.Id("ctx").Qual("context", "Context"))
+	for _, st := range ch.ctxSteps() {
+		fields = append(fields, jen.Id(fmt.Sprintf("ctx%d", st.idx)).Qual("context", "Context"))
 	}
 	fields = append(fields, em.sdkBundleFields()...)
 	for _, st := range ch.steps {
@@ -407,7 +396,7 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 	for _, p := range st.params {
 		switch p.kind {
 		case "Context":
-			args = append(args, jen.Id("b").Dot("ctx"))
+			args = append(args, stepCtx(st))
 		case "EventTime":
 			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
 		case "Value":

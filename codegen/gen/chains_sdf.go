@@ -289,7 +289,7 @@ func (st *step) checkSDF() string {
 // fail the bundle on an error.
 func (em *emitter) sdfCall(st *step, m *sdfMethod, lhs string, args ...jen.Code) []jen.Code {
 	if m.ctx {
-		args = append([]jen.Code{jen.Id("b").Dot("ctx")}, args...)
+		args = append([]jen.Code{stepCtx(st)}, args...)
 	}
 	call := em.structMethod("b", st, m.name).Call(args...)
 	if !m.hasErr {
@@ -361,16 +361,3 @@ func (em *emitter) trackerStmts(st *step) (pre, post []jen.Code) {
 }
 
 // sdfUsesContext says whether a splittable DoFn method of the chain takes a context.
-func (ch *chain) sdfUsesContext() bool {
-	for _, st := range ch.steps {
-		if st.recv == nil {
-			continue
-		}
-		for _, c := range st.recv.calls {
-			if c.ctx {
-				return true
-			}
-		}
-	}
-	return false
-}

@@ -214,18 +214,45 @@ func (ch *chain) structSteps() []*step {
 
 // lifecycleUsesContext says whether a StartBundle or FinishBundle takes a context (the
 // bundle's).
-func (ch *chain) lifecycleUsesContext() bool {
-	for _, st := range ch.structSteps() {
-		for _, lc := range st.recv.lifecycle {
-			for _, p := range lc.params {
-				if p.kind == "Context" && (lc.name == "StartBundle" || lc.name == "FinishBundle") {
-					return true
-				}
+// ctxSteps are the steps whose user code takes a context. Each gets its own, naming its
+// transform (rt.TransformContext), so that the user metrics it updates are reported as
+// the transform's, as the SDK harness reports them.
+func (ch *chain) ctxSteps() []*step {
+	var out []*step
+	for _, st := range ch.steps {
+		if st.usesContext() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (st *step) usesContext() bool {
+	for _, p := range st.params {
+		if p.kind == "Context" {
+			return true
+		}
+	}
+	if st.recv == nil {
+		return false
+	}
+	for _, c := range st.recv.calls {
+		if c.ctx {
+			return true
+		}
+	}
+	for _, lc := range st.recv.lifecycle {
+		for _, p := range lc.params {
+			if p.kind == "Context" && (lc.name == "StartBundle" || lc.name == "FinishBundle") {
+				return true
 			}
 		}
 	}
 	return false
 }
+
+// stepCtx is the context the step's user code gets in a bundle.
+func stepCtx(st *step) *jen.Statement { return jen.Id("b").Dot(fmt.Sprintf("ctx%d", st.idx)) }
 
 func (em *emitter) recovered(errVar string) jen.Code {
 	return jen.Defer().Func().Params().Block(
@@ -266,6 +293,13 @@ func (em *emitter) emitStage(f *jen.File) {
 		).Block(jen.Return(jen.Nil(), jen.Err())))
 	}
 	fields = append(fields, em.sdkStageFields()...)
+	for _, st := range ch.ctxSteps() {
+		fields = append(fields, jen.Id(fmt.Sprintf("tid%d", st.idx)).String().Comment("the runner's id of "+st.name+": its metrics' transform"))
+		resolve = append(resolve, jen.If(
+			jen.List(jen.Id("s").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Err()).Op("=").Id("env").Dot("TransformID").Call(jen.Lit(st.name)),
+			jen.Err().Op("!=").Nil(),
+		).Block(jen.Return(jen.Nil(), jen.Err())))
+	}
 	f.Commentf("%s runs stage %s natively, as one fused chain of typed calls:", em.stage, ch.stage)
 	for _, st := range ch.steps {
 		f.Comment("  " + st.name)
@@ -275,7 +309,7 @@ func (em *emitter) emitStage(f *jen.File) {
 
 	structs := ch.structSteps()
 	env := jen.Id("_")
-	if len(structs) > 0 || em.usesSDKCodec() {
+	if len(structs) > 0 || em.usesSDKCodec() || len(ch.ctxSteps()) > 0 {
 		env = jen.Id("env")
 	}
 	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}
@@ -381,7 +415,7 @@ func (em *emitter) emitStartBundles(f *jen.File) bool {
 		st := structs[i]
 		if lc := st.recv.method("StartBundle"); lc != nil {
 			calls = append(calls,
-				em.lifecycleCall("b", st, lc, jen.Id("b").Dot("ctx"), func(err jen.Code) jen.Code { return jen.Return(err) }),
+				em.lifecycleCall("b", st, lc, stepCtx(st), func(err jen.Code) jen.Code { return jen.Return(err) }),
 				jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Id("b").Dot("err"))))
 		}
 	}
@@ -410,7 +444,7 @@ func (em *emitter) finishSteps() []jen.Code {
 		case st.recv != nil && st.recv.method("FinishBundle") != nil:
 			stmts = append(stmts,
 				jen.Id("b").Dot("h").Op("=").Add(lifecycleHeader()),
-				em.lifecycleCall("b", st, st.recv.method("FinishBundle"), jen.Id("b").Dot("ctx"), func(err jen.Code) jen.Code {
+				em.lifecycleCall("b", st, st.recv.method("FinishBundle"), stepCtx(st), func(err jen.Code) jen.Code {
 					return jen.Id("b").Dot("fail").Call(err)
 				}),
 				jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return(jen.Id("b").Dot("err"))))

@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
 	"github.com/sluice-runner/sluice/jobservice/embedded"
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // The end-to-end contract: the same program, built with its generated file, gives the
@@ -34,14 +35,20 @@ func TestNativeMatchesPortable(t *testing.T) {
 	dir := programDir(t)
 	bin := buildWith(t, dir, map[string]string{"linecount" + capture.GeneratedSuffix: generate(t, dir)})
 
-	portable, msgs := runOnSluice(t, bin, loopback, "--lines=3000", "--sluice_native=false")
+	portable, msgs, portableCounters := runOnSluice(t, bin, loopback, "--lines=3000", "--sluice_native=false")
 	for id, mode := range stageModes(msgs) {
 		if mode != "portable" {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
+	if portableCounters["words"] == 0 {
+		t.Errorf("portable run: counters %v, want words > 0", portableCounters)
+	}
 	for _, env := range []string{loopback, process} {
-		native, msgs := runOnSluice(t, bin, env, "--lines=3000")
+		native, msgs, counters := runOnSluice(t, bin, env, "--lines=3000")
+		if counters["words"] != portableCounters["words"] {
+			t.Errorf("%s: native words counter %d, portable %d", env, counters["words"], portableCounters["words"])
+		}
 		if got := stageModes(msgs); len(got) != 2 || got["s1"] != "native" || got["s3"] != "native" {
 			t.Errorf("%s: stage modes %v, want s1 and s3 native; messages:\n%s", env, got, strings.Join(msgs, "\n"))
 		}
@@ -78,7 +85,7 @@ func TestEditedPipelineRunsChangedStagesPortably(t *testing.T) {
 	edited := strings.Replace(string(src), from, "beam.ParDo(s, strings.ToUpper, "+from+")", 1)
 	bin := buildWith(t, dir, map[string]string{"linecount" + capture.GeneratedSuffix: generated, "main.go": edited})
 
-	native, msgs := runOnSluice(t, bin, loopback, "--lines=500")
+	native, msgs, _ := runOnSluice(t, bin, loopback, "--lines=500")
 	if got := stageModes(msgs); got["s1"] != "native" || got["s3"] != "portable" {
 		t.Errorf("stage modes %v, want s1 native and s3 portable; messages:\n%s", got, strings.Join(msgs, "\n"))
 	}
@@ -87,7 +94,7 @@ func TestEditedPipelineRunsChangedStagesPortably(t *testing.T) {
 	}) {
 		t.Errorf("no warning names stale stage s3; messages:\n%s", strings.Join(msgs, "\n"))
 	}
-	portable, _ := runOnSluice(t, bin, loopback, "--lines=500", "--sluice_native=false")
+	portable, _, _ := runOnSluice(t, bin, loopback, "--lines=500", "--sluice_native=false")
 	if len(native) == 0 || !slices.Equal(native, portable) || !strings.Contains(native[0], ": ") || strings.ToUpper(native[0]) != native[0] {
 		t.Errorf("edited pipeline: mixed output %q, portable output %q", native, portable)
 	}
@@ -158,8 +165,8 @@ func buildWith(t *testing.T, dir string, files map[string]string) string {
 }
 
 // runOnSluice runs the program on a fresh embedded server in environment env and
-// returns its output lines, sorted, and the job's messages.
-func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages []string) {
+// returns its output lines, sorted, the job's messages and its user counters.
+func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages []string, counters map[string]int64) {
 	t.Helper()
 	srv := startServer(t)
 	out := filepath.Join(t.TempDir(), "counts")
@@ -179,7 +186,8 @@ func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages
 	}
 	lines = strings.Split(strings.TrimSpace(string(b)), "\n")
 	slices.Sort(lines)
-	return lines, jobMessages(t, srv.Endpoint())
+	messages, counters = jobOutcome(t, srv.Endpoint())
+	return lines, messages, counters
 }
 
 // startServer starts an embedded Sluice server, shut down when the test ends.
@@ -217,8 +225,9 @@ func stageModes(messages []string) map[string]string {
 	return modes
 }
 
-// jobMessages returns the text of every message of the server's only job.
-func jobMessages(t *testing.T, endpoint string) []string {
+// jobOutcome returns the text of every message of the server's only job, and its user
+// counters' committed values by name.
+func jobOutcome(t *testing.T, endpoint string) (messages []string, counters map[string]int64) {
 	t.Helper()
 	cc, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -232,21 +241,35 @@ func jobMessages(t *testing.T, endpoint string) []string {
 	if err != nil || len(jobs.GetJobInfo()) != 1 {
 		t.Fatalf("GetJobs: %v, %d jobs", err, len(jobs.GetJobInfo()))
 	}
-	stream, err := client.GetMessageStream(ctx, &jobpb.JobMessagesRequest{JobId: jobs.GetJobInfo()[0].GetJobId()})
+	id := jobs.GetJobInfo()[0].GetJobId()
+	metrics, err := client.GetJobMetrics(ctx, &jobpb.GetJobMetricsRequest{JobId: id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	counters = map[string]int64{}
+	for _, mi := range metrics.GetMetrics().GetCommitted() {
+		if mi.GetUrn() == "beam:metric:user:sum_int64:v1" {
+			v, _, err := wire.DecodeVarInt(mi.GetPayload())
+			if err != nil {
+				t.Fatal(err)
+			}
+			counters[mi.GetLabels()["NAME"]] += v
+		}
+	}
+	stream, err := client.GetMessageStream(ctx, &jobpb.JobMessagesRequest{JobId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return out
+			return messages, counters
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m := resp.GetMessageResponse(); m != nil {
-			out = append(out, m.GetMessageText())
+			messages = append(messages, m.GetMessageText())
 		}
 	}
 }

@@ -55,13 +55,13 @@ func TestWordcountAllNative(t *testing.T) {
 	}
 	bin := buildWith(t, dir, map[string]string{"wordcount" + capture.GeneratedSuffix: generated})
 
-	portable, msgs := runOnSluice(t, bin, loopback, "--input="+input, "--sluice_native=false")
+	portable, msgs, _ := runOnSluice(t, bin, loopback, "--input="+input, "--sluice_native=false")
 	for id, mode := range stageModes(msgs) {
 		if mode != "portable" {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
-	native, msgs := runOnSluice(t, bin, loopback, "--input="+input)
+	native, msgs, _ := runOnSluice(t, bin, loopback, "--input="+input)
 	modes := stageModes(msgs)
 	for _, id := range sdk {
 		if modes[id] != "native" {

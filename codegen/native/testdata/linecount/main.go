@@ -26,7 +26,7 @@ var (
 
 func init() {
 	register.DoFn2x0[[]byte, func(string)](&makeLinesFn{})
-	register.Function2x0(splitWords)
+	register.Function3x0(splitWords)
 	register.Function2x1(formatCount)
 	register.Function1x1(writeLine)
 	register.Emitter1[string]()
@@ -54,8 +54,12 @@ func (f *makeLinesFn) ProcessElement(_ []byte, emit func(string)) {
 	}
 }
 
-func splitWords(line string, emit func(string)) {
+// wordCount counts the words split, so that the tests can check user metrics.
+var wordCount = beam.NewCounter("linecount", "words")
+
+func splitWords(ctx context.Context, line string, emit func(string)) {
 	for _, w := range strings.Fields(line) {
+		wordCount.Inc(ctx, 1)
 		emit(w)
 	}
 }
