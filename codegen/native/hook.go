@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -10,7 +11,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/hooks"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/sluice-runner/sluice/codegen/native/protocol"
 	"github.com/sluice-runner/sluice/codegen/rt"
@@ -51,7 +54,12 @@ func startHarness(ctx context.Context) (context.Context, error) {
 	}
 	h := &Harness{WorkerID: id + protocol.WorkerSuffix, Endpoint: endpoint, Fingerprints: fps, Portable: portable}
 	go func() {
-		if err := h.Run(ctx); err != nil && ctx.Err() == nil {
+		switch err := h.Run(ctx); {
+		case err == nil || ctx.Err() != nil:
+		case status.Code(errors.Unwrap(err)) == codes.Unimplemented:
+			// Another runner (prism, Dataflow): every stage runs on the SDK harness.
+			log.Infof(ctx, "sluice native harness not started: the runner at %s is not Sluice", h.Endpoint)
+		default:
 			log.Errorf(ctx, "sluice native harness %s ended: %v", h.WorkerID, err)
 		}
 	}()

@@ -10,7 +10,13 @@
 // A word is a run of ASCII letters with an optional one-letter contraction
 // ("don't", "it's"); case is kept. The output file holds one line per
 // distinct word, in no particular order.
+//
+// wordcount_sluice.go is what `go generate` writes here: Sluice runs every stage of
+// the pipeline natively from it (the job's messages say so); any other runner ignores
+// it. `make test` checks it is up to date.
 package main
+
+//go:generate go run github.com/sluice-runner/sluice/tools/sluicegen -- --input=input.txt
 
 import (
 	"context"

@@ -94,6 +94,21 @@ func (e *env) buildNative(ctx context.Context, w *workload, p *prepared) (*nativ
 	return b, err
 }
 
+// portableFlags are the flags that keep a program portable on every runner: a program
+// with a generated file of its own (testdata/wordcount) would otherwise run its stages
+// natively in the "sluice" column too. Programs without one do not know the flag.
+func portableFlags(ctx context.Context, e *env, pkg string) ([]string, error) {
+	dir, err := packageDir(ctx, e, pkg)
+	if err != nil {
+		return nil, err
+	}
+	generated, err := filepath.Glob(filepath.Join(dir, "*_sluice.go"))
+	if err != nil || len(generated) == 0 {
+		return nil, err
+	}
+	return []string{"--sluice_native=false"}, nil
+}
+
 // packageDir is the directory of a Go package (for the load tests, in the module cache).
 func packageDir(ctx context.Context, e *env, pkg string) (string, error) {
 	out, err := exec.CommandContext(ctx, e.opts.goCmd, "list", "-f", "{{.Dir}}", pkg).Output()

@@ -195,6 +195,11 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 	}
 	wr.Records, wr.Input = p.records, p.input
 
+	portable, err := portableFlags(ctx, e, w.pkg)
+	if err != nil {
+		wr.fail("%v", err)
+		return
+	}
 	wr.Native = &RunnerResult{Runner: runnerNative, Available: true, Runs: []RunResult{}}
 	e.logf("%s: generating and building its native chains", w.name)
 	nb, err := e.buildNative(ctx, w, p)
@@ -244,10 +249,10 @@ rounds:
 			if ctx.Err() != nil {
 				break rounds
 			}
-			prog, args := bin, []string{"--runner=direct"}
+			prog, args := bin, append([]string{"--runner=direct"}, portable...)
 			switch s := servers[r]; {
 			case s != nil:
-				args = []string{"--runner=universal", "--endpoint=" + s.Endpoint(), "--environment_type=LOOPBACK"}
+				args = append([]string{"--runner=universal", "--endpoint=" + s.Endpoint(), "--environment_type=LOOPBACK"}, portable...)
 			case r == runnerNative && servers[runnerSluice] != nil:
 				prog = nb.bin
 				args = []string{"--runner=universal", "--endpoint=" + servers[runnerSluice].Endpoint(), "--environment_type=LOOPBACK"}
