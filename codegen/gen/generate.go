@@ -31,6 +31,24 @@ type Options struct {
 // output is gofmt-clean and a pure function of a and opts: generating twice gives the
 // same bytes.
 func Generate(a *Analysis, opts Options) ([]byte, error) {
+	return GenerateVariants([]Variant{{Analysis: a, Args: opts.Args}}, opts)
+}
+
+// Variant is the pipeline a program builds with one set of flags (Nexmark's --query=N):
+// a program whose flags change its pipeline gets one file with the chains of each.
+type Variant struct {
+	Analysis *Analysis
+	Args     []string
+}
+
+// GenerateVariants is Generate for a program captured with several flag sets: the file
+// lists each variant's stages and holds each chain once (stages the variants share have
+// the same fingerprint). With more than one variant, generated names carry the variant's
+// number (sluiceStageV1S2) so that they do not collide; opts.Args is not used.
+func GenerateVariants(vs []Variant, opts Options) ([]byte, error) {
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("no pipeline to generate for")
+	}
 	pkg := opts.Package
 	if pkg == "" {
 		pkg = "main"
@@ -39,36 +57,47 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 	if local == "" {
 		local = "main"
 	}
+	if len(vs) > 1 {
+		for i, v := range vs {
+			v.Analysis.prefixNames(fmt.Sprintf("V%d", i))
+		}
+	}
 	// With its own path, the file names its package's functions and types unqualified.
 	f := jen.NewFilePathName(local, pkg)
-	for _, l := range header(a, opts) {
+	for _, l := range variantsHeader(vs) {
 		f.HeaderComment(l)
 	}
 
 	registry := jen.Dict{}
-	for _, s := range a.Stages {
-		if s.Fingerprint == "" {
-			continue
+	var chains []*emitter
+	var register []jen.Code
+	chained, portable := map[string]bool{}, map[string]bool{}
+	for _, v := range vs {
+		for _, s := range v.Analysis.Stages {
+			if s.Fingerprint != "" && !chained[s.Fingerprint] && !portable[s.Fingerprint] {
+				registry[jen.Lit(s.Fingerprint)] = jen.Lit(stageLabel(s))
+			}
+			if s.chain != nil && !chained[s.Fingerprint] {
+				chained[s.Fingerprint] = true
+				em := s.chain.typeNames(local)
+				chains = append(chains, em)
+				register = append(register, jen.Qual(rtPath, "RegisterStage").Call(jen.Lit(s.Fingerprint), jen.Id(em.ctor)))
+			}
 		}
-		registry[jen.Lit(s.Fingerprint)] = jen.Lit(stageLabel(s))
+	}
+	for _, v := range vs {
+		for _, s := range v.Analysis.Stages {
+			if s.chain == nil && s.Fingerprint != "" && !chained[s.Fingerprint] && !portable[s.Fingerprint] {
+				portable[s.Fingerprint] = true
+				register = append(register, jen.Qual(rtPath, "RegisterPortableStage").Call(jen.Lit(s.Fingerprint), jen.Lit(s.Why)))
+			}
+		}
 	}
 	f.Comment(RegistryVar + " maps the fingerprint of each SDK stage of the pipeline, as the runner plans it,")
 	f.Comment("to the stage it was computed from. A worker whose stage fingerprint is missing here runs")
 	f.Comment("that stage portably.")
 	f.Var().Id(RegistryVar).Op("=").Map(jen.String()).String().Values(registry)
 
-	var chains []*emitter
-	var register []jen.Code
-	for _, s := range a.Stages {
-		switch {
-		case s.chain != nil:
-			em := s.chain.typeNames(local)
-			chains = append(chains, em)
-			register = append(register, jen.Qual(rtPath, "RegisterStage").Call(jen.Lit(s.Fingerprint), jen.Id(em.ctor)))
-		case s.Fingerprint != "":
-			register = append(register, jen.Qual(rtPath, "RegisterPortableStage").Call(jen.Lit(s.Fingerprint), jen.Lit(s.Why)))
-		}
-	}
 	if len(register) > 0 {
 		f.Anon(nativePath)
 		f.Line()
@@ -78,12 +107,23 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 		f.Func().Id("init").Params().Block(register...)
 	}
 
+	// With several variants, only the coders of the chains written: a variant's stage
+	// that another variant has already uses that variant's chain and coders.
+	used := map[*EdgeCoder]bool{}
+	for _, em := range chains {
+		used[em.ch.inCode] = true
+		for _, c := range em.ch.outs {
+			used[c] = true
+		}
+	}
 	emitted := map[*EdgeCoder]bool{}
-	for _, e := range a.Edges {
-		if e.Typed != nil && !emitted[e.Typed] {
-			emitted[e.Typed] = true
-			f.Line()
-			e.Typed.emit(f, e.PCollection)
+	for _, v := range vs {
+		for _, e := range v.Analysis.Edges {
+			if e.Typed != nil && !emitted[e.Typed] && (len(vs) == 1 || used[e.Typed]) {
+				emitted[e.Typed] = true
+				f.Line()
+				e.Typed.emit(f, e.PCollection)
+			}
 		}
 	}
 	for _, em := range chains {
@@ -103,6 +143,22 @@ func Generate(a *Analysis, opts Options) ([]byte, error) {
 	return out, nil
 }
 
+// prefixNames puts p before the names of a's chains and edge coders.
+func (a *Analysis) prefixNames(p string) {
+	for _, s := range a.Stages {
+		if s.chain != nil {
+			s.chain.name = p + s.chain.name
+		}
+	}
+	renamed := map[*EdgeCoder]bool{}
+	for _, e := range a.Edges {
+		if e.Typed != nil && !renamed[e.Typed] {
+			renamed[e.Typed] = true
+			e.Typed.Name = p + e.Typed.Name
+		}
+	}
+}
+
 // stageLabel is the registry's description of a stage: its id and transforms.
 func stageLabel(s Stage) string {
 	names := make([]string, 0, len(s.Transforms))
@@ -112,12 +168,22 @@ func stageLabel(s Stage) string {
 	return s.ID + ": " + strings.Join(names, " | ")
 }
 
-func header(a *Analysis, opts Options) []string {
+// variantsHeader is the file's header: what it is, then each variant's stages.
+func variantsHeader(vs []Variant) []string {
+	captured := []string{"the package with --runner=sluicecapture" + argsText(vs[0].Args) + "."}
+	if len(vs) > 1 {
+		captured = []string{"the package with --runner=sluicecapture and each of these flag sets (variants):"}
+		for i, v := range vs {
+			captured = append(captured, fmt.Sprintf("  V%d:%s", i, argsText(v.Args)))
+		}
+	}
 	l := []string{
 		"Code generated by sluicegen. DO NOT EDIT.",
 		"",
 		"Stages of this package's pipeline as Sluice plans them (runner/plan), captured by running",
-		"the package with --runner=sluicecapture" + argsText(opts.Args) + ".",
+	}
+	l = append(l, captured...)
+	l = append(l,
 		"Regenerate with `go generate` after changing the pipeline. A stage whose fingerprint",
 		"does not match the running pipeline's runs portably, never wrongly.",
 		"",
@@ -127,8 +193,19 @@ func header(a *Analysis, opts Options) []string {
 		"SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a",
 		"typed one), registered by fingerprint. Every other stage runs portably, over the Fn",
 		"API, and says why.",
-		"",
+	)
+	for i, v := range vs {
+		if len(vs) > 1 {
+			l = append(l, "", fmt.Sprintf("Variant V%d (%s):", i, strings.TrimSpace(argsText(v.Args))))
+		}
+		l = append(l, stagesHeader(v.Analysis)...)
 	}
+	return l
+}
+
+// stagesHeader lists a pipeline's stages and edges for the header.
+func stagesHeader(a *Analysis) []string {
+	l := []string{""}
 	var sdk, native int
 	for _, s := range a.Stages {
 		if s.Kind != "sdk" {

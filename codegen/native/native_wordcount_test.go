@@ -72,3 +72,34 @@ func TestWordcountAllNative(t *testing.T) {
 		t.Errorf("native output (%d lines) differs from portable output (%d lines)", len(native), len(portable))
 	}
 }
+
+// Nexmark queries 0-2 (testdata/nexmark, with its committed generated file, one variant per
+// query, which `make test` checks is current) run every SDK stage natively and give what
+// they give with every stage portable.
+func TestNexmarkQueriesNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a pipeline program")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "nexmark"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildWith(t, dir, nil)
+	for _, q := range []string{"0", "1", "2"} {
+		args := []string{"--query=" + q, "--events=5000"}
+		portable, _, _ := runOnSluice(t, bin, loopback, append(args, "--sluice_native=false")...)
+		native, msgs, _ := runOnSluice(t, bin, loopback, args...)
+		modes := stageModes(msgs)
+		if len(modes) == 0 {
+			t.Errorf("query %s: no stage modes in the messages:\n%s", q, strings.Join(msgs, "\n"))
+		}
+		for id, mode := range modes {
+			if mode != "native" {
+				t.Errorf("query %s: stage %s runs %s; messages:\n%s", q, id, mode, strings.Join(msgs, "\n"))
+			}
+		}
+		if len(native) == 0 || !slices.Equal(native, portable) {
+			t.Errorf("query %s: native output (%d lines) differs from portable output (%d lines)", q, len(native), len(portable))
+		}
+	}
+}

@@ -8,7 +8,13 @@
 //	    --runner=universal --endpoint=localhost:8099 --environment_type=LOOPBACK
 //
 // Queries: 0, 1, 2, 3, 4, 5, 7, 8 (see the nexmark package for what each computes).
+//
+// nexmark_sluice.go is what `go generate` writes here, one variant per query: Sluice runs
+// the stages it has chains for natively (the job's messages say which). `make test`
+// checks it is up to date.
 package main
+
+//go:generate go run github.com/sluice-runner/sluice/tools/sluicegen -- --query=0 -- --query=1 -- --query=2 -- --query=3 -- --query=4 -- --query=5 -- --query=7 -- --query=8
 
 import (
 	"context"

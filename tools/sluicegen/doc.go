@@ -7,7 +7,9 @@
 // It builds and runs the package with a capture runner added through a build overlay, so
 // main needs no change beyond running its pipeline with beamx.Run (or the --runner flag).
 // Pipeline flags the program needs in order to build its pipeline (--input=..., --query=5)
-// go after "--".
+// go after "--". A program whose flags change its pipeline can be captured with several
+// flag sets, each after its own "--" (-- --query=0 -- --query=1): the file then holds the
+// chains of every variant, each once.
 //
 // Flags:
 //

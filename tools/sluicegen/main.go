@@ -96,35 +96,39 @@ func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.dir == "." {
 		pkg = os.Getenv("GOPACKAGE") // set by go generate, for the working directory
 	}
-	var c *capture.Capture
+	variants := splitVariants(cfg.args)
+	if len(variants) > 1 && (cfg.fromCapture != "" || cfg.saveCapture != "") {
+		return errors.New("--capture and --save-capture take one pipeline; pass one flag set after --")
+	}
+	var vs []gen.Variant
 	if cfg.fromCapture != "" {
-		c, err = capture.ReadFile(cfg.fromCapture)
+		c, err := capture.ReadFile(cfg.fromCapture)
+		if err != nil {
+			return err
+		}
+		a, err := gen.Analyze(c)
+		if err != nil {
+			return err
+		}
+		vs = append(vs, gen.Variant{Analysis: a, Args: cfg.args})
 	} else {
-		opts := capture.Options{Dir: dir, Package: pkg, Args: cfg.args, Timeout: cfg.timeout}
+		opts := capture.Options{Dir: dir, Package: pkg, Timeout: cfg.timeout}
 		if cfg.tags != "" {
 			opts.BuildFlags = []string{"-tags=" + cfg.tags}
 		}
-		c, err = capture.Run(ctx, opts)
-	}
-	if err != nil {
-		return err
-	}
-	if cfg.saveCapture != "" {
-		if err := capture.WriteFile(cfg.saveCapture, c); err != nil {
-			return fmt.Errorf("saving the capture: %w", err)
+		if vs, err = captureVariants(ctx, opts, variants, cfg.saveCapture); err != nil {
+			return err
 		}
 	}
-	a, err := gen.Analyze(c)
-	if err != nil {
-		return err
-	}
 	if cfg.verbose {
-		fmt.Fprint(stderr, a.Summary())
+		for _, v := range vs {
+			fmt.Fprint(stderr, v.Analysis.Summary())
+		}
 	}
 	if pkg == "" {
 		pkg = "main"
 	}
-	src, err := gen.Generate(a, gen.Options{Package: pkg, Args: cfg.args})
+	src, err := gen.GenerateVariants(vs, gen.Options{Package: pkg})
 	if err != nil {
 		return err
 	}
@@ -140,7 +144,7 @@ func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	if bytes.Equal(old, src) {
 		if !cfg.check {
-			fmt.Fprintf(stdout, "sluicegen: %s is up to date (%s)\n", show, stagesText(a))
+			fmt.Fprintf(stdout, "sluicegen: %s is up to date (%s)\n", show, variantsText(vs))
 		}
 		return nil
 	}
@@ -153,8 +157,68 @@ func generate(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(out, src, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "sluicegen: wrote %s (%s)\n", show, stagesText(a))
+	fmt.Fprintf(stdout, "sluicegen: wrote %s (%s)\n", show, variantsText(vs))
 	return nil
+}
+
+// splitVariants splits the pipeline flags at each further "--": every group is one flag
+// set the program is captured with (a program whose flags change its pipeline).
+func splitVariants(args []string) [][]string {
+	variants := [][]string{{}}
+	for _, a := range args {
+		if a == "--" {
+			variants = append(variants, []string{})
+			continue
+		}
+		variants[len(variants)-1] = append(variants[len(variants)-1], a)
+	}
+	return variants
+}
+
+// captureVariants builds the program once and captures it with each flag set.
+func captureVariants(ctx context.Context, opts capture.Options, variants [][]string, save string) ([]gen.Variant, error) {
+	per := opts.Timeout
+	if per <= 0 {
+		per = capture.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, per*time.Duration(len(variants)))
+	defer cancel()
+	p, err := capture.Build(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	var vs []gen.Variant
+	for _, args := range variants {
+		c, err := p.Capture(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		if save != "" {
+			if err := capture.WriteFile(save, c); err != nil {
+				return nil, fmt.Errorf("saving the capture: %w", err)
+			}
+		}
+		a, err := gen.Analyze(c)
+		if err != nil {
+			return nil, fmt.Errorf("flags %q: %w", args, err)
+		}
+		vs = append(vs, gen.Variant{Analysis: a, Args: args})
+	}
+	return vs, nil
+}
+
+// variantsText is the summary line: each variant's stages.
+func variantsText(vs []gen.Variant) string {
+	var parts []string
+	for i, v := range vs {
+		text := stagesText(v.Analysis)
+		if len(vs) > 1 {
+			text = fmt.Sprintf("V%d: %s", i, text)
+		}
+		parts = append(parts, text)
+	}
+	return strings.Join(parts, " | ")
 }
 
 func stagesText(a *gen.Analysis) string {
