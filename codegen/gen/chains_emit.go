@@ -158,7 +158,6 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	f.Line()
 }
 
-
 func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.idx, p.out) }
 
 // keyType is the map key of a precombine: the key's own type, or a string for []byte keys
