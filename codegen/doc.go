@@ -50,8 +50,14 @@
 // in its tests), and the Stage/Bundle interface and registry that chains implement and the
 // native harness looks up by fingerprint.
 //
+// Package native is that harness: a second Fn API client of the runner in the user's
+// binary, started by a Beam hook, announcing its chains' fingerprints; native/protocol is
+// what it and the runner agree on beyond the Fn API.
+//
 // Dependencies: gen uses runner/plan (a pure function of the pipeline, shared on purpose);
 // capture and fingerprint import nothing of the runner, so the runner and the native
-// harness can use fingerprint without a cycle; rt uses runner/wire only, the wire format
-// being the contract between native and portable stages.
+// harness can use fingerprint without a cycle; rt uses runner/wire (the wire format is
+// the contract between native and portable stages) and the Go SDK's runtime (to find the
+// user's functions, DoFns, coders and metrics in the binary); the runner imports only
+// native/protocol of the native side.
 package codegen
