@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,6 +59,9 @@ func (e *env) buildNative(ctx context.Context, w *workload, p *prepared) (*nativ
 	if err != nil {
 		return nil, err
 	}
+	if inModuleCache(ctx, e, dir) {
+		return nil, errModuleCache
+	}
 	out, err := filepath.Abs(filepath.Join(e.dir(genDir), w.name+"_sluice.go"))
 	if err != nil {
 		return nil, err
@@ -107,6 +111,18 @@ func portableFlags(ctx context.Context, e *env, pkg string) ([]string, error) {
 		return nil, err
 	}
 	return []string{"--sluice_native=false"}, nil
+}
+
+// errModuleCache says why a program of another module (Beam's load tests) has no native
+// column: go build overlays may not replace files in the module cache, and both the
+// capture and the native build add a file to the package.
+var errModuleCache = errors.New("its package is in the module cache, where a build overlay cannot add the generated file")
+
+// inModuleCache says whether dir is under GOMODCACHE.
+func inModuleCache(ctx context.Context, e *env, dir string) bool {
+	out, err := exec.CommandContext(ctx, e.opts.goCmd, "env", "GOMODCACHE").Output()
+	cache := strings.TrimSpace(string(out))
+	return err == nil && cache != "" && strings.HasPrefix(dir, cache+string(filepath.Separator))
 }
 
 // packageDir is the directory of a Go package (for the load tests, in the module cache).

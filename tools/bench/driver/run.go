@@ -4,6 +4,7 @@ import (
 	"github.com/sluice-runner/sluice/tools/conformance/jobserver"
 
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -204,6 +205,9 @@ func runWorkload(ctx context.Context, e *env, w *workload, wr *WorkloadResult) {
 	e.logf("%s: generating and building its native chains", w.name)
 	nb, err := e.buildNative(ctx, w, p)
 	switch {
+	case errors.Is(err, errModuleCache):
+		wr.Native.Available = false
+		wr.Notes = append(wr.Notes, "native: n/a, "+err.Error())
 	case err != nil:
 		wr.Native.Error = err.Error()
 	case nb.native == 0:
