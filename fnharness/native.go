@@ -72,9 +72,6 @@ func (w *Worker) PortableReason(fingerprint string) (string, bool) {
 	return why, ok
 }
 
-// IsNative says whether w is a native harness.
-func (w *Worker) IsNative() bool { return w.native }
-
 // nativeStages reads what a native harness announces on its control stream: the
 // fingerprints of its chains, and the stages it knows but runs portably, with why.
 func nativeStages(ctx context.Context) (chains []string, portable map[string]string) {
