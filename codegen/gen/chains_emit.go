@@ -84,6 +84,7 @@ func (em *emitter) emit(f *jen.File) {
 	em.emitStage(f)
 	em.emitStartBundle(f)
 	em.emitBundle(f)
+	em.emitSplit(f)
 	if ch.inCode == nil {
 		em.emitSDKDecode(f)
 	}
@@ -130,6 +131,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 		}),
 	}
 	body = append(body, em.sdkStartBundle()...)
+	body = append(body, em.splitStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -252,6 +254,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 		fields = append(fields, jen.Id(fmt.Sprintf("ctx%d", st.idx)).Qual("context", "Context"))
 	}
 	fields = append(fields, em.sdkBundleFields()...)
+	fields = append(fields, em.splitBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:

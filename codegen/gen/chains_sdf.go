@@ -154,6 +154,11 @@ func (env *chainEnv) sdf(st *step, id string, t *pipepb.PTransform, urn string) 
 			return why
 		}
 		st.recv.calls = append(st.recv.calls, ct)
+		// RestrictionSize sizes the residuals of dynamic splits (chains_split.go); a
+		// chain without it runs its bundles whole.
+		if rs, why := method("RestrictionSize"); why == "" {
+			st.recv.calls = append(st.recv.calls, rs)
+		}
 		return ""
 	}
 	typ, err := parseType(fn.Type)
@@ -349,14 +354,15 @@ func (em *emitter) trackerStmts(st *step) (pre, post []jen.Code) {
 	n := st.elemParts()
 	pre = noPane()
 	pre = append(pre, em.sdfCall(st, st.recv.call("CreateTracker"), "tr", jen.Id(fmt.Sprintf("v%d", n)))...)
-	post = []jen.Code{
+	pre = append(pre, em.splitTrack(st)...)
+	post = append(em.splitUntrack(st),
 		jen.If(jen.Id("tracker").Op(":=").Qual(sdfPath, "RTracker").Call(jen.Id("tr")), jen.Op("!").Id("tracker").Dot("IsDone").Call()).Block(
 			jen.Err().Op(":=").Id("tracker").Dot("GetError").Call(),
 			jen.If(jen.Err().Op("==").Nil()).Block(
 				jen.Err().Op("=").Qual("errors", "New").Call(jen.Lit("DoFn terminated without fully processing restriction"))),
 			jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
 			jen.Return()),
-	}
+	)
 	return pre, post
 }
 

@@ -38,7 +38,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
 	bctx := metrics.SetBundleID(ctx, id)
-	count, err := runBundle(bctx, stage, in, outs)
+	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() { return h.trackSplitter(id, b) })
 	if err != nil {
 		// A chain that failed mid-bundle may hold partial state: tear it down.
 		_ = stage.Teardown()
@@ -98,12 +98,14 @@ func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
 	return infos, nil
 }
 
-// runBundle feeds every input element to a bundle of stage and returns how many there were.
-func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output) (int64, error) {
+// runBundle feeds every input element to a bundle of stage and returns how many there
+// were. started is told of the bundle while it runs (for splits) and returns its undo.
+func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, error) {
 	b, err := stage.StartBundle(ctx, outs)
 	if err != nil {
 		return 0, fmt.Errorf("starting a bundle: %w", err)
 	}
+	defer started(b)()
 	var count int64
 	for {
 		block, last, err := in.take(ctx)

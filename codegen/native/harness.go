@@ -50,6 +50,8 @@ type Harness struct {
 
 	mu     sync.Mutex
 	stages map[string]*stagePool // by descriptor id
+	// splitters are the running bundles that can split, by instruction id.
+	splitters map[string]rt.Splitter
 }
 
 // sendStream serializes sends on one gRPC stream.
@@ -71,6 +73,7 @@ func (h *Harness) Run(ctx context.Context) error {
 	defer cancel()
 	defer h.wg.Wait()
 	h.stages = map[string]*stagePool{}
+	h.splitters = map[string]rt.Splitter{}
 	h.inbox.init()
 	conn, err := grpc.NewClient(h.Endpoint,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -161,12 +164,51 @@ func (h *Harness) handle(ctx context.Context, req *fnpb.InstructionRequest) {
 	case *fnpb.InstructionRequest_ProcessBundleProgress:
 		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundleProgress{ProcessBundleProgress: &fnpb.ProcessBundleProgressResponse{}}}, nil)
 	case *fnpb.InstructionRequest_ProcessBundleSplit:
-		// Chains do not split their bundles: an empty split says the bundle runs whole.
-		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundleSplit{ProcessBundleSplit: &fnpb.ProcessBundleSplitResponse{}}}, nil)
+		resp, err := h.split(r.ProcessBundleSplit)
+		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_ProcessBundleSplit{ProcessBundleSplit: resp}}, err)
 	case *fnpb.InstructionRequest_HarnessMonitoringInfos:
 		h.respond(id, &fnpb.InstructionResponse{Response: &fnpb.InstructionResponse_HarnessMonitoringInfos{HarnessMonitoringInfos: &fnpb.HarnessMonitoringInfosResponse{}}}, nil)
 	default:
 		h.respond(id, nil, fmt.Errorf("the sluice native harness does not handle %T instructions", r))
+	}
+}
+
+// split answers a split request: the bundle's chain splits its restriction in progress
+// if it can (rt.Splitter); an empty response says the bundle runs whole.
+func (h *Harness) split(req *fnpb.ProcessBundleSplitRequest) (*fnpb.ProcessBundleSplitResponse, error) {
+	h.mu.Lock()
+	s := h.splitters[req.GetInstructionId()]
+	h.mu.Unlock()
+	fraction := -1.0
+	for _, d := range req.GetDesiredSplits() {
+		fraction = d.GetFractionOfRemainder()
+	}
+	if s == nil || fraction <= 0 || fraction >= 1 {
+		return &fnpb.ProcessBundleSplitResponse{}, nil
+	}
+	residual, err := s.Split(fraction)
+	if err != nil || residual == nil {
+		return &fnpb.ProcessBundleSplitResponse{}, err
+	}
+	return &fnpb.ProcessBundleSplitResponse{ResidualRoots: []*fnpb.DelayedBundleApplication{
+		{Application: &fnpb.BundleApplication{Element: residual}},
+	}}, nil
+}
+
+// trackSplitter makes b's splits reachable by instruction id while it runs; the returned
+// func forgets it.
+func (h *Harness) trackSplitter(id string, b rt.Bundle) func() {
+	s, ok := b.(rt.Splitter)
+	if !ok {
+		return func() {}
+	}
+	h.mu.Lock()
+	h.splitters[id] = s
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		delete(h.splitters, id)
+		h.mu.Unlock()
 	}
 }
 

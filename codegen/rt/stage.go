@@ -132,6 +132,17 @@ type Bundle interface {
 	Finish() error
 }
 
+// Splitter is implemented by the bundles of chains that can give work in progress away:
+// a chain that starts by processing a splittable DoFn's restrictions. The harness calls
+// Split on its control goroutine while Process runs on the bundle's.
+type Splitter interface {
+	// Split splits the restriction in progress at fraction of what remains; the bundle
+	// keeps the primary, and the residual comes back as an element of the stage's input
+	// (header and value) for another bundle to process. It returns nil when there is
+	// nothing to split.
+	Split(fraction float64) (residual []byte, err error)
+}
+
 // StageFactory makes a new instance of a stage's chain (decoding its DoFns' configuration
 // from env and running their Setup).
 type StageFactory func(env StageEnv) (Stage, error)

@@ -513,6 +513,7 @@ import (
 	wire "github.com/sluice-runner/sluice/runner/wire"
 	nexmark "github.com/sluice-runner/sluice/tools/bench/nexmark"
 	"runtime/debug"
+	"sync"
 )
 
 // sluiceStages maps the fingerprint of each SDK stage of the pipeline, as the runner plans it,
@@ -967,14 +968,15 @@ func (b *sluiceBundleV0S1) step2(v0 nexmark.Source, v1 offsetrange.Restriction, 
 //	nexmark.Query0/nexmark.formatEvent
 //	Write/textio.Write/beam.addFixedKeyFn
 type sluiceStageV0S2 struct {
-	processElement0 func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
-	createTracker0  func(offsetrange.Restriction) *sdf.LockRTracker
-	setup0          func()
-	processElement1 func(nexmark.Event, func(nexmark.Event)) error // nexmark.roundTripFn's methods: the generated package cannot name it
-	setup1          func() error
-	fn2             func(nexmark.Event) string   // nexmark.formatEvent, resolved by name: the generated package cannot name it
-	fn3             func(typex.T) (int, typex.T) // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
-	inCoder         *coder.Coder                 // the input's coder: it has no typed one
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	processElement1  func(nexmark.Event, func(nexmark.Event)) error // nexmark.roundTripFn's methods: the generated package cannot name it
+	setup1           func() error
+	fn2              func(nexmark.Event) string   // nexmark.formatEvent, resolved by name: the generated package cannot name it
+	fn3              func(typex.T) (int, typex.T) // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                 // the input's coder: it has no typed one
 }
 
 // newSluiceStageV0S2 makes an instance of stage s2's chain (rt.StageFactory).
@@ -1027,6 +1029,9 @@ func (s *sluiceStageV0S2) decode0(env rt.StageEnv) error {
 	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
+	if s.restrictionSize0, err = rt.Method[func(nexmark.Source, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
 	if s.setup0, err = rt.Method[func()](recv, "Setup"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
@@ -1069,6 +1074,7 @@ func (s *sluiceStageV0S2) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV0S2: s,
 	}
 	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
 	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
 		h := b.h
 		b.h.Timestamp = int64(et)
@@ -1089,8 +1095,15 @@ type sluiceBundleV0S2 struct {
 	// and the bundle returns it after the element.
 	err     error
 	inCodec *rt.SDKCodec
-	emit0x0 func(mtime.Time, nexmark.Event)
-	emit1x0 func(nexmark.Event)
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Event)
 }
 
 // Process runs one element through the chain.
@@ -1142,6 +1155,42 @@ func (b *sluiceBundleV0S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV0S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
 }
 
 // decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
@@ -1240,7 +1289,13 @@ func (b *sluiceBundleV0S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, 
 	}(b.h)
 	b.h.Pane = wire.PaneInfo{}
 	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
 	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
 	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
 		err := tracker.GetError()
 		if err == nil {
@@ -1444,14 +1499,15 @@ func (b *sluiceBundleV0S4) step0(v0 int, v1 []string) {
 //	nexmark.Query1/nexmark.formatBid
 //	Write/textio.Write/beam.addFixedKeyFn
 type sluiceStageV1S2 struct {
-	processElement0 func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
-	createTracker0  func(offsetrange.Restriction) *sdf.LockRTracker
-	setup0          func()
-	fn1             func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
-	fn2             func(nexmark.Bid) nexmark.Bid          // nexmark.toEuros, resolved by name: the generated package cannot name it
-	fn3             func(nexmark.Bid) string               // nexmark.formatBid, resolved by name: the generated package cannot name it
-	fn4             func(typex.T) (int, typex.T)           // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
-	inCoder         *coder.Coder                           // the input's coder: it has no typed one
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	fn2              func(nexmark.Bid) nexmark.Bid          // nexmark.toEuros, resolved by name: the generated package cannot name it
+	fn3              func(nexmark.Bid) string               // nexmark.formatBid, resolved by name: the generated package cannot name it
+	fn4              func(typex.T) (int, typex.T)           // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                           // the input's coder: it has no typed one
 }
 
 // newSluiceStageV1S2 makes an instance of stage s2's chain (rt.StageFactory).
@@ -1504,6 +1560,9 @@ func (s *sluiceStageV1S2) decode0(env rt.StageEnv) error {
 	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
+	if s.restrictionSize0, err = rt.Method[func(nexmark.Source, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
 	if s.setup0, err = rt.Method[func()](recv, "Setup"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
@@ -1525,6 +1584,7 @@ func (s *sluiceStageV1S2) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV1S2: s,
 	}
 	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
 	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
 		h := b.h
 		b.h.Timestamp = int64(et)
@@ -1545,8 +1605,15 @@ type sluiceBundleV1S2 struct {
 	// and the bundle returns it after the element.
 	err     error
 	inCodec *rt.SDKCodec
-	emit0x0 func(mtime.Time, nexmark.Event)
-	emit1x0 func(nexmark.Bid)
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Bid)
 }
 
 // Process runs one element through the chain.
@@ -1598,6 +1665,42 @@ func (b *sluiceBundleV1S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV1S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
 }
 
 // decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
@@ -1705,7 +1808,13 @@ func (b *sluiceBundleV1S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, 
 	}(b.h)
 	b.h.Pane = wire.PaneInfo{}
 	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
 	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
 	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
 		err := tracker.GetError()
 		if err == nil {
@@ -1755,13 +1864,14 @@ func (b *sluiceBundleV1S2) step4(v0 string) {
 //	nexmark.Query2/nexmark.auctionSkipFn
 //	Write/textio.Write/beam.addFixedKeyFn
 type sluiceStageV2S2 struct {
-	processElement0 func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
-	createTracker0  func(offsetrange.Restriction) *sdf.LockRTracker
-	setup0          func()
-	fn1             func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
-	processElement2 func(nexmark.Bid, func(string))        // nexmark.auctionSkipFn's methods: the generated package cannot name it
-	fn3             func(typex.T) (int, typex.T)           // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
-	inCoder         *coder.Coder                           // the input's coder: it has no typed one
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	processElement2  func(nexmark.Bid, func(string))        // nexmark.auctionSkipFn's methods: the generated package cannot name it
+	fn3              func(typex.T) (int, typex.T)           // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                           // the input's coder: it has no typed one
 }
 
 // newSluiceStageV2S2 makes an instance of stage s2's chain (rt.StageFactory).
@@ -1811,6 +1921,9 @@ func (s *sluiceStageV2S2) decode0(env rt.StageEnv) error {
 	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
+	if s.restrictionSize0, err = rt.Method[func(nexmark.Source, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
 	if s.setup0, err = rt.Method[func()](recv, "Setup"); err != nil {
 		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
 	}
@@ -1850,6 +1963,7 @@ func (s *sluiceStageV2S2) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV2S2: s,
 	}
 	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
 	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
 		h := b.h
 		b.h.Timestamp = int64(et)
@@ -1871,9 +1985,16 @@ type sluiceBundleV2S2 struct {
 	// and the bundle returns it after the element.
 	err     error
 	inCodec *rt.SDKCodec
-	emit0x0 func(mtime.Time, nexmark.Event)
-	emit1x0 func(nexmark.Bid)
-	emit2x0 func(string)
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Bid)
+	emit2x0      func(string)
 }
 
 // Process runs one element through the chain.
@@ -1925,6 +2046,42 @@ func (b *sluiceBundleV2S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV2S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
 }
 
 // decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
@@ -2023,7 +2180,13 @@ func (b *sluiceBundleV2S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, 
 	}(b.h)
 	b.h.Pane = wire.PaneInfo{}
 	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
 	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
 	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
 		err := tracker.GetError()
 		if err == nil {

@@ -88,6 +88,7 @@ import (
 	rt "github.com/sluice-runner/sluice/codegen/rt"
 	wire "github.com/sluice-runner/sluice/runner/wire"
 	"runtime/debug"
+	"sync"
 )
 
 // sluiceStages maps the fingerprint of each SDK stage of the pipeline, as the runner plans it,
@@ -611,12 +612,13 @@ func (b *sluiceBundleS1) step4(v0 fileio.ReadableFile, v1 offsetrange.Restrictio
 //	CountWords/stats.Count/stats.keyedCountFn
 //	CountWords/stats.Count/stats.SumPerKey/CombinePerKey/precombine
 type sluiceStageS2 struct {
-	processElement0 func(context.Context, *sdf.LockRTracker, fileio.ReadableFile, func(string)) error // textio.readFn's methods: the generated package cannot name it
-	createTracker0  func(offsetrange.Restriction) *sdf.LockRTracker
-	fn2             func(typex.T) (typex.T, int) // stats.keyedCountFn, resolved by name: the generated package cannot name it
-	fn3             func(int, int) int           // stats.sumIntFn, resolved by name: the generated package cannot name it
-	inCoder         *coder.Coder                 // the input's coder: it has no typed one
-	tid0            string                       // the runner's id of Read/textio.Read/textio.readFn/process: its metrics' transform
+	processElement0  func(context.Context, *sdf.LockRTracker, fileio.ReadableFile, func(string)) error // textio.readFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(fileio.ReadableFile, offsetrange.Restriction) float64
+	fn2              func(typex.T) (typex.T, int) // stats.keyedCountFn, resolved by name: the generated package cannot name it
+	fn3              func(int, int) int           // stats.sumIntFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                 // the input's coder: it has no typed one
+	tid0             string                       // the runner's id of Read/textio.Read/textio.readFn/process: its metrics' transform
 }
 
 // newSluiceStageS2 makes an instance of stage s2's chain (rt.StageFactory).
@@ -665,6 +667,9 @@ func (s *sluiceStageS2) decode0(env rt.StageEnv) error {
 	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
 		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
 	}
+	if s.restrictionSize0, err = rt.Method[func(fileio.ReadableFile, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
+		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
+	}
 	return nil
 }
 
@@ -683,6 +688,7 @@ func (s *sluiceStageS2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.
 		sluiceStageS2: s,
 	}
 	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
 	// Each transform taking a context gets the bundle's, naming the transform.
 	b.ctx0 = rt.TransformContext(ctx, s.tid0)
 	b.emit0x0 = b.pcoll1
@@ -702,10 +708,17 @@ type sluiceBundleS2 struct {
 	err     error
 	ctx0    context.Context
 	inCodec *rt.SDKCodec
-	emit0x0 func(string)
-	emit1x0 func(string)
-	acc3    []sluiceAccS2Step3 // step3's keys, in first-seen order
-	idx3    map[string]int     // where each key is in acc3
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    fileio.ReadableFile
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(string)
+	emit1x0      func(string)
+	acc3         []sluiceAccS2Step3 // step3's keys, in first-seen order
+	idx3         map[string]int     // where each key is in acc3
 }
 
 // sluiceAccS2Step3 is a key step3 holds: its accumulator and the header of its last element.
@@ -765,6 +778,42 @@ func (b *sluiceBundleS2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleS2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
 }
 
 // decodeInput decodes an element of Read/textio.Read/textio.readFn/sized with the SDK's coder (the edge has no
@@ -863,11 +912,17 @@ func (b *sluiceBundleS2) step0(v0 fileio.ReadableFile, v1 offsetrange.Restrictio
 	}(b.h)
 	b.h.Pane = wire.PaneInfo{}
 	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
 	err := b.processElement0(b.ctx0, tr, v0, b.emit0x0)
 	if err != nil {
 		b.fail(fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err))
 		return
 	}
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
 	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
 		err := tracker.GetError()
 		if err == nil {
