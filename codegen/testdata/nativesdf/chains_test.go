@@ -23,7 +23,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
@@ -409,5 +411,49 @@ func TestTextioSDF(t *testing.T) {
 	}
 	if gotLines := keyedLines(t, got, sluiceDecodeS5ToS8); len(wantLines) != 4 || !reflect.DeepEqual(gotLines, wantLines) {
 		t.Errorf("process wrote %v, the SDK's node emitted %v", gotLines, wantLines)
+	}
+}
+
+// A dynamic split gives away the rest of the restriction in progress as an element of the
+// stage's input (the element, the residual, the watermark estimator state, its size) and
+// keeps the primary on the tracker; with nothing in progress there is nothing to split.
+func TestSplitHandsBackTheResidual(t *testing.T) {
+	envs := planned(t, "input.txt", 10, &rangeFn{Splits: 1})
+	s, err := factory(t, "s4")(envs["s4"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Teardown()
+	out := rt.NewOutput(func([]byte) error { return nil })
+	b, err := s.StartBundle(context.Background(), []*rt.Output{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	splitter, ok := b.(rt.Splitter)
+	if !ok {
+		t.Fatalf("%T is not an rt.Splitter", b)
+	}
+	if r, err := splitter.Split(0.5); r != nil || err != nil {
+		t.Fatalf("Split with nothing in progress: %x, %v", r, err)
+	}
+	bb := b.(*sluiceBundleS4)
+	tracker := sdf.NewLockRTracker(offsetrange.NewTracker(offsetrange.Restriction{Start: 0, End: 100}))
+	bb.splitTracker, bb.splitElem, bb.splitH = tracker, span{N: 100}, header
+	residual, err := splitter.Split(0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := decodeAll(t, envs["s4"].in, residual)
+	if len(vals) != 1 {
+		t.Fatalf("%d residual elements, want 1", len(vals))
+	}
+	fv := vals[0].fv
+	elem, restAndState := fv.Elm.(*exec.FullValue).Elm, fv.Elm.(*exec.FullValue).Elm2.(*exec.FullValue)
+	want := offsetrange.Restriction{Start: 25, End: 100}
+	if elem != (span{N: 100}) || restAndState.Elm != want || restAndState.Elm2 != false || fv.Elm2 != want.Size() || int64(fv.Timestamp) != header.Timestamp {
+		t.Errorf("residual %+v / %+v, want span{100}, %v, false, size %v at %d", fv, restAndState, want, want.Size(), header.Timestamp)
+	}
+	if got := tracker.GetRestriction(); got != (offsetrange.Restriction{Start: 0, End: 25}) {
+		t.Errorf("primary %v, want [0, 25)", got)
 	}
 }
