@@ -45,6 +45,10 @@ type pcoll struct {
 	// consumers are the steps reading it, in stage order; outIdx the stage outputs it is.
 	consumers []*step
 	outIdx    []int
+	// producer and tag name it as the output of a transform (empty for the input): the
+	// harness reports its element count under the PCollection id the runner's
+	// descriptor gives that output.
+	producer, tag string
 }
 
 type stepKind int
@@ -169,6 +173,16 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			pc, why := newPC(out)
 			if why != "" {
 				return nil, why
+			}
+			// The SDK counts no elements between a merge and its extract: neither does
+			// the chain, so that a job's metrics read the same native or portable.
+			if st.kind != stepMerge {
+				pc.producer = st.name
+			}
+			for tag, id := range t.GetOutputs() {
+				if id == out {
+					pc.tag = tag
+				}
 			}
 			st.outs = append(st.outs, pc)
 		}

@@ -84,6 +84,7 @@ func (em *emitter) emit(f *jen.File) {
 	em.emitStage(f)
 	em.emitStartBundle(f)
 	em.emitBundle(f)
+	em.emitCounts(f)
 	em.emitSplit(f)
 	if ch.inCode == nil {
 		em.emitSDKDecode(f)
@@ -157,6 +158,26 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	body = append(body, jen.Return(jen.Id("b"), jen.Nil()))
 	f.Comment("StartBundle starts a bundle: its emitters are made here, once.")
 	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id("StartBundle").Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("outs").Index().Op("*").Qual(rtPath, "Output")).Params(jen.Qual(rtPath, "Bundle"), jen.Error()).Block(body...)
+	f.Line()
+}
+
+// emitCounts writes PCollectionCounts (rt.PCollectionCounter): the chain's PCollections by
+// producing transform and output tag, with their element counts.
+func (em *emitter) emitCounts(f *jen.File) {
+	var vals []jen.Code
+	for _, pc := range em.ch.pcolls {
+		if pc.producer == "" {
+			continue
+		}
+		vals = append(vals, jen.Values(jen.Dict{
+			jen.Id("Transform"): jen.Lit(pc.producer),
+			jen.Id("Output"):    jen.Lit(pc.tag),
+			jen.Id("Count"):     jen.Id("b").Dot("counts").Index(jen.Lit(pc.idx)),
+		}))
+	}
+	f.Comment("PCollectionCounts implements rt.PCollectionCounter.")
+	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("PCollectionCounts").Params().Index().Qual(rtPath, "PCollectionCount").Block(
+		jen.Return(jen.Index().Qual(rtPath, "PCollectionCount").Values(vals...)))
 	f.Line()
 }
 
@@ -253,6 +274,8 @@ func (em *emitter) emitBundle(f *jen.File) {
 	for _, st := range ch.ctxSteps() {
 		fields = append(fields, jen.Id(fmt.Sprintf("ctx%d", st.idx)).Qual("context", "Context"))
 	}
+	fields = append(fields, jen.Comment("counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter)."),
+		jen.Id("counts").Index(jen.Lit(len(ch.pcolls))).Int64())
 	fields = append(fields, em.sdkBundleFields()...)
 	fields = append(fields, em.splitBundleFields()...)
 	for _, st := range ch.steps {
@@ -358,6 +381,9 @@ func (em *emitter) accType(st *step) string {
 // in stage order, then to the stage outputs it is.
 func (em *emitter) emitPCollection(f *jen.File, pc *pcoll) {
 	body := []jen.Code{jen.If(jen.Id("b").Dot("err").Op("!=").Nil()).Block(jen.Return())}
+	if pc.producer != "" {
+		body = append(body, jen.Id("b").Dot("counts").Index(jen.Lit(pc.idx)).Op("++"))
+	}
 	var to []string
 	for _, st := range pc.consumers {
 		body = append(body, jen.Id("b").Dot(fmt.Sprintf("step%d", st.idx)).Call(ids("v", len(pc.parts))...))

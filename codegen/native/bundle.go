@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,7 +39,11 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
 	bctx := metrics.SetBundleID(ctx, id)
-	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() { return h.trackSplitter(id, b) })
+	var bundle rt.Bundle
+	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() {
+		bundle = b
+		return h.trackSplitter(id, b)
+	})
 	if err != nil {
 		// A chain that failed mid-bundle may hold partial state: tear it down.
 		_ = stage.Teardown()
@@ -56,6 +61,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	for i, o := range outs {
 		infos = append(infos, elementCount(p.spec.Outputs[i], o.Count()))
 	}
+	infos = append(infos, p.innerCounts(bundle)...)
 	user, err := userMetrics(metrics.GetStore(bctx))
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", p.spec.Name, err)
@@ -137,6 +143,24 @@ func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output
 		}
 	}
 	return count, nil
+}
+
+// innerCounts are the element counts of the PCollections inside the chain, by the ids
+// the runner's descriptor gives them (the input and outputs are counted by the harness).
+func (p *stagePool) innerCounts(b rt.Bundle) []*pipepb.MonitoringInfo {
+	c, ok := b.(rt.PCollectionCounter)
+	if !ok {
+		return nil
+	}
+	var infos []*pipepb.MonitoringInfo
+	for _, pc := range c.PCollectionCounts() {
+		id := p.env.byName[pc.Transform].GetOutputs()[pc.Output]
+		if id == "" || id == p.spec.Input || slices.Contains(p.spec.Outputs, id) {
+			continue
+		}
+		infos = append(infos, elementCount(id, pc.Count))
+	}
+	return infos
 }
 
 func elementCount(pcoll string, n int64) *pipepb.MonitoringInfo {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,13 +42,15 @@ func TestNativeMatchesPortable(t *testing.T) {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
-	if portableCounters["words"] == 0 {
-		t.Errorf("portable run: counters %v, want words > 0", portableCounters)
+	if portableCounters["words"] == 0 || len(portableCounters) < 5 {
+		t.Errorf("portable run: metrics %v, want words > 0 and the PCollections' element counts", portableCounters)
 	}
 	for _, env := range []string{loopback, process} {
 		native, msgs, counters := runOnSluice(t, bin, env, "--lines=3000")
-		if counters["words"] != portableCounters["words"] {
-			t.Errorf("%s: native words counter %d, portable %d", env, counters["words"], portableCounters["words"])
+		// The user counter and every PCollection's element count, those inside the fused
+		// chains included, read as they do portably.
+		if !maps.Equal(counters, portableCounters) {
+			t.Errorf("%s: native metrics %v, portable %v", env, counters, portableCounters)
 		}
 		if got := stageModes(msgs); len(got) != 2 || got["s1"] != "native" || got["s3"] != "native" {
 			t.Errorf("%s: stage modes %v, want s1 and s3 native; messages:\n%s", env, got, strings.Join(msgs, "\n"))
@@ -248,13 +251,20 @@ func jobOutcome(t *testing.T, endpoint string) (messages []string, counters map[
 	}
 	counters = map[string]int64{}
 	for _, mi := range metrics.GetMetrics().GetCommitted() {
-		if mi.GetUrn() == "beam:metric:user:sum_int64:v1" {
-			v, _, err := wire.DecodeVarInt(mi.GetPayload())
-			if err != nil {
-				t.Fatal(err)
-			}
-			counters[mi.GetLabels()["NAME"]] += v
+		name := ""
+		switch mi.GetUrn() {
+		case "beam:metric:user:sum_int64:v1":
+			name = mi.GetLabels()["NAME"]
+		case "beam:metric:element_count:v1":
+			name = "elements of " + mi.GetLabels()["PCOLLECTION"]
+		default:
+			continue
 		}
+		v, _, err := wire.DecodeVarInt(mi.GetPayload())
+		if err != nil {
+			t.Fatal(err)
+		}
+		counters[name] += v
 	}
 	stream, err := client.GetMessageStream(ctx, &jobpb.JobMessagesRequest{JobId: id})
 	if err != nil {

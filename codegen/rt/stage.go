@@ -143,6 +143,19 @@ type Splitter interface {
 	Split(fraction float64) (residual []byte, err error)
 }
 
+// PCollectionCounter is implemented by bundles that count the elements of the
+// PCollections their chain produces, which the harness reports as the SDK harness does.
+type PCollectionCounter interface {
+	PCollectionCounts() []PCollectionCount
+}
+
+// PCollectionCount is the element count of the PCollection that a transform (unique
+// name) produces on an output (its local tag).
+type PCollectionCount struct {
+	Transform, Output string
+	Count             int64
+}
+
 // StageFactory makes a new instance of a stage's chain (decoding its DoFns' configuration
 // from env and running their Setup).
 type StageFactory func(env StageEnv) (Stage, error)

@@ -801,7 +801,9 @@ type sluiceBundleV0S1 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err       error
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [4]int64
 	outCodec0 *rt.SDKCodec
 	emit0x0   func(typex.T)
 }
@@ -859,6 +861,23 @@ func (b *sluiceBundleV0S1) outErr() error {
 	return nil
 }
 
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV0S1) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/beam.createFn",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/pair",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/split",
+	}}
+}
+
 // appendOut0 appends an element of nexmark.Read/nexmark.generateFn/sized, encoded with the SDK's coder (the edge
 // has no typed coder).
 func (b *sluiceBundleV0S1) appendOut0(dst []byte, v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) ([]byte, error) {
@@ -890,6 +909,7 @@ func (b *sluiceBundleV0S1) pcoll1(v0 nexmark.Source) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -899,6 +919,7 @@ func (b *sluiceBundleV0S1) pcoll2(v0 nexmark.Source, v1 offsetrange.Restriction,
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0, v1, v2)
 }
 
@@ -908,6 +929,7 @@ func (b *sluiceBundleV0S1) pcoll3(v0 nexmark.Source, v1 offsetrange.Restriction,
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	{
 		buf := b.outs[0].Begin(b.h)
 		buf, err := b.appendOut0(buf, v0, v1, v2, v3)
@@ -1093,7 +1115,9 @@ type sluiceBundleV0S2 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err     error
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [5]int64
 	inCodec *rt.SDKCodec
 	// The element in progress, for Split (called on another goroutine).
 	splitMu      sync.Mutex
@@ -1155,6 +1179,27 @@ func (b *sluiceBundleV0S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV0S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query0/nexmark.roundTripFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query0/nexmark.formatEvent",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
 }
 
 // Split implements rt.Splitter: it splits the restriction in progress at fraction of what
@@ -1249,6 +1294,7 @@ func (b *sluiceBundleV0S2) pcoll1(v0 nexmark.Event) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -1258,6 +1304,7 @@ func (b *sluiceBundleV0S2) pcoll2(v0 nexmark.Event) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0)
 }
 
@@ -1267,6 +1314,7 @@ func (b *sluiceBundleV0S2) pcoll3(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0)
 }
 
@@ -1276,6 +1324,7 @@ func (b *sluiceBundleV0S2) pcoll4(v0 int, v1 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	buf := b.outs[0].Begin(b.h)
 	buf = sluiceAppendV0S2ToS3(buf, v0, v1)
 	b.outs[0].End(buf)
@@ -1409,6 +1458,8 @@ type sluiceBundleV0S4 struct {
 	// and the bundle returns it after the element.
 	err  error
 	ctx0 context.Context
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts [1]int64
 }
 
 // Process runs one element through the chain.
@@ -1460,6 +1511,11 @@ func (b *sluiceBundleV0S4) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV0S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{}
 }
 
 // pcoll0 hands on an element of PCollection "n7"
@@ -1603,7 +1659,9 @@ type sluiceBundleV1S2 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err     error
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [6]int64
 	inCodec *rt.SDKCodec
 	// The element in progress, for Split (called on another goroutine).
 	splitMu      sync.Mutex
@@ -1665,6 +1723,31 @@ func (b *sluiceBundleV1S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV1S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query1/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query1/nexmark.toEuros",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query1/nexmark.formatBid",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
 }
 
 // Split implements rt.Splitter: it splits the restriction in progress at fraction of what
@@ -1759,6 +1842,7 @@ func (b *sluiceBundleV1S2) pcoll1(v0 nexmark.Event) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -1768,6 +1852,7 @@ func (b *sluiceBundleV1S2) pcoll2(v0 nexmark.Bid) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0)
 }
 
@@ -1777,6 +1862,7 @@ func (b *sluiceBundleV1S2) pcoll3(v0 nexmark.Bid) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0)
 }
 
@@ -1786,6 +1872,7 @@ func (b *sluiceBundleV1S2) pcoll4(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	b.step4(v0)
 }
 
@@ -1795,6 +1882,7 @@ func (b *sluiceBundleV1S2) pcoll5(v0 int, v1 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[5]++
 	buf := b.outs[0].Begin(b.h)
 	buf = sluiceAppendV1S2ToS3(buf, v0, v1)
 	b.outs[0].End(buf)
@@ -1983,7 +2071,9 @@ type sluiceBundleV2S2 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err     error
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [5]int64
 	inCodec *rt.SDKCodec
 	// The element in progress, for Split (called on another goroutine).
 	splitMu      sync.Mutex
@@ -2046,6 +2136,27 @@ func (b *sluiceBundleV2S2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV2S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query2/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query2/nexmark.auctionSkipFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
 }
 
 // Split implements rt.Splitter: it splits the restriction in progress at fraction of what
@@ -2140,6 +2251,7 @@ func (b *sluiceBundleV2S2) pcoll1(v0 nexmark.Event) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -2149,6 +2261,7 @@ func (b *sluiceBundleV2S2) pcoll2(v0 nexmark.Bid) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0)
 }
 
@@ -2158,6 +2271,7 @@ func (b *sluiceBundleV2S2) pcoll3(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0)
 }
 
@@ -2167,6 +2281,7 @@ func (b *sluiceBundleV2S2) pcoll4(v0 int, v1 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	buf := b.outs[0].Begin(b.h)
 	buf = sluiceAppendV2S2ToS3(buf, v0, v1)
 	b.outs[0].End(buf)

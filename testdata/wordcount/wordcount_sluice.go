@@ -404,8 +404,10 @@ type sluiceBundleS1 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err       error
-	ctx1      context.Context
+	err  error
+	ctx1 context.Context
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [6]int64
 	outCodec0 *rt.SDKCodec
 	emit0x0   func(typex.T)
 	emit1x0   func(fileio.FileMetadata)
@@ -465,6 +467,31 @@ func (b *sluiceBundleS1) outErr() error {
 	return nil
 }
 
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleS1) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "Read/textio.Read/beam.createFn",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "Read/textio.Read/fileio.MatchAll/fileio.matchFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "Read/textio.Read/fileio.ReadMatches/fileio.readFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Read/textio.Read/textio.readFn/pair",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "Read/textio.Read/textio.readFn/split",
+	}}
+}
+
 // appendOut0 appends an element of Read/textio.Read/textio.readFn/sized, encoded with the SDK's coder (the edge
 // has no typed coder).
 func (b *sluiceBundleS1) appendOut0(dst []byte, v0 fileio.ReadableFile, v1 offsetrange.Restriction, v2 bool, v3 float64) ([]byte, error) {
@@ -496,6 +523,7 @@ func (b *sluiceBundleS1) pcoll1(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -505,6 +533,7 @@ func (b *sluiceBundleS1) pcoll2(v0 fileio.FileMetadata) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0)
 }
 
@@ -514,6 +543,7 @@ func (b *sluiceBundleS1) pcoll3(v0 fileio.ReadableFile) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0)
 }
 
@@ -523,6 +553,7 @@ func (b *sluiceBundleS1) pcoll4(v0 fileio.ReadableFile, v1 offsetrange.Restricti
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	b.step4(v0, v1, v2)
 }
 
@@ -532,6 +563,7 @@ func (b *sluiceBundleS1) pcoll5(v0 fileio.ReadableFile, v1 offsetrange.Restricti
 	if b.err != nil {
 		return
 	}
+	b.counts[5]++
 	{
 		buf := b.outs[0].Begin(b.h)
 		buf, err := b.appendOut0(buf, v0, v1, v2, v3)
@@ -705,8 +737,10 @@ type sluiceBundleS2 struct {
 	h rt.Header
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
-	err     error
-	ctx0    context.Context
+	err  error
+	ctx0 context.Context
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [5]int64
 	inCodec *rt.SDKCodec
 	// The element in progress, for Split (called on another goroutine).
 	splitMu      sync.Mutex
@@ -778,6 +812,27 @@ func (b *sluiceBundleS2) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleS2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "Read/textio.Read/textio.readFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "SplitWords/main.splitWords",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "CountWords/stats.Count/stats.keyedCountFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/precombine",
+	}}
 }
 
 // Split implements rt.Splitter: it splits the restriction in progress at fraction of what
@@ -872,6 +927,7 @@ func (b *sluiceBundleS2) pcoll1(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[1]++
 	b.step1(v0)
 }
 
@@ -881,6 +937,7 @@ func (b *sluiceBundleS2) pcoll2(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0)
 }
 
@@ -890,6 +947,7 @@ func (b *sluiceBundleS2) pcoll3(v0 string, v1 int) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0, v1)
 }
 
@@ -899,6 +957,7 @@ func (b *sluiceBundleS2) pcoll4(v0 string, v1 int) {
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	buf := b.outs[0].Begin(b.h)
 	buf = sluiceAppendS2ToS3(buf, v0, v1)
 	b.outs[0].End(buf)
@@ -1038,6 +1097,8 @@ type sluiceBundleS4 struct {
 	// err is the first error: emitters cannot return one, so steps record it here
 	// and the bundle returns it after the element.
 	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts [5]int64
 }
 
 // Process runs one element through the chain.
@@ -1091,6 +1152,23 @@ func (b *sluiceBundleS4) outErr() error {
 	return nil
 }
 
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleS4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "Format/main.formatCount",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
 // pcoll0 hands on an element of PCollection "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/grouped"
 // to step0.
 func (b *sluiceBundleS4) pcoll0(v0 string, v1 []int) {
@@ -1115,6 +1193,7 @@ func (b *sluiceBundleS4) pcoll2(v0 string, v1 int) {
 	if b.err != nil {
 		return
 	}
+	b.counts[2]++
 	b.step2(v0, v1)
 }
 
@@ -1124,6 +1203,7 @@ func (b *sluiceBundleS4) pcoll3(v0 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[3]++
 	b.step3(v0)
 }
 
@@ -1133,6 +1213,7 @@ func (b *sluiceBundleS4) pcoll4(v0 int, v1 string) {
 	if b.err != nil {
 		return
 	}
+	b.counts[4]++
 	buf := b.outs[0].Begin(b.h)
 	buf = sluiceAppendS4ToS5(buf, v0, v1)
 	b.outs[0].End(buf)
@@ -1251,6 +1332,8 @@ type sluiceBundleS6 struct {
 	// and the bundle returns it after the element.
 	err  error
 	ctx0 context.Context
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts [1]int64
 }
 
 // Process runs one element through the chain.
@@ -1302,6 +1385,11 @@ func (b *sluiceBundleS6) outErr() error {
 		}
 	}
 	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleS6) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{}
 }
 
 // pcoll0 hands on an element of PCollection "n12"
