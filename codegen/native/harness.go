@@ -67,11 +67,10 @@ func (s *sendStream[T]) Send(m T) error {
 }
 
 // Run connects and serves until ctx ends or the runner closes the control stream; it
-// waits for the bundles it started.
+// waits for the goroutines it started.
 func (h *Harness) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer h.wg.Wait()
 	h.stages = map[string]*stagePool{}
 	h.splitters = map[string]rt.Splitter{}
 	h.inbox.init()
@@ -95,13 +94,17 @@ func (h *Harness) Run(ctx context.Context) error {
 		return fmt.Errorf("opening the data stream: %w", err)
 	}
 	h.data.send = data.Send
+	// On return: cancel first (ending the data loop and the bundles), then wait for them,
+	// then tear the pooled stages down.
+	defer h.teardownAll()
+	defer h.wg.Wait()
+	defer cancel()
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		h.receiveData(data)
 		cancel() // a lost data stream ends the harness: bundles could not finish
 	}()
-	defer h.teardownAll()
 	for {
 		req, err := ctrl.Recv()
 		if err != nil {
@@ -358,9 +361,8 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	return p, nil
 }
 
-// teardownAll tears down every pooled stage instance once no bundle runs.
+// teardownAll tears down every pooled stage instance; Run calls it once no bundle runs.
 func (h *Harness) teardownAll() {
-	h.wg.Wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range h.stages {
