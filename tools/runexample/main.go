@@ -103,6 +103,7 @@ func run(ctx context.Context, c *config) error {
 		return err
 	}
 	fmt.Printf("pipeline finished in %.1fs\n", time.Since(start).Seconds())
+	printStageModes(ctx, endpoint)
 	return printTop(c.output, c.top)
 }
 
