@@ -75,6 +75,8 @@ type step struct {
 	params, results []sigPart
 	// recv describes a struct DoFn (nil for a function): see chains_structs.go.
 	recv *structFn
+	// intrinsic, for an SDK function the generated code writes out, is what it returns.
+	intrinsic *intrinsic
 }
 
 // sigPart is one parameter or result of a user function.
@@ -189,6 +191,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		if why := st.check(); why != "" {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
+		st.intrinsic = intrinsicFor(st)
 		st.in.consumers = append(st.in.consumers, st)
 		ch.steps = append(ch.steps, st)
 	}

@@ -439,6 +439,13 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			args = append(args, jen.Id("b").Dot(emitName(st, p)))
 		}
 	}
+	if st.intrinsic != nil {
+		f.Commentf("step%d runs %s", st.idx, st.name)
+		f.Commentf("(%s, written out: the SDK function only rearranges its arguments).", shortFn(st.fn))
+		f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
+			jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(st.intrinsic.values()...)))
+		return
+	}
 	call := em.callee(st).Call(args...)
 	var body, post []jen.Code
 	if st.kind == stepSDFProcess {

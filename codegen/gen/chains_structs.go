@@ -160,7 +160,7 @@ func (st *step) planStruct(fn *capture.Fn, what string) string {
 
 // directStruct says whether the generated code can name a struct DoFn's type: then it
 // asserts the decoded value to it and calls its methods directly; otherwise it takes
-// typed method values with rt.Method, once per stage instance.
+// method values of one-method interfaces it asserts, once per stage instance.
 func (em *emitter) directStruct(st *step) bool {
 	n := st.recv.named
 	return isIdent(n.name) && (n.pkg == em.local || (exported(n.name) && importable(n.pkg)))
@@ -282,7 +282,7 @@ func (em *emitter) emitStage(f *jen.File) {
 			}
 			continue
 		}
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract {
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.intrinsic != nil {
 			continue // extract calls nothing: a merge function's accumulator is its output
 		}
 		field := fmt.Sprintf("fn%d", st.idx)
@@ -384,11 +384,15 @@ func (em *emitter) emitDecode(f *jen.File, st *step) {
 			jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, jen.Id("recv"))),
 			jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"))
 	} else {
-		for _, m := range st.bound() {
-			body = append(body, jen.If(
-				jen.List(jen.Id("s").Dot(methodField(st, m.name)), jen.Err()).Op("=").Qual(rtPath, "Method").Types(m.typ.code()).Call(jen.Id("recv"), jen.Lit(m.name)),
-				jen.Err().Op("!=").Nil(),
-			).Block(wrap("%w", jen.Err())))
+		// The struct's type cannot be named here, but its methods' types can: asserting an
+		// interface of one method gives a method value the compiler calls directly (a
+		// reflect method value would cost a reflective call per element).
+		for i, m := range st.bound() {
+			mi := fmt.Sprintf("m%d", i)
+			body = append(body,
+				jen.List(jen.Id(mi), jen.Id("ok")).Op(":=").Id("recv").Assert(jen.Interface(methodSig(m.name, m.typ))),
+				jen.If(jen.Op("!").Id("ok")).Block(wrap("%T has no method "+m.name+" "+strings.TrimPrefix(m.typ.str, "func"), jen.Id("recv"))),
+				jen.Id("s").Dot(methodField(st, m.name)).Op("=").Id(mi).Dot(m.name))
 		}
 	}
 	body = append(body, jen.Return(jen.Nil()))

@@ -36,7 +36,7 @@
 // take the same ProcessElement forms: each stage instance decodes its own from the
 // transform's payload (env.Payload by unique name, rt.DoFn: configuration restored as the
 // SDK restores it), asserted to its type when the package can name it, else called
-// through typed method values (rt.Method); Setup runs in the factory, StartBundle at
+// through method values of one-method interfaces it asserts; Setup runs in the factory, StartBundle at
 // StartBundle (downstream steps first), FinishBundle at Finish in step order with the
 // lifted combines' flushes (so what it emits reaches later steps before they finish),
 // Teardown in Stage.Teardown; lifecycle methods may take a context and ProcessElement's

@@ -87,7 +87,8 @@ func TestAnalyzeAndGenerate(t *testing.T) {
 		// the runner's payload and called through a typed method value.
 		"native: yes (sluiceStageS1)",
 		"recv, err := rt.DoFn(payload)",
-		`if s.processElement0, err = rt.Method[func([]uint8, func(typex.T)) error](recv, "ProcessElement"); err != nil {`,
+		"m0, ok := recv.(interface {\n\t\tProcessElement([]uint8, func(typex.T)) error\n\t})",
+		"s.processElement0 = m0.ProcessElement",
 		"native: yes (sluiceStageS3)",
 		"var " + RegistryVar + " = map[string]string{",
 		// Typed coders for every edge: the impulse's bytes, and the lifted combine's

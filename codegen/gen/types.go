@@ -47,7 +47,28 @@ func (t *goTyp) isEventTime() bool {
 	return t.kind == "named" && t.pkg == mtimePath && t.name == "Time"
 }
 
-// code spells t; a fresh statement each time, so that callers may extend it.
+// methodSig is the method name of func type t in an interface: name(params) results.
+func methodSig(name string, t *goTyp) *jen.Statement { return signature(jen.Id(name), t) }
+
+// signature appends func type t's parameters and results to s.
+func signature(s *jen.Statement, t *goTyp) *jen.Statement {
+	var ps, rs []jen.Code
+	for _, p := range t.params {
+		ps = append(ps, p.code())
+	}
+	for _, r := range t.results {
+		rs = append(rs, r.code())
+	}
+	s = s.Params(ps...)
+	switch len(rs) {
+	case 0:
+		return s
+	case 1:
+		return s.Add(rs[0])
+	}
+	return s.Params(rs...)
+}
+
 func (t *goTyp) code() *jen.Statement {
 	switch t.kind {
 	case "any":
@@ -59,21 +80,7 @@ func (t *goTyp) code() *jen.Statement {
 	case "map":
 		return jen.Map(t.key.code()).Add(t.elem.code())
 	case "func":
-		var ps, rs []jen.Code
-		for _, p := range t.params {
-			ps = append(ps, p.code())
-		}
-		for _, r := range t.results {
-			rs = append(rs, r.code())
-		}
-		s := jen.Func().Params(ps...)
-		switch len(rs) {
-		case 0:
-			return s
-		case 1:
-			return s.Add(rs[0])
-		}
-		return s.Params(rs...)
+		return signature(jen.Func(), t)
 	}
 	if t.pkg == "" {
 		return jen.Id(t.name)

@@ -205,22 +205,6 @@ func DoFn(payload []byte) (any, error) {
 	return fn.Recv, nil
 }
 
-// Method returns the method called name of recv (a DoFn as DoFn returns it) as an F, for
-// types the generated file cannot name (unexported ones of other packages). The result
-// is a method value: calling it costs what calling the method costs.
-func Method[F any](recv any, name string) (F, error) {
-	var zero F
-	m := reflect.ValueOf(recv).MethodByName(name)
-	if !m.IsValid() {
-		return zero, fmt.Errorf("sluice native: %T has no method %s", recv, name)
-	}
-	f, ok := m.Interface().(F)
-	if !ok {
-		return zero, fmt.Errorf("sluice native: %T.%s is a %v, want %v", recv, name, m.Type(), reflect.TypeFor[F]())
-	}
-	return f, nil
-}
-
 var registry = struct {
 	sync.Mutex
 	stages   map[string]StageFactory

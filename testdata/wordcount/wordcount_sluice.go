@@ -285,9 +285,13 @@ func (s *sluiceStageS1) decode0(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s1: Read/textio.Read/beam.createFn: %w", err)
 	}
-	if s.processElement0, err = rt.Method[func([]uint8, func(typex.T)) error](recv, "ProcessElement"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/beam.createFn: %w", err)
+	m0, ok := recv.(interface {
+		ProcessElement([]uint8, func(typex.T)) error
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/beam.createFn: %T has no method ProcessElement ([]uint8, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/typex.T)) error", recv)
 	}
+	s.processElement0 = m0.ProcessElement
 	return nil
 }
 
@@ -303,9 +307,13 @@ func (s *sluiceStageS1) decode1(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.MatchAll/fileio.matchFn: %w", err)
 	}
-	if s.processElement1, err = rt.Method[func(context.Context, string, func(fileio.FileMetadata)) error](recv, "ProcessElement"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.MatchAll/fileio.matchFn: %w", err)
+	m0, ok := recv.(interface {
+		ProcessElement(context.Context, string, func(fileio.FileMetadata)) error
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.MatchAll/fileio.matchFn: %T has no method ProcessElement (context.Context, string, func(github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.FileMetadata)) error", recv)
 	}
+	s.processElement1 = m0.ProcessElement
 	return nil
 }
 
@@ -321,9 +329,13 @@ func (s *sluiceStageS1) decode2(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.ReadMatches/fileio.readFn: %w", err)
 	}
-	if s.processElement2, err = rt.Method[func(fileio.FileMetadata, func(fileio.ReadableFile)) error](recv, "ProcessElement"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.ReadMatches/fileio.readFn: %w", err)
+	m0, ok := recv.(interface {
+		ProcessElement(fileio.FileMetadata, func(fileio.ReadableFile)) error
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/fileio.ReadMatches/fileio.readFn: %T has no method ProcessElement (github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.FileMetadata, func(github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile)) error", recv)
 	}
+	s.processElement2 = m0.ProcessElement
 	return nil
 }
 
@@ -339,9 +351,13 @@ func (s *sluiceStageS1) decode3(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/pair: %w", err)
 	}
-	if s.createInitialRestriction3, err = rt.Method[func(fileio.ReadableFile) offsetrange.Restriction](recv, "CreateInitialRestriction"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/pair: %w", err)
+	m0, ok := recv.(interface {
+		CreateInitialRestriction(fileio.ReadableFile) offsetrange.Restriction
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/pair: %T has no method CreateInitialRestriction (github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile) github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", recv)
 	}
+	s.createInitialRestriction3 = m0.CreateInitialRestriction
 	return nil
 }
 
@@ -357,12 +373,20 @@ func (s *sluiceStageS1) decode4(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/split: %w", err)
 	}
-	if s.splitRestriction4, err = rt.Method[func(fileio.ReadableFile, offsetrange.Restriction) []offsetrange.Restriction](recv, "SplitRestriction"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/split: %w", err)
+	m0, ok := recv.(interface {
+		SplitRestriction(fileio.ReadableFile, offsetrange.Restriction) []offsetrange.Restriction
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/split: %T has no method SplitRestriction (github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) []github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", recv)
 	}
-	if s.restrictionSize4, err = rt.Method[func(fileio.ReadableFile, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
-		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/split: %w", err)
+	s.splitRestriction4 = m0.SplitRestriction
+	m1, ok := recv.(interface {
+		RestrictionSize(fileio.ReadableFile, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s1: Read/textio.Read/textio.readFn/split: %T has no method RestrictionSize (github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
 	}
+	s.restrictionSize4 = m1.RestrictionSize
 	return nil
 }
 
@@ -647,10 +671,9 @@ type sluiceStageS2 struct {
 	processElement0  func(context.Context, *sdf.LockRTracker, fileio.ReadableFile, func(string)) error // textio.readFn's methods: the generated package cannot name it
 	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
 	restrictionSize0 func(fileio.ReadableFile, offsetrange.Restriction) float64
-	fn2              func(typex.T) (typex.T, int) // stats.keyedCountFn, resolved by name: the generated package cannot name it
-	fn3              func(int, int) int           // stats.sumIntFn, resolved by name: the generated package cannot name it
-	inCoder          *coder.Coder                 // the input's coder: it has no typed one
-	tid0             string                       // the runner's id of Read/textio.Read/textio.readFn/process: its metrics' transform
+	fn3              func(int, int) int // stats.sumIntFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder       // the input's coder: it has no typed one
+	tid0             string             // the runner's id of Read/textio.Read/textio.readFn/process: its metrics' transform
 }
 
 // newSluiceStageS2 makes an instance of stage s2's chain (rt.StageFactory).
@@ -665,9 +688,6 @@ func newSluiceStageS2(env rt.StageEnv) (_ rt.Stage, err error) {
 	}()
 	if s.inCoder, err = env.InputCoder(); err != nil {
 		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
-	}
-	if s.fn2, err = rt.Func[func(typex.T) (typex.T, int)]("github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats.keyedCountFn"); err != nil {
-		return nil, err
 	}
 	if s.fn3, err = rt.Func[func(int, int) int]("github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats.sumIntFn"); err != nil {
 		return nil, err
@@ -693,15 +713,27 @@ func (s *sluiceStageS2) decode0(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
 	}
-	if s.processElement0, err = rt.Method[func(context.Context, *sdf.LockRTracker, fileio.ReadableFile, func(string)) error](recv, "ProcessElement"); err != nil {
-		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
+	m0, ok := recv.(interface {
+		ProcessElement(context.Context, *sdf.LockRTracker, fileio.ReadableFile, func(string)) error
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %T has no method ProcessElement (context.Context, *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile, func(string)) error", recv)
 	}
-	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
-		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
 	}
-	if s.restrictionSize0, err = rt.Method[func(fileio.ReadableFile, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
-		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %w", err)
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(fileio.ReadableFile, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: Read/textio.Read/textio.readFn/process: %T has no method RestrictionSize (github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio.ReadableFile, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
 	}
+	s.restrictionSize0 = m2.RestrictionSize
 	return nil
 }
 
@@ -999,15 +1031,9 @@ func (b *sluiceBundleS2) step1(v0 string) {
 }
 
 // step2 runs CountWords/stats.Count/stats.keyedCountFn
-// (stats.keyedCountFn).
+// (stats.keyedCountFn, written out: the SDK function only rearranges its arguments).
 func (b *sluiceBundleS2) step2(v0 string) {
-	r0, r1 := b.fn2(v0)
-	c0, ok := r0.(string)
-	if !ok {
-		b.fail(fmt.Errorf("sluice: stage s2: CountWords/stats.Count/stats.keyedCountFn returned a %T, want string", r0))
-		return
-	}
-	b.pcoll3(c0, r1)
+	b.pcoll3(v0, 1)
 }
 
 // step3 runs CountWords/stats.Count/stats.SumPerKey/CombinePerKey/precombine:
@@ -1054,8 +1080,7 @@ func (b *sluiceBundleS2) flush3() {
 //	Format/main.formatCount
 //	Write/textio.Write/beam.addFixedKeyFn
 type sluiceStageS4 struct {
-	fn0 func(int, int) int           // stats.sumIntFn, resolved by name: the generated package cannot name it
-	fn3 func(typex.T) (int, typex.T) // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
+	fn0 func(int, int) int // stats.sumIntFn, resolved by name: the generated package cannot name it
 }
 
 // newSluiceStageS4 makes an instance of stage s4's chain (rt.StageFactory).
@@ -1063,9 +1088,6 @@ func newSluiceStageS4(_ rt.StageEnv) (rt.Stage, error) {
 	s := &sluiceStageS4{}
 	var err error
 	if s.fn0, err = rt.Func[func(int, int) int]("github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats.sumIntFn"); err != nil {
-		return nil, err
-	}
-	if s.fn3, err = rt.Func[func(typex.T) (int, typex.T)]("github.com/apache/beam/sdks/v2/go/pkg/beam.addFixedKeyFn"); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -1247,15 +1269,9 @@ func (b *sluiceBundleS4) step2(v0 string, v1 int) {
 }
 
 // step3 runs Write/textio.Write/beam.addFixedKeyFn
-// (beam.addFixedKeyFn).
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
 func (b *sluiceBundleS4) step3(v0 string) {
-	r0, r1 := b.fn3(v0)
-	c1, ok := r1.(string)
-	if !ok {
-		b.fail(fmt.Errorf("sluice: stage s4: Write/textio.Write/beam.addFixedKeyFn returned a %T, want string", r1))
-		return
-	}
-	b.pcoll4(r0, c1)
+	b.pcoll4(0, v0)
 }
 
 // sluiceStageS6 runs stage s6 natively, as one fused chain of typed calls:
@@ -1297,9 +1313,13 @@ func (s *sluiceStageS6) decode0(env rt.StageEnv) error {
 	if err != nil {
 		return fmt.Errorf("sluice: stage s6: Write/textio.Write/textio.writeFileFn: %w", err)
 	}
-	if s.processElement0, err = rt.Method[func(context.Context, int, func(*string) bool) error](recv, "ProcessElement"); err != nil {
-		return fmt.Errorf("sluice: stage s6: Write/textio.Write/textio.writeFileFn: %w", err)
+	m0, ok := recv.(interface {
+		ProcessElement(context.Context, int, func(*string) bool) error
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s6: Write/textio.Write/textio.writeFileFn: %T has no method ProcessElement (context.Context, int, func(*string) bool) error", recv)
 	}
+	s.processElement0 = m0.ProcessElement
 	return nil
 }
 
