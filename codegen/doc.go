@@ -33,8 +33,10 @@
 // A chain runs a whole stage as plain Go calls: the input edge's typed decoder, then each
 // transform in turn (function DoFns called directly, or resolved once by name when the
 // generated package cannot name them; struct DoFns decoded from the runner's payload with
-// their configuration, once per stage instance, their methods called directly or through
-// typed method values, their lifecycle run as the SDK runs it; the lifted combine's
+// their configuration, once per stage instance, their methods called directly, through
+// one-method interfaces when the package cannot name their type, their lifecycle run as
+// the SDK runs it; SDK functions that only rearrange their arguments, such as stats.Count's
+// keyedCountFn, written out typed rather than called on boxed values; the lifted combine's
 // precombine, merge and extract for a merge function; a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; iterators over grouped
 // values), the element's header travelling alongside, and the output edges' typed
