@@ -75,6 +75,8 @@ type step struct {
 	params, results []sigPart
 	// recv describes a struct DoFn (nil for a function): see chains_structs.go.
 	recv *structFn
+	// cg is what a CoGroupByKey's inject or expand codes: see chains_cogbk.go.
+	cg *cogbkStep
 }
 
 // sigPart is one parameter or result of a user function.
@@ -158,7 +160,14 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		var why string
 		switch urn := t.GetSpec().GetUrn(); urn {
 		case urnParDo:
-			why = env.parDo(st, id, t)
+			switch goDoFnURN(t) {
+			case urnInject:
+				why = env.inject(st, t)
+			case urnExpand:
+				why = env.expand(st, t)
+			default:
+				why = env.parDo(st, id, t)
+			}
 		case urnPrecombine, urnMerge, urnExtract:
 			why = env.combine(st, id, urn)
 		case urnSDFPair, urnSDFSplit, urnSDFProcess:
@@ -174,9 +183,10 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			if why != "" {
 				return nil, why
 			}
-			// The SDK counts no elements between a merge and its extract: neither does
-			// the chain, so that a job's metrics read the same native or portable.
-			if st.kind != stepMerge {
+			// The SDK counts no elements between a merge and its extract, nor those of a
+			// CoGroupByKey's expand: neither does the chain, so that a job's metrics read
+			// the same native or portable.
+			if st.kind != stepMerge && st.kind != stepExpand {
 				pc.producer = st.name
 			}
 			for tag, id := range t.GetOutputs() {
@@ -399,6 +409,8 @@ func (st *step) check() string {
 	switch st.kind {
 	case stepSDFPair, stepSDFSplit:
 		return st.checkSDF()
+	case stepInject, stepExpand:
+		return st.checkCoGBK()
 	case stepSDFProcess:
 		if why := st.checkSDF(); why != "" {
 			return why

@@ -109,6 +109,10 @@ func (em *emitter) emit(f *jen.File) {
 			em.emitSDF(f, st)
 		case stepPrecombine:
 			em.emitPrecombine(f, st)
+		case stepInject:
+			em.emitInject(f, st)
+		case stepExpand:
+			em.emitExpand(f, st)
 		case stepMerge:
 			em.emitMerge(f, st)
 		case stepExtract:
