@@ -502,8 +502,10 @@ func (st *step) check() string {
 }
 
 // fitsInput says why a ParDo's element parameters cannot take its input's values ("" if
-// they can): a value parameter per value, an iterator (func(*V) bool, or func() func(*V)
-// bool re-iterable) per grouped values.
+// they can): a value parameter per value, an iterator func(*V) bool per grouped values.
+// The SDK refuses a re-iterable func() func(*V) bool there (exec/fn.go fails the bundle:
+// "GBK/CoGBK result values must be iterable"), so a stage declaring one stays portable
+// and fails as it would.
 func fitsInput(ps []sigPart, parts []capture.Value) string {
 	decl := make([]*goTyp, len(ps))
 	vals := make([]capture.Value, len(parts))
@@ -515,6 +517,9 @@ func fitsInput(ps []sigPart, parts []capture.Value) string {
 		}
 		if parts[i].Kind != capture.ValueIterable {
 			return fmt.Sprintf("iterates with %s over a %s", p.typ.str, valueTypeString(parts[i]))
+		}
+		if p.kind == "ReIter" {
+			return fmt.Sprintf("re-iterable %s over grouped values, which the SDK refuses", p.typ.str)
 		}
 		if decl[i] = iterElem(p); decl[i] == nil {
 			return fmt.Sprintf("iterator %s: %s", p.typ.str, notCovered)
