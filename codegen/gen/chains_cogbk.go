@@ -111,25 +111,12 @@ func cogbkValues(comps *pipepb.Components, m map[string]*capture.Value) {
 		for _, id := range ids {
 			t := ts[id]
 			out, err := singleOutput(t)
-			if t.GetSpec().GetUrn() != urnFlatten || err != nil || m[out] != nil || len(t.GetInputs()) == 0 {
+			if t.GetSpec().GetUrn() != urnFlatten || err != nil || m[out] != nil {
 				continue
 			}
-			var key string
-			same := true
-			for _, in := range t.GetInputs() {
-				v := m[in]
-				if !isUnionKV(v) || (key != "" && valueTypeString(v.Components[0]) != key) {
-					same = false
-					break
-				}
-				key = valueTypeString(v.Components[0])
-				m[out] = v
+			if v := flattenedUnion(t, m); v != nil {
+				m[out], changed = v, true
 			}
-			if !same {
-				delete(m, out)
-				continue
-			}
-			changed = true
 		}
 	}
 	for _, id := range ids {
@@ -142,6 +129,20 @@ func cogbkValues(comps *pipepb.Components, m map[string]*capture.Value) {
 		m[out] = &capture.Value{Kind: capture.ValueKV, Components: []capture.Value{m[in].Components[0],
 			{Kind: capture.ValueIterable, Components: []capture.Value{unionValue()}}}}
 	}
+}
+
+// flattenedUnion is the value of a Flatten whose inputs are all union KVs with one key
+// type, or nil.
+func flattenedUnion(t *pipepb.PTransform, m map[string]*capture.Value) *capture.Value {
+	var v *capture.Value
+	for _, in := range t.GetInputs() {
+		w := m[in]
+		if !isUnionKV(w) || (v != nil && valueTypeString(v.Components[0]) != valueTypeString(w.Components[0])) {
+			return nil
+		}
+		v = w
+	}
+	return v
 }
 
 func singleOutput(t *pipepb.PTransform) (string, error) {
