@@ -38,12 +38,13 @@
 // the SDK runs it; SDK functions that only rearrange their arguments, such as stats.Count's
 // keyedCountFn, written out typed rather than called on boxed values; the lifted combine's
 // precombine, merge and extract for a merge function; a bounded splittable DoFn's pair,
-// split and process steps, as the SDK's exec nodes run them; iterators over grouped
-// values), the element's header travelling alongside, and the output edges' typed
+// split and process steps, as the SDK's exec nodes run them; a multi-input
+// CoGroupByKey's inject and expand steps, as the SDK's nodes run them; iterators over
+// grouped values), the element's header travelling alongside, and the output edges' typed
 // appenders (the SDK's own coder, through rt.SDKCodec, on a stage port whose values have
 // no typed coder: rows, custom types, sized restrictions). A stage with anything not
 // covered (side inputs, state, timers, self-checkpointing splittable DoFns, other
-// windows, multi-input CoGroupByKey, ...) stays portable, and the header says why. When
+// windows, ...) stays portable, and the header says why. When
 // the file registers a chain it also imports codegen/native, the worker-side harness that
 // runs registered chains next to the SDK harness.
 //

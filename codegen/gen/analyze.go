@@ -215,6 +215,7 @@ func values(c *capture.Capture, comps *pipepb.Components) map[string]*capture.Va
 		}
 	}
 	sdfValues(c, comps, m)
+	cogbkValues(comps, m)
 	return m
 }
 

@@ -77,6 +77,8 @@ type step struct {
 	recv *structFn
 	// intrinsic, for an SDK function the generated code writes out, is what it returns.
 	intrinsic *intrinsic
+	// cg is what a CoGroupByKey's inject or expand codes: see chains_cogbk.go.
+	cg *cogbkStep
 }
 
 // sigPart is one parameter or result of a user function.
@@ -160,7 +162,14 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		var why string
 		switch urn := t.GetSpec().GetUrn(); urn {
 		case urnParDo:
-			why = env.parDo(st, id, t)
+			switch goDoFnURN(t) {
+			case urnInject:
+				why = env.inject(st, t)
+			case urnExpand:
+				why = env.expand(st, t)
+			default:
+				why = env.parDo(st, id, t)
+			}
 		case urnPrecombine, urnMerge, urnExtract:
 			why = env.combine(st, id, urn)
 		case urnSDFPair, urnSDFSplit, urnSDFProcess:
@@ -176,9 +185,10 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			if why != "" {
 				return nil, why
 			}
-			// The SDK counts no elements between a merge and its extract: neither does
-			// the chain, so that a job's metrics read the same native or portable.
-			if st.kind != stepMerge {
+			// The SDK counts no elements between a merge and its extract, nor those of a
+			// CoGroupByKey's expand: neither does the chain, so that a job's metrics read
+			// the same native or portable.
+			if st.kind != stepMerge && st.kind != stepExpand {
 				pc.producer = st.name
 			}
 			for tag, id := range t.GetOutputs() {
@@ -402,6 +412,8 @@ func (st *step) check() string {
 	switch st.kind {
 	case stepSDFPair, stepSDFSplit:
 		return st.checkSDF()
+	case stepInject, stepExpand:
+		return st.checkCoGBK()
 	case stepSDFProcess:
 		if why := st.checkSDF(); why != "" {
 			return why
@@ -493,8 +505,10 @@ func (st *step) check() string {
 }
 
 // fitsInput says why a ParDo's element parameters cannot take its input's values ("" if
-// they can): a value parameter per value, an iterator (func(*V) bool, or func() func(*V)
-// bool re-iterable) per grouped values.
+// they can): a value parameter per value, an iterator func(*V) bool per grouped values.
+// The SDK refuses a re-iterable func() func(*V) bool there (exec/fn.go fails the bundle:
+// "GBK/CoGBK result values must be iterable"), so a stage declaring one stays portable
+// and fails as it would.
 func fitsInput(ps []sigPart, parts []capture.Value) string {
 	decl := make([]*goTyp, len(ps))
 	vals := make([]capture.Value, len(parts))
@@ -506,6 +520,9 @@ func fitsInput(ps []sigPart, parts []capture.Value) string {
 		}
 		if parts[i].Kind != capture.ValueIterable {
 			return fmt.Sprintf("iterates with %s over a %s", p.typ.str, valueTypeString(parts[i]))
+		}
+		if p.kind == "ReIter" {
+			return fmt.Sprintf("re-iterable %s over grouped values, which the SDK refuses", p.typ.str)
 		}
 		if decl[i] = iterElem(p); decl[i] == nil {
 			return fmt.Sprintf("iterator %s: %s", p.typ.str, notCovered)

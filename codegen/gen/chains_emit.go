@@ -109,6 +109,10 @@ func (em *emitter) emit(f *jen.File) {
 			em.emitSDF(f, st)
 		case stepPrecombine:
 			em.emitPrecombine(f, st)
+		case stepInject:
+			em.emitInject(f, st)
+		case stepExpand:
+			em.emitExpand(f, st)
 		case stepMerge:
 			em.emitMerge(f, st)
 		case stepExtract:
@@ -542,8 +546,8 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 }
 
 // iterator is an iterator parameter over the decoded values vs: func(*V) bool, as the SDK
-// hands a DoFn grouped values (once through; false from then on), or func() func(*V) bool,
-// each call a new pass. V may be a universal type: each value is boxed as it is handed on.
+// hands a DoFn grouped values (once through; false from then on). V may be a universal
+// type: each value is boxed as it is handed on.
 func iterator(p sigPart, vs string) jen.Code {
 	elem := iterElem(p)
 	pass := jen.Func().Params(jen.Id("p").Op("*").Add(elem.code())).Bool().Block(
@@ -552,12 +556,6 @@ func iterator(p sigPart, vs string) jen.Code {
 		jen.Id("i").Op("++"),
 		jen.Return(jen.True()),
 	)
-	if p.kind == "ReIter" {
-		return jen.Func().Params().Add(p.typ.results[0].code()).Block(
-			jen.Id("i").Op(":=").Lit(0),
-			jen.Return(pass),
-		)
-	}
 	return jen.Func().Params().Add(p.typ.code()).Block(
 		jen.Id("i").Op(":=").Lit(0),
 		jen.Return(pass),

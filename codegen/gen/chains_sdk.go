@@ -55,6 +55,14 @@ func partsOf(v capture.Value) ([]capture.Value, *fvShape) {
 			return kv(walk(v.Components[0], true), kv(leaf(v.Components[1]), leaf(v.Components[2])))
 		case v.Kind == valueSized && len(v.Components) == 2:
 			return kv(walk(v.Components[0], true), leaf(v.Components[1]))
+		case v.Kind == capture.ValueCoGBK && len(v.Components) > 2 && top:
+			// A CoGroupByKey's output: the key, then each input's values. It is never
+			// coded (see chains_cogbk.go), so it has no FullValue shape.
+			leaf(v.Components[0])
+			for _, c := range v.Components[1:] {
+				leaf(capture.Value{Kind: capture.ValueIterable, Components: []capture.Value{c}})
+			}
+			return nil
 		}
 		return leaf(v)
 	}
@@ -112,7 +120,7 @@ func (em *emitter) sdkStageFields() []jen.Code {
 			fields = append(fields, jen.Id(outCoderField(i)).Op("*").Qual(coderPath, "Coder").Comment(fmt.Sprintf("output %d's coder: it has no typed one", i)))
 		}
 	}
-	return fields
+	return append(fields, em.cogbkStageFields()...)
 }
 
 // sdkFactory are the factory's statements asking the harness for the SDK-coded ports'
@@ -133,11 +141,11 @@ func (em *emitter) sdkFactory() []jen.Code {
 			get(outCoderField(i), jen.Id("env").Dot("OutputCoder").Call(jen.Lit(i)), fmt.Sprintf("output %d", i))
 		}
 	}
-	return stmts
+	return append(stmts, em.cogbkFactory()...)
 }
 
 func (em *emitter) usesSDKCodec() bool {
-	if em.ch.inCode == nil {
+	if em.ch.inCode == nil || len(em.cogbkSDKSteps()) > 0 {
 		return true
 	}
 	for _, ec := range em.ch.outs {
@@ -159,7 +167,7 @@ func (em *emitter) sdkBundleFields() []jen.Code {
 			fields = append(fields, jen.Id(outCodecField(i)).Op("*").Qual(rtPath, "SDKCodec"))
 		}
 	}
-	return fields
+	return append(fields, em.cogbkBundleFields()...)
 }
 
 // sdkStartBundle makes the bundle's codecs.
@@ -173,7 +181,7 @@ func (em *emitter) sdkStartBundle() []jen.Code {
 			stmts = append(stmts, jen.Id("b").Dot(outCodecField(i)).Op("=").Qual(rtPath, "NewSDKCodec").Call(jen.Id("s").Dot(outCoderField(i))))
 		}
 	}
-	return stmts
+	return append(stmts, em.cogbkStartBundle()...)
 }
 
 // emitSDKDecode writes decodeInput: the input's value decoded with the SDK's coder and

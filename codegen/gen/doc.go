@@ -23,7 +23,10 @@
 // func(O), func(K, V) (optionally with a leading event time), results none, O,
 // (O, error), (K, V), (K, V, error), error, optionally with a leading event time; grouped
 // values (a GroupByKey's output, KV<K, iterable<V>> on the wire) taken as an iterator
-// func(*V) bool, or func() func(*V) bool, over the decoded values; the lifted combine's
+// func(*V) bool over the decoded values (the SDK refuses func() func(*V) bool there); a
+// CoGroupByKey of several inputs (chains_cogbk.go: the SDK's inject steps at the tails of
+// its inputs' stages, its expand at the head of the consuming stage, each input's values
+// handed on as a GroupByKey's are); the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
 // Finish), merge and extract for a merge function func(A, A) A; bounded splittable DoFns
 // (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as

@@ -25,6 +25,7 @@ var leafCoders = map[string]struct{ urn, rt string }{
 	capture.ValueDouble:  {wire.URNDouble, "Double"},
 	capture.ValueBool:    {wire.URNBool, "Bool"},
 	capture.ValueVarIntZ: {urnGoCustom, "VarIntZ"},
+	valueUnion:           {wire.URNKV, "Union"}, // see matchesUnion
 }
 
 // EdgeCoder is the typed coder generated for one edge's elements: the element's parts
@@ -81,6 +82,9 @@ func matches(comps *pipepb.Components, id string, v capture.Value) string {
 			return "nested iterables are not generated yet"
 		}
 		return matches(comps, c.GetComponentCoderIds()[0], v.Components[0])
+	}
+	if v.Kind == valueUnion {
+		return matchesUnion(comps, id)
 	}
 	leaf, ok := leafCoders[v.Kind]
 	if !ok {

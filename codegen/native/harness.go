@@ -292,6 +292,30 @@ func (e *stageEnv) OutputCoder(i int) (*coder.Coder, error) {
 	return e.portCoder(e.spec.Sinks[i])
 }
 
+func (e *stageEnv) TransformCoder(name string, output bool) (*coder.Coder, error) {
+	t, ok := e.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("the runner's descriptor has no transform %q", name)
+	}
+	pcs := t.GetInputs()
+	if output {
+		pcs = t.GetOutputs()
+	}
+	if len(pcs) != 1 {
+		return nil, fmt.Errorf("transform %q has %d PCollections there, want 1", name, len(pcs))
+	}
+	var id string
+	for _, pc := range pcs {
+		id = pc
+	}
+	cid := e.desc.GetPcollections()[id].GetCoderId()
+	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(cid)
+	if err != nil {
+		return nil, fmt.Errorf("the coder %q of PCollection %q: %w", cid, id, err)
+	}
+	return c, nil
+}
+
 // portCoder is the coder of a data source or sink transform's RemoteGrpcPort.
 func (e *stageEnv) portCoder(transformID string) (*coder.Coder, error) {
 	var port fnpb.RemoteGrpcPort

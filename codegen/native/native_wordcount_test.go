@@ -82,9 +82,9 @@ func TestWordcountAllNative(t *testing.T) {
 	}
 }
 
-// Nexmark queries 0-2 (testdata/nexmark, with its committed generated file, one variant per
+// Nexmark queries 0-3 (testdata/nexmark, with its committed generated file, one variant per
 // query, which `make test` checks is current) run every SDK stage natively and give what
-// they give with every stage portable.
+// they give with every stage portable (query 3 joins with a CoGroupByKey of two inputs).
 func TestNexmarkQueriesNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a pipeline program")
@@ -94,7 +94,7 @@ func TestNexmarkQueriesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := buildWith(t, dir, nil)
-	for _, q := range []string{"0", "1", "2"} {
+	for _, q := range []string{"0", "1", "2", "3"} {
 		args := []string{"--query=" + q, "--events=5000"}
 		portable, _, _ := runOnSluice(t, bin, loopback, append(args, "--sluice_native=false")...)
 		native, msgs, _ := runOnSluice(t, bin, loopback, args...)

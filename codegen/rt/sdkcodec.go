@@ -47,3 +47,12 @@ func (c *SDKCodec) Append(dst []byte, fv *exec.FullValue) ([]byte, error) {
 	}
 	return append(dst, c.w.Bytes()...), nil
 }
+
+// NewSDKCodecs returns a codec of each coder's values (windows aside, as NewSDKCodec).
+func NewSDKCodecs(cs []*coder.Coder) []*SDKCodec {
+	out := make([]*SDKCodec, len(cs))
+	for i, c := range cs {
+		out[i] = NewSDKCodec(c)
+	}
+	return out
+}

@@ -174,6 +174,10 @@ type StageEnv interface {
 	// SDK harness (see SDKCodec).
 	InputCoder() (*coder.Coder, error)
 	OutputCoder(i int) (*coder.Coder, error)
+	// TransformCoder is the coder of the one PCollection the named transform reads (or,
+	// with output, writes), as the runner's descriptor has it, windows aside: what the
+	// SDK's own nodes code values inside a stage with (a CoGroupByKey's inject and expand).
+	TransformCoder(uniqueName string, output bool) (*coder.Coder, error)
 }
 
 // TransformContext is the context a transform's DoFn methods get in a bundle: ctx (the

@@ -152,7 +152,7 @@
 //
 // Variant V3 (--query=3):
 //
-// 7 stages, 4 of them SDK stages, 2 native.
+// 7 stages, 4 of them SDK stages, 4 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -165,7 +165,8 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint ed34c22717738e859cf869cb342e59f0
-//   native: no (transform nexmark.Query3/Join/CoGBK/e6_inject0 has no Go function in the capture (the SDK's marshalling made it))
+//   native: yes (sluiceStageV3S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query3/PersonsInState/nexmark.q3PersonsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.q3PersonsFn)
 //   nexmark.Query3/AuctionsInCategory/nexmark.q3AuctionsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.q3AuctionsFn)
@@ -176,7 +177,7 @@
 //   nexmark.Query3/Join/CoGBK/e6_gbk
 //
 // stage s4 (sdk) fingerprint 6a74af8a2c20674562cf2b4193d7f20c
-//   native: no (input n6_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned))
+//   native: yes (sluiceStageV3S4)
 //   nexmark.Query3/Join/CoGBK/e6_expand
 //   nexmark.Query3/Project/nexmark.q3JoinFn (github.com/sluice-runner/sluice/tools/bench/nexmark.q3JoinFn)
 //   Write/textio.Write/beam.addFixedKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.addFixedKeyFn)
@@ -197,13 +198,13 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash n4_e6_inject0
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V3S2ToS3
 //   s2 -> s3 hash n5_e6_inject1
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V3S2ToS3X
 //   s3 -> s4 forward n6_out
 //     windowed_value<kv<varint,iterable<kv<length_prefix<custom>,bytes>>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V3S3ToS4
 //   s4 -> s5 hash n8
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V3S4ToS5
@@ -213,7 +214,7 @@
 //
 // Variant V4 (--query=4):
 //
-// 9 stages, 5 of them SDK stages, 2 native.
+// 9 stages, 5 of them SDK stages, 3 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -226,7 +227,8 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint ff3e70119eadd3c755e14fa12d832ddd
-//   native: no (transform nexmark.Query4/Join/CoGBK/e8_inject0 has no Go function in the capture (the SDK's marshalling made it))
+//   native: yes (sluiceStageV4S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query4/JustAuctions/nexmark.justAuctionsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justAuctionsFn)
 //   nexmark.Query4/JustBids/nexmark.justBidsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn)
@@ -239,7 +241,7 @@
 //   nexmark.Query4/Join/CoGBK/e8_gbk
 //
 // stage s4 (sdk) fingerprint 0eff06cbb1fe482c65fb0ec5f24676a5
-//   native: no (input n8_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned))
+//   native: no (struct CombineFn nexmark.meanFn: not covered yet)
 //   nexmark.Query4/Join/CoGBK/e8_expand
 //   nexmark.Query4/WinningBids/nexmark.winningBidFn (github.com/sluice-runner/sluice/tools/bench/nexmark.winningBidFn)
 //   nexmark.Query4/Mean/CombinePerKey/precombine (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
@@ -270,13 +272,13 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash n5_e8_inject0
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V4S2ToS3
 //   s2 -> s3 hash n7_e8_inject1
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V4S2ToS3X
 //   s3 -> s4 forward n8_out
 //     windowed_value<kv<varint,iterable<kv<length_prefix<custom>,bytes>>>,global_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: V4S3ToS4
 //   s4 -> s5 hash nexmark.Query4/Mean/CombinePerKey/partial
 //     windowed_value<kv<varint,length_prefix<row>>,global_window>
 //     typed: not yet: values of kind opaque (meanAccum) are not generated yet
@@ -459,7 +461,7 @@
 //   nexmark.Query8/Join/CoGBK/e10_gbk
 //
 // stage s4 (sdk) fingerprint ee19f8efe45b1ad14e4b30f9e18705e2
-//   native: no (input n10_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned))
+//   native: no (PCollection n10_out: windowing beam:window_fn:fixed_windows:v1: only the global window is generated)
 //   nexmark.Query8/Join/CoGBK/e10_expand
 //   nexmark.Query8/Select/nexmark.q8JoinFn (github.com/sluice-runner/sluice/tools/bench/nexmark.q8JoinFn)
 //   nexmark.Query8/GlobalWindow/WindowInto
@@ -481,13 +483,13 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash n8_e10_inject0
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,interval_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: not yet: windows other than the global window are not generated yet
 //   s2 -> s3 hash n9_e10_inject1
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,interval_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: not yet: windows other than the global window are not generated yet
 //   s3 -> s4 forward n10_out
 //     windowed_value<kv<varint,iterable<kv<length_prefix<custom>,bytes>>>,interval_window>
-//     typed: not yet: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)
+//     typed: not yet: windows other than the global window are not generated yet
 //   s4 -> s5 hash n13
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V7S4ToS5
@@ -548,10 +550,10 @@ func init() {
 	rt.RegisterStage("00c472f9c51e732922fd28bc7ae79dce", newSluiceStageV0S4)
 	rt.RegisterStage("58266bcb7397507c19e0b74a56313b16", newSluiceStageV1S2)
 	rt.RegisterStage("84ffd8225636bb08cb02edf628ba4434", newSluiceStageV2S2)
-	rt.RegisterPortableStage("ed34c22717738e859cf869cb342e59f0", "transform nexmark.Query3/Join/CoGBK/e6_inject0 has no Go function in the capture (the SDK's marshalling made it)")
-	rt.RegisterPortableStage("6a74af8a2c20674562cf2b4193d7f20c", "input n6_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
-	rt.RegisterPortableStage("ff3e70119eadd3c755e14fa12d832ddd", "transform nexmark.Query4/Join/CoGBK/e8_inject0 has no Go function in the capture (the SDK's marshalling made it)")
-	rt.RegisterPortableStage("0eff06cbb1fe482c65fb0ec5f24676a5", "input n8_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
+	rt.RegisterStage("ed34c22717738e859cf869cb342e59f0", newSluiceStageV3S2)
+	rt.RegisterStage("6a74af8a2c20674562cf2b4193d7f20c", newSluiceStageV3S4)
+	rt.RegisterStage("ff3e70119eadd3c755e14fa12d832ddd", newSluiceStageV4S2)
+	rt.RegisterPortableStage("0eff06cbb1fe482c65fb0ec5f24676a5", "struct CombineFn nexmark.meanFn: not covered yet")
 	rt.RegisterPortableStage("a8a0db317f6f17dddd46e2a9b875c280", "PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package")
 	rt.RegisterPortableStage("55b0c2b43e6e56614c9993a7713dae0a", "transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
 	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
@@ -559,7 +561,7 @@ func init() {
 	rt.RegisterPortableStage("227de387f357446dcac556296645715c", "transform nexmark.Query7/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
 	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: windowing beam:window_fn:fixed_windows:v1: only the global window is generated")
 	rt.RegisterPortableStage("bbc10172abf114a96c23e158b15922b0", "transform nexmark.Query8/WindowPersons/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("ee19f8efe45b1ad14e4b30f9e18705e2", "input n10_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
+	rt.RegisterPortableStage("ee19f8efe45b1ad14e4b30f9e18705e2", "PCollection n10_out: windowing beam:window_fn:fixed_windows:v1: only the global window is generated")
 }
 
 // sluiceAppendV0S0ToS1 appends an element of PCollection "n1" as its wire
@@ -666,6 +668,144 @@ func sluiceDecodeV2S2ToS3(b []byte) (v0 int, v1 string, n int, err error) {
 	}
 	n += m
 	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV3S2ToS3 appends an element of PCollection "n4_e6_inject0" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV3S2ToS3(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV3S2ToS3 decodes an element of PCollection "n4_e6_inject0" and says how
+// many bytes it took.
+func sluiceDecodeV3S2ToS3(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV3S2ToS3X appends an element of PCollection "n5_e6_inject1" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV3S2ToS3X(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV3S2ToS3X decodes an element of PCollection "n5_e6_inject1" and says how
+// many bytes it took.
+func sluiceDecodeV3S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV3S3ToS4 appends an element of PCollection "n6_out" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV3S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	return dst
+}
+
+// sluiceDecodeV3S3ToS4 decodes an element of PCollection "n6_out" and says how
+// many bytes it took.
+func sluiceDecodeV3S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV3S4ToS5 appends an element of PCollection "n8" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV3S4ToS5(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV3S4ToS5 decodes an element of PCollection "n8" and says how
+// many bytes it took.
+func sluiceDecodeV3S4ToS5(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV4S2ToS3 appends an element of PCollection "n5_e8_inject0" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV4S2ToS3(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV4S2ToS3 decodes an element of PCollection "n5_e8_inject0" and says how
+// many bytes it took.
+func sluiceDecodeV4S2ToS3(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV4S2ToS3X appends an element of PCollection "n7_e8_inject1" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV4S2ToS3X(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV4S2ToS3X decodes an element of PCollection "n7_e8_inject1" and says how
+// many bytes it took.
+func sluiceDecodeV4S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
 		return
 	}
 	n += m
@@ -2384,4 +2524,1156 @@ func (b *sluiceBundleV2S2) step2(v0 nexmark.Bid) {
 // (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
 func (b *sluiceBundleV2S2) step3(v0 string) {
 	b.pcoll4(0, v0)
+}
+
+// sluiceStageV3S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query3/PersonsInState/nexmark.q3PersonsFn
+//	nexmark.Query3/AuctionsInCategory/nexmark.q3AuctionsFn
+//	nexmark.Query3/Join/CoGBK/e6_inject0
+//	nexmark.Query3/Join/CoGBK/e6_inject1
+type sluiceStageV3S2 struct {
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(int64, nexmark.Person))  // nexmark.q3PersonsFn, resolved by name: the generated package cannot name it
+	fn2              func(nexmark.Event, func(int64, nexmark.Auction)) // nexmark.q3AuctionsFn, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                                      // the input's coder: it has no typed one
+	cgCoders3        []*coder.Coder                                    // nexmark.Query3/Join/CoGBK/e6_inject0's value coders, as the SDK's node has them
+	cgCoders4        []*coder.Coder                                    // nexmark.Query3/Join/CoGBK/e6_inject1's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV3S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV3S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV3S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.cgCoders3, err = rt.CoGBKValueCoders(env, "nexmark.Query3/Join/CoGBK/e6_inject0", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.cgCoders4, err = rt.CoGBKValueCoders(env, "nexmark.Query3/Join/CoGBK/e6_inject1", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(int64, nexmark.Person))]("github.com/sluice-runner/sluice/tools/bench/nexmark.q3PersonsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn2, err = rt.Func[func(nexmark.Event, func(int64, nexmark.Auction))]("github.com/sluice-runner/sluice/tools/bench/nexmark.q3AuctionsFn"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV3S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	m0, ok := recv.(interface {
+		ProcessElement(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method ProcessElement (*github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/sluice-runner/sluice/tools/bench/nexmark.Source, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime.Time, github.com/sluice-runner/sluice/tools/bench/nexmark.Event))", recv)
+	}
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
+	}
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(nexmark.Source, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method RestrictionSize (github.com/sluice-runner/sluice/tools/bench/nexmark.Source, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
+	}
+	s.restrictionSize0 = m2.RestrictionSize
+	m3, ok := recv.(interface {
+		Setup()
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method Setup ()", recv)
+	}
+	s.setup0 = m3.Setup
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV3S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV3S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 2 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 2", len(outs))
+	}
+	b := &sluiceBundleV3S2{
+		outs:            outs,
+		sluiceStageV3S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.cgCodecs3 = rt.NewSDKCodecs(s.cgCoders3)
+	b.cgCodecs4 = rt.NewSDKCodecs(s.cgCoders4)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.emit2x0 = b.pcoll3
+	return b, nil
+}
+
+// sluiceBundleV3S2 is a bundle in progress on sluiceStageV3S2.
+type sluiceBundleV3S2 struct {
+	*sluiceStageV3S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [6]int64
+	inCodec   *rt.SDKCodec
+	raw3      []byte
+	cgCodecs3 []*rt.SDKCodec
+	raw4      []byte
+	cgCodecs4 []*rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(int64, nexmark.Person)
+	emit2x0      func(int64, nexmark.Auction)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV3S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV3S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV3S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV3S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV3S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query3/PersonsInState/nexmark.q3PersonsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query3/AuctionsInCategory/nexmark.q3AuctionsFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query3/Join/CoGBK/e6_inject0",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query3/Join/CoGBK/e6_inject1",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV3S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV3S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV3S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1, step2.
+func (b *sluiceBundleV3S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+	b.step2(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step3.
+func (b *sluiceBundleV3S2) pcoll2(v0 int64, v1 nexmark.Person) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step3(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n5"
+// to step4.
+func (b *sluiceBundleV3S2) pcoll3(v0 int64, v1 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step4(v0, v1)
+}
+
+// pcoll4 hands on an element of PCollection "n4_e6_inject0"
+// to output 0.
+func (b *sluiceBundleV3S2) pcoll4(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV3S2ToS3(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// pcoll5 hands on an element of PCollection "n5_e6_inject1"
+// to output 1.
+func (b *sluiceBundleV3S2) pcoll5(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	buf := b.outs[1].Begin(b.h)
+	buf = sluiceAppendV3S2ToS3X(buf, v0, v1)
+	b.outs[1].End(buf)
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV3S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query3/PersonsInState/nexmark.q3PersonsFn
+// (nexmark.q3PersonsFn).
+func (b *sluiceBundleV3S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query3/AuctionsInCategory/nexmark.q3AuctionsFn
+// (nexmark.q3AuctionsFn).
+func (b *sluiceBundleV3S2) step2(v0 nexmark.Event) {
+	b.fn2(v0, b.emit2x0)
+}
+
+// step3 runs nexmark.Query3/Join/CoGBK/e6_inject0: a CoGroupByKey's input 0, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV3S2) step3(v0 int64, v1 nexmark.Person) {
+	raw, err := b.cgCodecs3[0].Append(b.raw3[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query3/Join/CoGBK/e6_inject0: %w", err))
+		return
+	}
+	b.raw3 = raw
+	b.pcoll4(v0, rt.Union{
+		N:   0,
+		Raw: b.raw3,
+	})
+}
+
+// step4 runs nexmark.Query3/Join/CoGBK/e6_inject1: a CoGroupByKey's input 1, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV3S2) step4(v0 int64, v1 nexmark.Auction) {
+	raw, err := b.cgCodecs4[0].Append(b.raw4[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query3/Join/CoGBK/e6_inject1: %w", err))
+		return
+	}
+	b.raw4 = raw
+	b.pcoll5(v0, rt.Union{
+		N:   1,
+		Raw: b.raw4,
+	})
+}
+
+// sluiceStageV3S4 runs stage s4 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query3/Join/CoGBK/e6_expand
+//	nexmark.Query3/Project/nexmark.q3JoinFn
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV3S4 struct {
+	fn1       func(int64, func(*nexmark.Person) bool, func(*nexmark.Auction) bool, func(string)) // nexmark.q3JoinFn, resolved by name: the generated package cannot name it
+	cgCoders0 []*coder.Coder                                                                     // nexmark.Query3/Join/CoGBK/e6_expand's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV3S4 makes an instance of stage s4's chain (rt.StageFactory).
+func newSluiceStageV3S4(env rt.StageEnv) (rt.Stage, error) {
+	s := &sluiceStageV3S4{}
+	var err error
+	if s.cgCoders0, err = rt.CoGBKValueCoders(env, "nexmark.Query3/Join/CoGBK/e6_expand", true); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(int64, func(*nexmark.Person) bool, func(*nexmark.Auction) bool, func(string))]("github.com/sluice-runner/sluice/tools/bench/nexmark.q3JoinFn"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV3S4) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV3S4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s4: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV3S4{
+		outs:            outs,
+		sluiceStageV3S4: s,
+	}
+	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.emit1x0 = b.pcoll2
+	return b, nil
+}
+
+// sluiceBundleV3S4 is a bundle in progress on sluiceStageV3S4.
+type sluiceBundleV3S4 struct {
+	*sluiceStageV3S4
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [4]int64
+	cgCodecs0 []*rt.SDKCodec
+	emit1x0   func(string)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV3S4) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := sluiceDecodeV3S3ToS4(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n6_out: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV3S4) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV3S4) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV3S4) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV3S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query3/Project/nexmark.q3JoinFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// pcoll0 hands on an element of PCollection "n6_out"
+// to step0.
+func (b *sluiceBundleV3S4) pcoll0(v0 int64, v1 []rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "n6"
+// to step1.
+func (b *sluiceBundleV3S4) pcoll1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1, v2)
+}
+
+// pcoll2 hands on an element of PCollection "n7"
+// to step2.
+func (b *sluiceBundleV3S4) pcoll2(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n8"
+// to output 0.
+func (b *sluiceBundleV3S4) pcoll3(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV3S4ToS5(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query3/Join/CoGBK/e6_expand: a group's union values decoded into each
+// CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
+// (other indexes are left out, as it leaves them out).
+func (b *sluiceBundleV3S4) step0(v0 int64, v1 []rt.Union) {
+	var x0 []nexmark.Person
+	var x1 []nexmark.Auction
+	for _, u := range v1 {
+		switch u.N {
+		case 0:
+			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query3/Join/CoGBK/e6_expand: a value of input 0: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Person)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query3/Join/CoGBK/e6_expand: the SDK's coder gave a %T for input 0, want github.com/sluice-runner/sluice/tools/bench/nexmark.Person", fv.Elm))
+				return
+			}
+			x0 = append(x0, x)
+		case 1:
+			fv, _, err := b.cgCodecs0[1].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query3/Join/CoGBK/e6_expand: a value of input 1: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Auction)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query3/Join/CoGBK/e6_expand: the SDK's coder gave a %T for input 1, want github.com/sluice-runner/sluice/tools/bench/nexmark.Auction", fv.Elm))
+				return
+			}
+			x1 = append(x1, x)
+		}
+	}
+	b.pcoll1(v0, x0, x1)
+}
+
+// step1 runs nexmark.Query3/Project/nexmark.q3JoinFn
+// (nexmark.q3JoinFn).
+func (b *sluiceBundleV3S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+	b.fn1(v0, func() func(*nexmark.Person) bool {
+		i := 0
+		return func(p *nexmark.Person) bool {
+			if i >= len(v1) {
+				return false
+			}
+			*p = v1[i]
+			i++
+			return true
+		}
+	}(), func() func(*nexmark.Auction) bool {
+		i := 0
+		return func(p *nexmark.Auction) bool {
+			if i >= len(v2) {
+				return false
+			}
+			*p = v2[i]
+			i++
+			return true
+		}
+	}(), b.emit1x0)
+}
+
+// step2 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV3S4) step2(v0 string) {
+	b.pcoll3(0, v0)
+}
+
+// sluiceStageV4S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query4/JustAuctions/nexmark.justAuctionsFn
+//	nexmark.Query4/JustBids/nexmark.justBidsFn
+//	nexmark.Query4/AuctionByID/nexmark.auctionByID
+//	nexmark.Query4/BidByAuction/nexmark.bidByAuction
+//	nexmark.Query4/Join/CoGBK/e8_inject0
+//	nexmark.Query4/Join/CoGBK/e8_inject1
+type sluiceStageV4S2 struct {
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Auction))     // nexmark.justAuctionsFn, resolved by name: the generated package cannot name it
+	fn2              func(nexmark.Event, func(nexmark.Bid))         // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	fn3              func(nexmark.Auction) (int64, nexmark.Auction) // nexmark.auctionByID, resolved by name: the generated package cannot name it
+	fn4              func(nexmark.Bid) (int64, nexmark.Bid)         // nexmark.bidByAuction, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                                   // the input's coder: it has no typed one
+	cgCoders5        []*coder.Coder                                 // nexmark.Query4/Join/CoGBK/e8_inject0's value coders, as the SDK's node has them
+	cgCoders6        []*coder.Coder                                 // nexmark.Query4/Join/CoGBK/e8_inject1's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV4S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV4S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV4S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.cgCoders5, err = rt.CoGBKValueCoders(env, "nexmark.Query4/Join/CoGBK/e8_inject0", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.cgCoders6, err = rt.CoGBKValueCoders(env, "nexmark.Query4/Join/CoGBK/e8_inject1", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(nexmark.Auction))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justAuctionsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn2, err = rt.Func[func(nexmark.Event, func(nexmark.Bid))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn3, err = rt.Func[func(nexmark.Auction) (int64, nexmark.Auction)]("github.com/sluice-runner/sluice/tools/bench/nexmark.auctionByID"); err != nil {
+		return nil, err
+	}
+	if s.fn4, err = rt.Func[func(nexmark.Bid) (int64, nexmark.Bid)]("github.com/sluice-runner/sluice/tools/bench/nexmark.bidByAuction"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV4S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	m0, ok := recv.(interface {
+		ProcessElement(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method ProcessElement (*github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/sluice-runner/sluice/tools/bench/nexmark.Source, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime.Time, github.com/sluice-runner/sluice/tools/bench/nexmark.Event))", recv)
+	}
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
+	}
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(nexmark.Source, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method RestrictionSize (github.com/sluice-runner/sluice/tools/bench/nexmark.Source, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
+	}
+	s.restrictionSize0 = m2.RestrictionSize
+	m3, ok := recv.(interface {
+		Setup()
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method Setup ()", recv)
+	}
+	s.setup0 = m3.Setup
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV4S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV4S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 2 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 2", len(outs))
+	}
+	b := &sluiceBundleV4S2{
+		outs:            outs,
+		sluiceStageV4S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.cgCodecs5 = rt.NewSDKCodecs(s.cgCoders5)
+	b.cgCodecs6 = rt.NewSDKCodecs(s.cgCoders6)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.emit2x0 = b.pcoll3
+	return b, nil
+}
+
+// sluiceBundleV4S2 is a bundle in progress on sluiceStageV4S2.
+type sluiceBundleV4S2 struct {
+	*sluiceStageV4S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [8]int64
+	inCodec   *rt.SDKCodec
+	raw5      []byte
+	cgCodecs5 []*rt.SDKCodec
+	raw6      []byte
+	cgCodecs6 []*rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Auction)
+	emit2x0      func(nexmark.Bid)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV4S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV4S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV4S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV4S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV4S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query4/JustAuctions/nexmark.justAuctionsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query4/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query4/AuctionByID/nexmark.auctionByID",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query4/BidByAuction/nexmark.bidByAuction",
+	}, {
+		Count:     b.counts[6],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Join/CoGBK/e8_inject0",
+	}, {
+		Count:     b.counts[7],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Join/CoGBK/e8_inject1",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV4S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV4S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV4S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1, step2.
+func (b *sluiceBundleV4S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+	b.step2(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step3.
+func (b *sluiceBundleV4S2) pcoll2(v0 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step3(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n6"
+// to step4.
+func (b *sluiceBundleV4S2) pcoll3(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step4(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n5"
+// to step5.
+func (b *sluiceBundleV4S2) pcoll4(v0 int64, v1 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step5(v0, v1)
+}
+
+// pcoll5 hands on an element of PCollection "n7"
+// to step6.
+func (b *sluiceBundleV4S2) pcoll5(v0 int64, v1 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	b.step6(v0, v1)
+}
+
+// pcoll6 hands on an element of PCollection "n5_e8_inject0"
+// to output 0.
+func (b *sluiceBundleV4S2) pcoll6(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[6]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV4S2ToS3(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// pcoll7 hands on an element of PCollection "n7_e8_inject1"
+// to output 1.
+func (b *sluiceBundleV4S2) pcoll7(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[7]++
+	buf := b.outs[1].Begin(b.h)
+	buf = sluiceAppendV4S2ToS3X(buf, v0, v1)
+	b.outs[1].End(buf)
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV4S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query4/JustAuctions/nexmark.justAuctionsFn
+// (nexmark.justAuctionsFn).
+func (b *sluiceBundleV4S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query4/JustBids/nexmark.justBidsFn
+// (nexmark.justBidsFn).
+func (b *sluiceBundleV4S2) step2(v0 nexmark.Event) {
+	b.fn2(v0, b.emit2x0)
+}
+
+// step3 runs nexmark.Query4/AuctionByID/nexmark.auctionByID
+// (nexmark.auctionByID).
+func (b *sluiceBundleV4S2) step3(v0 nexmark.Auction) {
+	r0, r1 := b.fn3(v0)
+	b.pcoll4(r0, r1)
+}
+
+// step4 runs nexmark.Query4/BidByAuction/nexmark.bidByAuction
+// (nexmark.bidByAuction).
+func (b *sluiceBundleV4S2) step4(v0 nexmark.Bid) {
+	r0, r1 := b.fn4(v0)
+	b.pcoll5(r0, r1)
+}
+
+// step5 runs nexmark.Query4/Join/CoGBK/e8_inject0: a CoGroupByKey's input 0, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV4S2) step5(v0 int64, v1 nexmark.Auction) {
+	raw, err := b.cgCodecs5[0].Append(b.raw5[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query4/Join/CoGBK/e8_inject0: %w", err))
+		return
+	}
+	b.raw5 = raw
+	b.pcoll6(v0, rt.Union{
+		N:   0,
+		Raw: b.raw5,
+	})
+}
+
+// step6 runs nexmark.Query4/Join/CoGBK/e8_inject1: a CoGroupByKey's input 1, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV4S2) step6(v0 int64, v1 nexmark.Bid) {
+	raw, err := b.cgCodecs6[0].Append(b.raw6[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query4/Join/CoGBK/e8_inject1: %w", err))
+		return
+	}
+	b.raw6 = raw
+	b.pcoll7(v0, rt.Union{
+		N:   1,
+		Raw: b.raw6,
+	})
 }

@@ -65,6 +65,11 @@ func (e *fakeEnv) OutputCoder(i int) (*coder.Coder, error) {
 	return e.outs[i], nil
 }
 
+// The chains of this package have no CoGroupByKey: they never ask.
+func (e *fakeEnv) TransformCoder(string, bool) (*coder.Coder, error) {
+	return nil, fmt.Errorf("not served")
+}
+
 // planned captures the pipeline built with the given configuration, plans it as
 // sluicegen does and returns the env of each SDK stage (its ports' coders from the plan's
 // port coders, unmarshalled as the harness does).

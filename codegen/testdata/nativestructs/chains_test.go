@@ -40,6 +40,10 @@ func (fakeEnv) InputCoder() (*coder.Coder, error) { return nil, fmt.Errorf("not 
 
 func (fakeEnv) OutputCoder(int) (*coder.Coder, error) { return nil, fmt.Errorf("not served") }
 
+func (fakeEnv) TransformCoder(string, bool) (*coder.Coder, error) {
+	return nil, fmt.Errorf("not served")
+}
+
 // envFor captures the pipeline built with the given configuration and serves its
 // transforms.
 func envFor(t *testing.T, lines *makeLinesFn, format string, extra ...any) fakeEnv {
