@@ -96,6 +96,7 @@ func (em *emitter) emit(f *jen.File) {
 			}
 		}
 	}
+	em.emitMultimapReads(f)
 	for _, pc := range ch.pcolls {
 		f.Line()
 		em.emitPCollection(f, pc)
@@ -133,6 +134,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	}
 	body = append(body, em.sdkStartBundle()...)
 	body = append(body, em.splitStartBundle()...)
+	body = append(body, em.sideStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -278,6 +280,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 		jen.Id("counts").Index(jen.Lit(len(ch.pcolls))).Int64())
 	fields = append(fields, em.sdkBundleFields()...)
 	fields = append(fields, em.splitBundleFields()...)
+	fields = append(fields, em.sideBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
@@ -428,9 +431,17 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		case "EventTime":
 			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
 		case "Value":
+			if p.side != nil {
+				args = append(args, sideArg(st, p))
+				continue
+			}
 			args = append(args, jen.Id(fmt.Sprintf("v%d", vals)))
 			vals++
-		case "Iter", "ReIter":
+		case "Iter", "ReIter", "MultiMap":
+			if p.side != nil {
+				args = append(args, sideArg(st, p))
+				continue
+			}
 			args = append(args, iterator(p, fmt.Sprintf("v%d", vals)))
 			vals++
 		case "RTracker":
@@ -440,9 +451,9 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		}
 	}
 	call := em.callee(st).Call(args...)
-	var body, post []jen.Code
+	body, post := em.sideReads(st), []jen.Code(nil)
 	if st.kind == stepSDFProcess {
-		body, post = em.trackerStmts(st)
+		body, post = em.trackerStmts(st) // no side inputs: chains.go refuses them there
 	}
 	if len(st.results) == 0 {
 		body = append(body, call)

@@ -71,7 +71,7 @@ func sdfValues(c *capture.Capture, comps *pipepb.Components, m map[string]*captu
 	for _, urn := range []string{urnSDFPair, urnSDFSplit} {
 		for id, t := range ts {
 			fn := fns[baseID(id)]
-			in, err := singleInput(t)
+			in, err := mainInput(t)
 			if fn == nil || t.GetSpec().GetUrn() != urn || err != nil || m[in] == nil || len(t.GetOutputs()) != 1 {
 				continue
 			}

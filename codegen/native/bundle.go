@@ -39,6 +39,8 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
 	bctx := metrics.SetBundleID(ctx, id)
+	// Side inputs are read under the bundle's instruction id (rt.SideInputReader).
+	bctx = rt.WithSideInputs(bctx, bundleSideInputs{c: h.state, instruction: id})
 	var bundle rt.Bundle
 	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() {
 		bundle = b
