@@ -138,7 +138,7 @@ func (h *Harness) Run(ctx context.Context) error {
 // connectControl opens the control stream, retrying while the runner does not know the
 // worker id yet.
 func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
-	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ",")}
+	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs}
 	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
 		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
 	}
