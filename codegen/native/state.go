@@ -60,6 +60,9 @@ func (c *stateClient) close(err error) {
 
 // call sends req (its id set here) and waits for its response.
 func (c *stateClient) call(ctx context.Context, req *fnpb.StateRequest) (*fnpb.StateResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // the bundle was abandoned: ask nothing more
+	}
 	ch := make(chan *fnpb.StateResponse, 1)
 	c.mu.Lock()
 	if c.err != nil {
