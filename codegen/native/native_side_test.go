@@ -49,7 +49,7 @@ func TestSideInputsNativeMatchesPortable(t *testing.T) {
 		if !slices.Equal(native, portable) {
 			t.Errorf("%s: native output (%d lines) differs from portable output (%d lines):\nnative:   %q\nportable: %q", env, len(native), len(portable), native, portable)
 		}
-		if !maps.Equal(counters, portableCounters) {
+		if !maps.Equal(counters, portableCounters) || counters["decorated"] != 240 {
 			t.Errorf("%s: native metrics %v, portable %v", env, counters, portableCounters)
 		}
 	}

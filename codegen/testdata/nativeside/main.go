@@ -47,8 +47,12 @@ func makeWeights(_ []byte, emit func(string, int)) {
 	}
 }
 
+// decorated counts decorate's outputs, so that the tests can check user metrics of a
+// side-input stage.
+var decorated = beam.NewCounter("nativeside", "decorated")
+
 // decorate reads a singleton, an iterable and a multimap side input.
-func decorate(w string, suffix string, stops func(*string) bool, weights func(string) func(*int) bool, emit func(string, int)) {
+func decorate(ctx context.Context, w string, suffix string, stops func(*string) bool, weights func(string) func(*int) bool, emit func(string, int)) {
 	var s string
 	for stops(&s) {
 		if s == w {
@@ -62,6 +66,7 @@ func decorate(w string, suffix string, stops func(*string) bool, weights func(st
 		total += x
 		n++
 	}
+	decorated.Inc(ctx, 1)
 	emit(w+suffix, total*100+n)
 }
 
@@ -112,7 +117,7 @@ func writeLine(line string) error {
 func init() {
 	register.DoFn2x0[[]byte, func(string)](&makeWordsFn{})
 	register.Function2x0(makeWeights)
-	register.Function5x0(decorate)
+	register.Function6x0(decorate)
 	register.DoFn4x1[string, int, beam.T, func() func(*string) bool, string](&rankFn{})
 	register.Function1x1(writeLine)
 	register.Emitter1[string]()
@@ -132,9 +137,9 @@ func main() {
 	weights := beam.ParDo(s.Scope("Weights"), makeWeights, beam.Impulse(s))
 	bonus := beam.Create(s.Scope("Bonus"), 7)
 	made := beam.ParDo(s.Scope("Words"), &makeWordsFn{Words: *words}, beam.Impulse(s))
-	decorated := beam.ParDo(s.Scope("Decorate"), decorate, made,
+	decoratedWords := beam.ParDo(s.Scope("Decorate"), decorate, made,
 		beam.SideInput{Input: suffix}, beam.SideInput{Input: stopWords}, beam.SideInput{Input: weights})
-	ranked := beam.ParDo(s.Scope("Rank"), &rankFn{Base: 3}, decorated,
+	ranked := beam.ParDo(s.Scope("Rank"), &rankFn{Base: 3}, decoratedWords,
 		beam.SideInput{Input: bonus}, beam.SideInput{Input: stopWords})
 	beam.ParDo0(s.Scope("Write"), writeLine, ranked)
 	if err := beamx.Run(context.Background(), p); err != nil {
