@@ -43,8 +43,9 @@
 // grouped values), the element's header travelling alongside, and the output edges' typed
 // appenders (the SDK's own coder, through rt.SDKCodec, on a stage port whose values have
 // no typed coder: rows, custom types, sized restrictions). A stage with anything not
-// covered (side inputs, state, timers, self-checkpointing splittable DoFns, other
-// windows, ...) stays portable, and the header says why. When
+// covered (side inputs outside the global window or without typed coders, state, timers,
+// self-checkpointing splittable DoFns, other windows, ...) stays portable, and the header
+// says why. When
 // the file registers a chain it also imports codegen/native, the worker-side harness that
 // runs registered chains next to the SDK harness.
 //

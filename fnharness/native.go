@@ -63,6 +63,14 @@ func (w *Worker) HasChain(fingerprint string) bool {
 	return slices.Contains(w.fingerprints, fingerprint)
 }
 
+// HasCapability says whether this native worker announced the capability (one of
+// protocol's Capability constants) when its control stream connected.
+func (w *Worker) HasCapability(capability string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Contains(w.capabilities, capability)
+}
+
 // PortableReason is why the generated file of a native worker's binary has no chain
 // for the stage with the given fingerprint, if it knows that stage.
 func (w *Worker) PortableReason(fingerprint string) (string, bool) {
@@ -91,12 +99,13 @@ func nativeStages(ctx context.Context) (chains []string, portable map[string]str
 	return chains, portable
 }
 
-// RegisterNativeServices mounts the control and data services on g as well, for native
+// RegisterNativeServices mounts the control, data and state services on g as well, for native
 // harnesses that only know the job endpoint (LOOPBACK: the submitting process knows
 // --endpoint, not the Fn API's port). Streams still find their worker by worker_id.
 func (s *Server) RegisterNativeServices(g grpc.ServiceRegistrar) {
 	fnpb.RegisterBeamFnControlServer(g, &controlService{s: s})
 	fnpb.RegisterBeamFnDataServer(g, &dataService{s: s})
+	fnpb.RegisterBeamFnStateServer(g, &stateService{s: s})
 }
 
 // withNativeEndpoint returns opts plus the Go option telling a PROCESS worker's native

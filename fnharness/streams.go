@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/sluice-runner/sluice/codegen/native/protocol"
 )
 
 // runStream runs recv on a goroutine owned by the worker and returns when recv
@@ -55,6 +57,7 @@ func (w *Worker) serveControl(stream fnpb.BeamFnControl_ControlServer) error {
 	w.ctrl = ctrl
 	if w.native {
 		w.fingerprints, w.portable = nativeStages(stream.Context())
+		w.capabilities = metadata.ValueFromIncomingContext(stream.Context(), protocol.CapabilitiesKey)
 	}
 	w.mu.Unlock()
 	// Headers now tell the client it is attached (a native harness waits for them to

@@ -65,6 +65,7 @@ type Worker struct {
 	native       bool
 	fingerprints []string
 	portable     map[string]string
+	capabilities []string
 
 	mu        sync.Mutex
 	stopping  bool  // no new owned goroutines

@@ -79,13 +79,16 @@ type step struct {
 	intrinsic *intrinsic
 	// cg is what a CoGroupByKey's inject or expand codes: see chains_cogbk.go.
 	cg *cogbkStep
+	// sides are a ParDo's side inputs, in the order of its parameters (chains_side.go).
+	sides []*sideIn
 }
 
 // sigPart is one parameter or result of a user function.
 type sigPart struct {
-	kind string // funcx's kind: Context, EventTime, Value, Emit, Error
+	kind string // funcx's kind: Context, EventTime, Value, Iter, ReIter, MultiMap, Emit, Error
 	typ  *goTyp
-	out  int // an emitter's output index
+	out  int     // an emitter's output index
+	side *sideIn // the side input a parameter reads (nil for the main input's)
 }
 
 // chainEnv is what chainFor looks things up in.
@@ -103,9 +106,6 @@ const notCovered = "not covered yet"
 
 // chainFor plans the chain of SDK stage s, or says why the stage stays portable.
 func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
-	if len(s.SideInputs) > 0 {
-		return nil, "side input"
-	}
 	comps := env.comps
 	pcName := func(id string) string {
 		if pc := comps.GetPcollections()[id]; pc != nil {
@@ -152,7 +152,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 	for _, id := range s.Transforms {
 		t := comps.GetTransforms()[id]
 		st := &step{idx: len(ch.steps), name: t.GetUniqueName()}
-		in, err := singleInput(t)
+		in, err := mainInput(t)
 		if err != nil {
 			return nil, fmt.Sprintf("transform %s: %v", st.name, err)
 		}
@@ -234,16 +234,26 @@ func globalWindows(comps *pipepb.Components, id string) string {
 	return ""
 }
 
-// singleInput is the one input of a transform (a ParDo with side inputs never gets here).
-func singleInput(t *pipepb.PTransform) (string, error) {
-	if len(t.GetInputs()) != 1 {
-		return "", fmt.Errorf("%d inputs, want 1", len(t.GetInputs()))
+// mainInput is the one input of a transform that is not a ParDo's side input.
+func mainInput(t *pipepb.PTransform) (string, error) {
+	var sides map[string]*pipepb.SideInput
+	if t.GetSpec().GetUrn() == urnParDo {
+		var pd pipepb.ParDoPayload
+		if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
+			return "", fmt.Errorf("bad ParDoPayload: %w", err)
+		}
+		sides = pd.GetSideInputs()
 	}
-	var in string
-	for _, pc := range t.GetInputs() {
-		in = pc
+	var ins []string
+	for local, pc := range t.GetInputs() {
+		if _, side := sides[local]; !side {
+			ins = append(ins, pc)
+		}
 	}
-	return in, nil
+	if len(ins) != 1 {
+		return "", fmt.Errorf("%d main inputs, want 1", len(ins))
+	}
+	return ins[0], nil
 }
 
 // outputsInOrder lists a transform's outputs by output index: the Go SDK tags them i0,
@@ -300,8 +310,8 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		return fmt.Sprintf("transform %s: bad ParDoPayload: %v", st.name, err)
 	}
 	switch {
-	case len(pd.GetSideInputs()) > 0:
-		return "side input"
+	case len(pd.GetSideInputs()) > 0 && sdfProcess:
+		return fmt.Sprintf("side inputs of splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
 	case len(pd.GetStateSpecs()) > 0:
 		return fmt.Sprintf("user state in %s", shortFn(fn.Name))
 	case len(pd.GetTimerFamilySpecs()) > 0:
@@ -341,7 +351,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	for i, p := range pe.Params {
 		part := sigPart{kind: p.Kind, typ: st.fnType.params[i]}
 		switch p.Kind {
-		case "Context", "EventTime", "Value", "Iter", "ReIter":
+		case "Context", "EventTime", "Value", "Iter", "ReIter", "MultiMap":
 		case "RTracker":
 			if !sdfProcess {
 				return fmt.Sprintf("%s: a restriction tracker outside a splittable DoFn", what)
@@ -353,6 +363,9 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 			return fmt.Sprintf("%s: a %s parameter: %s", what, p.Kind, notCovered)
 		}
 		st.params = append(st.params, part)
+	}
+	if why := env.sideInputs(st, e, t, &pd, what); why != "" {
+		return why
 	}
 	for i, r := range pe.Returns {
 		switch r.Kind {
@@ -423,10 +436,12 @@ func (st *step) check() string {
 	case stepParDo:
 		var vals []sigPart
 		for _, p := range st.params {
-			switch p.kind {
-			case "Value", "Iter", "ReIter":
+			switch {
+			case p.side != nil:
+				// chains_side.go checked it against its side input's values.
+			case p.kind == "Value" || p.kind == "Iter" || p.kind == "ReIter":
 				vals = append(vals, p)
-			case "Emit":
+			case p.kind == "Emit":
 				if p.out >= len(st.outs) {
 					return "an emitter without its output"
 				}
@@ -441,11 +456,11 @@ func (st *step) check() string {
 				if why := fits(ps, st.outs[p.out].parts, "emits"); why != "" {
 					return why
 				}
-			case "EventTime":
+			case p.kind == "EventTime":
 				if !p.typ.isEventTime() {
 					return fmt.Sprintf("event time parameter of type %s", p.typ.str)
 				}
-			case "Context":
+			case p.kind == "Context":
 				if p.typ.str != "context.Context" {
 					return fmt.Sprintf("context parameter of type %s", p.typ.str)
 				}

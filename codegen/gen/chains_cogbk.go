@@ -94,7 +94,7 @@ func cogbkValues(comps *pipepb.Components, m map[string]*capture.Value) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		t := ts[id]
-		in, err := singleInput(t)
+		in, err := mainInput(t)
 		if t.GetSpec().GetUrn() != urnParDo || err != nil || len(t.GetOutputs()) != 1 || goDoFnURN(t) != urnInject {
 			continue
 		}
@@ -121,7 +121,7 @@ func cogbkValues(comps *pipepb.Components, m map[string]*capture.Value) {
 	}
 	for _, id := range ids {
 		t := ts[id]
-		in, err := singleInput(t)
+		in, err := mainInput(t)
 		out, err2 := singleOutput(t)
 		if t.GetSpec().GetUrn() != urnGroupByKey || err != nil || err2 != nil || !isUnionKV(m[in]) || m[out] != nil {
 			continue

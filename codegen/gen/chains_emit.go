@@ -96,6 +96,7 @@ func (em *emitter) emit(f *jen.File) {
 			}
 		}
 	}
+	em.emitMultimapReads(f)
 	for _, pc := range ch.pcolls {
 		f.Line()
 		em.emitPCollection(f, pc)
@@ -137,6 +138,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	}
 	body = append(body, em.sdkStartBundle()...)
 	body = append(body, em.splitStartBundle()...)
+	body = append(body, em.sideStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -282,6 +284,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 		jen.Id("counts").Index(jen.Lit(len(ch.pcolls))).Int64())
 	fields = append(fields, em.sdkBundleFields()...)
 	fields = append(fields, em.splitBundleFields()...)
+	fields = append(fields, em.sideBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
@@ -432,9 +435,17 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		case "EventTime":
 			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
 		case "Value":
+			if p.side != nil {
+				args = append(args, sideArg(st, p))
+				continue
+			}
 			args = append(args, jen.Id(fmt.Sprintf("v%d", vals)))
 			vals++
-		case "Iter", "ReIter":
+		case "Iter", "ReIter", "MultiMap":
+			if p.side != nil {
+				args = append(args, sideArg(st, p))
+				continue
+			}
 			args = append(args, iterator(p, fmt.Sprintf("v%d", vals)))
 			vals++
 		case "RTracker":
@@ -451,9 +462,9 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		return
 	}
 	call := em.callee(st).Call(args...)
-	var body, post []jen.Code
+	body, post := em.sideReads(st), []jen.Code(nil)
 	if st.kind == stepSDFProcess {
-		body, post = em.trackerStmts(st)
+		body, post = em.trackerStmts(st) // no side inputs: chains.go refuses them there
 	}
 	if len(st.results) == 0 {
 		body = append(body, call)
@@ -546,8 +557,9 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 }
 
 // iterator is an iterator parameter over the decoded values vs: func(*V) bool, as the SDK
-// hands a DoFn grouped values (once through; false from then on). V may be a universal
-// type: each value is boxed as it is handed on.
+// hands a DoFn grouped values (once through; false from then on), or func() func(*V) bool
+// for a re-iterable side input, each call a new pass. V may be a universal type: each
+// value is boxed as it is handed on.
 func iterator(p sigPart, vs string) jen.Code {
 	elem := iterElem(p)
 	pass := jen.Func().Params(jen.Id("p").Op("*").Add(elem.code())).Bool().Block(
@@ -556,6 +568,12 @@ func iterator(p sigPart, vs string) jen.Code {
 		jen.Id("i").Op("++"),
 		jen.Return(jen.True()),
 	)
+	if p.kind == "ReIter" {
+		return jen.Func().Params().Add(p.typ.results[0].code()).Block(
+			jen.Id("i").Op(":=").Lit(0),
+			jen.Return(pass),
+		)
+	}
 	return jen.Func().Params().Add(p.typ.code()).Block(
 		jen.Id("i").Op(":=").Lit(0),
 		jen.Return(pass),

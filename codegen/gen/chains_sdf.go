@@ -71,7 +71,7 @@ func sdfValues(c *capture.Capture, comps *pipepb.Components, m map[string]*captu
 	for _, urn := range []string{urnSDFPair, urnSDFSplit} {
 		for id, t := range ts {
 			fn := fns[baseID(id)]
-			in, err := singleInput(t)
+			in, err := mainInput(t)
 			if fn == nil || t.GetSpec().GetUrn() != urn || err != nil || m[in] == nil || len(t.GetOutputs()) != 1 {
 				continue
 			}
@@ -125,7 +125,7 @@ func (env *chainEnv) sdf(st *step, id string, t *pipepb.PTransform, urn string) 
 	case fn.Kind != "struct" || !fn.Splittable:
 		return fmt.Sprintf("%s DoFn %s in a splittable expansion", fn.Kind, shortFn(fn.Name))
 	case len(pd.GetSideInputs()) > 0:
-		return "side input"
+		return fmt.Sprintf("side inputs of %s: %s", what, notCovered)
 	case len(pd.GetStateSpecs()) > 0 || len(pd.GetTimerFamilySpecs()) > 0:
 		return fmt.Sprintf("state or timers in %s", what)
 	case pd.GetRequestsFinalization():

@@ -295,8 +295,12 @@ func (em *emitter) emitStage(f *jen.File) {
 		).Block(jen.Return(jen.Nil(), jen.Err())))
 	}
 	fields = append(fields, em.sdkStageFields()...)
-	for _, st := range ch.ctxSteps() {
-		fields = append(fields, jen.Id(fmt.Sprintf("tid%d", st.idx)).String().Comment("the runner's id of "+st.name+": its metrics' transform"))
+	for _, st := range ch.tidSteps() {
+		why := "its metrics' transform"
+		if !st.usesContext() {
+			why = "its side inputs' state keys name it"
+		}
+		fields = append(fields, jen.Id(fmt.Sprintf("tid%d", st.idx)).String().Comment("the runner's id of "+st.name+": "+why))
 		resolve = append(resolve, jen.If(
 			jen.List(jen.Id("s").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Err()).Op("=").Id("env").Dot("TransformID").Call(jen.Lit(st.name)),
 			jen.Err().Op("!=").Nil(),
@@ -311,7 +315,7 @@ func (em *emitter) emitStage(f *jen.File) {
 
 	structs := ch.structSteps()
 	env := jen.Id("_")
-	if len(structs) > 0 || em.usesSDKCodec() || len(ch.ctxSteps()) > 0 {
+	if len(structs) > 0 || em.usesSDKCodec() || len(ch.tidSteps()) > 0 {
 		env = jen.Id("env")
 	}
 	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}

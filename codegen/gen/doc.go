@@ -28,7 +28,10 @@
 // its inputs' stages, its expand at the head of the consuming stage, each input's values
 // handed on as a GroupByKey's are); the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
-// Finish), merge and extract for a merge function func(A, A) A; bounded splittable DoFns
+// Finish), merge and extract for a merge function func(A, A) A; side inputs in the global
+// window with typed coders (chains_side.go: a singleton, Iter, ReIter or multimap
+// parameter, read at first use once per bundle through rt's SideInputReader, a multimap
+// once per key and bundle); bounded splittable DoFns
 // (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as
 // the SDK's exec nodes run them; not ProcessContinuation results or watermark
 // estimators); global windows only. A stage's input and outputs use typed coders where

@@ -38,7 +38,10 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	}
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
-	bctx := metrics.SetBundleID(ctx, id)
+	// Side inputs are read under the bundle's instruction id (rt.SideInputReader). The
+	// metrics context goes outermost: the SDK's metrics find their store by asserting
+	// the context's type, not through Value.
+	bctx := metrics.SetBundleID(rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id}), id)
 	var bundle rt.Bundle
 	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() {
 		bundle = b

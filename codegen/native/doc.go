@@ -19,7 +19,13 @@
 // pipeline option protocol.EndpointOption when the runner provisioned it (PROCESS), else
 // the job endpoint (--endpoint), which Sluice serves the Fn API on as well (LOOPBACK).
 //
-// Concurrency: the Harness owns a control receive loop and a data receive loop; each
+// Side inputs: chains read them through rt.SideInputReader, which the harness hands each
+// bundle in its context; the harness's one State API stream carries every bundle's
+// requests (under its instruction id), multiplexed by request id, and follows
+// continuation tokens (state.go). The runner serves them from the stage's task, as it
+// serves the SDK harness's. It announces protocol.CapabilitySideInputs.
+//
+// Concurrency: the Harness owns a control, a data and a state receive loop; each
 // bundle runs on its own goroutine, owned by the Harness and ended by its context. Sends
 // on a stream are serialized by a mutex. Stage instances are pooled per descriptor, one
 // bundle at a time each.

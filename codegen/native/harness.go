@@ -45,6 +45,7 @@ type Harness struct {
 	client fnpb.BeamFnControlClient
 	ctrl   sendStream[*fnpb.InstructionResponse]
 	data   sendStream[*fnpb.Elements]
+	state  *stateClient // side inputs: see state.go
 	inbox  inboxes
 	wg     sync.WaitGroup
 
@@ -94,6 +95,16 @@ func (h *Harness) Run(ctx context.Context) error {
 		return fmt.Errorf("opening the data stream: %w", err)
 	}
 	h.data.send = data.Send
+	// The State stream serves side inputs. The runner may not serve it (another runner, a
+	// fake in tests): only bundles reading side inputs then fail, so its failure is not
+	// the harness's.
+	h.state = newStateClient(func(*fnpb.StateRequest) error { return errors.New("the state stream is not open") })
+	stateStream, err := fnpb.NewBeamFnStateClient(conn).State(ctx)
+	if err != nil {
+		h.state.close(fmt.Errorf("opening the state stream: %w", err))
+	} else {
+		h.state.send.send = stateStream.Send
+	}
 	// On return: cancel first (ending the data loop and the bundles), then wait for them,
 	// then tear the pooled stages down.
 	defer h.teardownAll()
@@ -105,6 +116,13 @@ func (h *Harness) Run(ctx context.Context) error {
 		h.receiveData(data)
 		cancel() // a lost data stream ends the harness: bundles could not finish
 	}()
+	if stateStream != nil {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.state.receive(stateStream.Recv)
+		}()
+	}
 	for {
 		req, err := ctrl.Recv()
 		if err != nil {
@@ -120,7 +138,7 @@ func (h *Harness) Run(ctx context.Context) error {
 // connectControl opens the control stream, retrying while the runner does not know the
 // worker id yet.
 func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
-	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ",")}
+	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs}
 	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
 		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
 	}

@@ -115,7 +115,7 @@ func nativeStage(g *plan.JobGraph, s *plan.Stage, nw *fnharness.Worker, requeste
 		return stageMode{says: "portable (stale: the binary's generated file has no stage with fingerprint " + fp +
 			": the stage changed since go generate)", stale: true}, nil
 	}
-	if reason := nativeIneligible(s); reason != "" {
+	if reason := nativeIneligible(s, nw); reason != "" {
 		return stageMode{says: "portable (" + reason + "), fingerprint " + fp}, nil
 	}
 	desc, err := nativeDescriptor(s, fp)
@@ -129,14 +129,17 @@ func nativeStage(g *plan.JobGraph, s *plan.Stage, nw *fnharness.Worker, requeste
 }
 
 // nativeIneligible is why a stage whose chain the binary carries still cannot run on
-// the native harness, which serves no state, side inputs or timers and does not split.
-// sluicegen generates no chain for such stages, so this only guards against a mismatched
-// binary. A bounded splittable DoFn is fine: its bundles run whole, and draining does not
-// apply to it (truncating a bounded restriction keeps all of it).
-func nativeIneligible(s *plan.Stage) string {
+// the native harness nw, which keeps no user state, sets no timers and does not split,
+// and reads side inputs only if it announced it can (the SDKTask then serves its
+// bundles' state requests as it serves the SDK harness's: the same handler, under the
+// native bundle's instruction id). sluicegen generates no chain for such stages, so this
+// only guards against a mismatched binary. A bounded splittable DoFn is fine: its
+// bundles run whole, and draining does not apply to it (truncating a bounded
+// restriction keeps all of it).
+func nativeIneligible(s *plan.Stage, nw *fnharness.Worker) string {
 	switch {
-	case len(s.SideInputs) > 0:
-		return "it reads side inputs"
+	case len(s.SideInputs) > 0 && !nw.HasCapability(protocol.CapabilitySideInputs):
+		return "it reads side inputs, which the native harness does not announce it can"
 	case len(s.TimerFamilies) > 0:
 		return "it sets timers"
 	case len(s.UserStateIDs()) > 0:

@@ -6,7 +6,10 @@
 //   - It connects its control and data streams with the SDK worker's id plus
 //     WorkerSuffix as worker_id, and lists the fingerprints of its chains, comma
 //     separated, in the FingerprintsKey metadata of the control stream, and the stages
-//     its generated file knows but could not generate, with why, in PortableKey.
+//     its generated file knows but could not generate, with why, in PortableKey,
+//     and what it can do beyond running chains over the data stream in CapabilitiesKey
+//     (CapabilitySideInputs: it reads side inputs over the State API, so the runner
+//     serves its bundles' state requests as it serves the SDK harness's).
 //   - The runner registers one descriptor per native stage: a single transform of URN
 //     StageURN whose payload is a Stage (JSON), naming the chain by fingerprint and the
 //     data source and sink transform ids its elements travel under.
@@ -30,6 +33,12 @@ const (
 	// PortableKey is the control stream metadata naming, one value each, the stages the
 	// generated file knows but has no chain for: the fingerprint, a space, and why.
 	PortableKey = "sluice-native-portable"
+	// CapabilitiesKey is the control stream metadata listing, one value each, what the
+	// harness can do beyond the data stream.
+	CapabilitiesKey = "sluice-native-capabilities"
+	// CapabilitySideInputs says the harness reads side inputs with the State API (under
+	// a bundle's instruction id, IterableSideInput and MultimapSideInput keys, paged).
+	CapabilitySideInputs = "side-inputs"
 	// StageURN is the URN of a native stage descriptor's one transform.
 	StageURN = "sluice:native:stage:v1"
 	// HookName is the Beam Go hook the native harness starts from; the runner looks for
