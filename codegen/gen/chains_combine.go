@@ -350,7 +350,7 @@ func (em *emitter) combineFields(st *step) []jen.Code {
 		fields = append(fields, field)
 	}
 	if st.comb.needsZero(st.kind) {
-		fields = append(fields, jen.Id(zeroField(st)).Any().Comment("the zero accumulator: " + shortFn(st.fn) + " has no CreateAccumulator"))
+		fields = append(fields, jen.Id(zeroField(st)).Any().Comment("the zero accumulator: "+shortFn(st.fn)+" has no CreateAccumulator"))
 	}
 	return fields
 }
