@@ -82,9 +82,9 @@ func TestWordcountAllNative(t *testing.T) {
 	}
 }
 
-// Nexmark queries 0-2 (testdata/nexmark, with its committed generated file, one variant per
-// query, which `make test` checks is current) run every SDK stage natively and give what
-// they give with every stage portable.
+// Nexmark queries 0-2 and 4 (testdata/nexmark, with its committed generated file, one
+// variant per query, which `make test` checks is current) run every SDK stage natively
+// (but query 4's CoGroupByKey stages) and give what they give with every stage portable.
 func TestNexmarkQueriesNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a pipeline program")
@@ -94,7 +94,11 @@ func TestNexmarkQueriesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := buildWith(t, dir, nil)
-	for _, q := range []string{"0", "1", "2"} {
+	// The stages that may run portably: query 4's stages holding its CoGroupByKey's
+	// inject and expand transforms, not generated yet (its Mean's merge and extract,
+	// a CombineFn of an accumulator the generated file cannot name, are).
+	portableOK := map[string][]string{"4": {"s2", "s4"}}
+	for _, q := range []string{"0", "1", "2", "4"} {
 		args := []string{"--query=" + q, "--events=5000"}
 		portable, _, _ := runOnSluice(t, bin, loopback, append(args, "--sluice_native=false")...)
 		native, msgs, _ := runOnSluice(t, bin, loopback, args...)
@@ -103,7 +107,7 @@ func TestNexmarkQueriesNative(t *testing.T) {
 			t.Errorf("query %s: no stage modes in the messages:\n%s", q, strings.Join(msgs, "\n"))
 		}
 		for id, mode := range modes {
-			if mode != "native" {
+			if mode != "native" && !slices.Contains(portableOK[q], id) {
 				t.Errorf("query %s: stage %s runs %s; messages:\n%s", q, id, mode, strings.Join(msgs, "\n"))
 			}
 		}

@@ -213,7 +213,7 @@
 //
 // Variant V4 (--query=4):
 //
-// 9 stages, 5 of them SDK stages, 2 native.
+// 9 stages, 5 of them SDK stages, 3 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -248,7 +248,8 @@
 //   nexmark.Query4/Mean/CombinePerKey/group
 //
 // stage s6 (sdk) fingerprint a8a0db317f6f17dddd46e2a9b875c280
-//   native: no (PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package)
+//   native: yes (sluiceStageV4S6)
+//   input nexmark.Query4/Mean/CombinePerKey/grouped coded by the SDK's coder (varint, iterable values)
 //   nexmark.Query4/Mean/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
 //   nexmark.Query4/Mean/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
 //   nexmark.Query4/Format/nexmark.formatQ4Fn (github.com/sluice-runner/sluice/tools/bench/nexmark.formatQ4Fn)
@@ -548,11 +549,11 @@ func init() {
 	rt.RegisterStage("00c472f9c51e732922fd28bc7ae79dce", newSluiceStageV0S4)
 	rt.RegisterStage("58266bcb7397507c19e0b74a56313b16", newSluiceStageV1S2)
 	rt.RegisterStage("84ffd8225636bb08cb02edf628ba4434", newSluiceStageV2S2)
+	rt.RegisterStage("a8a0db317f6f17dddd46e2a9b875c280", newSluiceStageV4S6)
 	rt.RegisterPortableStage("ed34c22717738e859cf869cb342e59f0", "transform nexmark.Query3/Join/CoGBK/e6_inject0 has no Go function in the capture (the SDK's marshalling made it)")
 	rt.RegisterPortableStage("6a74af8a2c20674562cf2b4193d7f20c", "input n6_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
 	rt.RegisterPortableStage("ff3e70119eadd3c755e14fa12d832ddd", "transform nexmark.Query4/Join/CoGBK/e8_inject0 has no Go function in the capture (the SDK's marshalling made it)")
 	rt.RegisterPortableStage("0eff06cbb1fe482c65fb0ec5f24676a5", "input n8_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
-	rt.RegisterPortableStage("a8a0db317f6f17dddd46e2a9b875c280", "PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package")
 	rt.RegisterPortableStage("55b0c2b43e6e56614c9993a7713dae0a", "transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
 	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
 	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
@@ -660,6 +661,29 @@ func sluiceAppendV2S2ToS3(dst []byte, v0 int, v1 string) []byte {
 // sluiceDecodeV2S2ToS3 decodes an element of PCollection "n6" and says how
 // many bytes it took.
 func sluiceDecodeV2S2ToS3(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV4S6ToS7 appends an element of PCollection "n13" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV4S6ToS7(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV4S6ToS7 decodes an element of PCollection "n13" and says how
+// many bytes it took.
+func sluiceDecodeV4S6ToS7(b []byte) (v0 int, v1 string, n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
 		return
@@ -2331,6 +2355,302 @@ func (b *sluiceBundleV2S2) step3(v0 string) {
 	c1, ok := r1.(string)
 	if !ok {
 		b.fail(fmt.Errorf("sluice: stage s2: Write/textio.Write/beam.addFixedKeyFn returned a %T, want string", r1))
+		return
+	}
+	b.pcoll4(r0, c1)
+}
+
+// sluiceStageV4S6 runs stage s6 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query4/Mean/CombinePerKey/merge
+//	nexmark.Query4/Mean/CombinePerKey/extract
+//	nexmark.Query4/Format/nexmark.formatQ4Fn
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV4S6 struct {
+	createAccumulator0 func() any // nexmark.meanFn's methods, called with any values: the generated package cannot name their types
+	mergeAccumulators0 func(any, any) any
+	extractOutput1     func(any) any                // nexmark.meanFn's methods, called with any values: the generated package cannot name their types
+	fn2                func(int64, int64) string    // nexmark.formatQ4Fn, resolved by name: the generated package cannot name it
+	fn3                func(typex.T) (int, typex.T) // beam.addFixedKeyFn, resolved by name: the generated package cannot name it
+	inCoder            *coder.Coder                 // the input's coder: it has no typed one
+}
+
+// newSluiceStageV4S6 makes an instance of stage s6's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV4S6(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV4S6{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s6: the input's coder: %w", err)
+	}
+	if s.fn2, err = rt.Func[func(int64, int64) string]("github.com/sluice-runner/sluice/tools/bench/nexmark.formatQ4Fn"); err != nil {
+		return nil, err
+	}
+	if s.fn3, err = rt.Func[func(typex.T) (int, typex.T)]("github.com/apache/beam/sdks/v2/go/pkg/beam.addFixedKeyFn"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode1(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode0 decodes step0's CombineFn (nexmark.meanFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV4S6) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query4/Mean/CombinePerKey/merge")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	if s.createAccumulator0, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	if s.mergeAccumulators0, err = rt.Boxed[func(any, any) any](cf, "MergeAccumulators"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	return nil
+}
+
+// decode1 decodes step1's CombineFn (nexmark.meanFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV4S6) decode1(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query4/Mean/CombinePerKey/extract")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	if s.extractOutput1, err = rt.Boxed[func(any) any](cf, "ExtractOutput"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV4S6) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV4S6) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s6: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV4S6{
+		outs:            outs,
+		sluiceStageV4S6: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	return b, nil
+}
+
+// sluiceBundleV4S6 is a bundle in progress on sluiceStageV4S6.
+type sluiceBundleV4S6 struct {
+	*sluiceStageV4S6
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [5]int64
+	inCodec *rt.SDKCodec
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV4S6) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s6: decoding an element of nexmark.Query4/Mean/CombinePerKey/grouped: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV4S6) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV4S6) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV4S6) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV4S6) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Mean/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Format/nexmark.formatQ4Fn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// decodeInput decodes an element of nexmark.Query4/Mean/CombinePerKey/grouped with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV4S6) decodeInput(data []byte) (v0 int64, v1 []any, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	v0, ok = fv.Elm.(int64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want int64", fv.Elm)
+		return
+	}
+	if v1, err = rt.Boxes(fv.Elm2); err != nil {
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Query4/Mean/CombinePerKey/grouped"
+// to step0.
+func (b *sluiceBundleV4S6) pcoll0(v0 int64, v1 []any) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "nexmark.Query4/Mean/CombinePerKey/merged"
+// to step1.
+func (b *sluiceBundleV4S6) pcoll1(v0 int64, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1)
+}
+
+// pcoll2 hands on an element of PCollection "n11"
+// to step2.
+func (b *sluiceBundleV4S6) pcoll2(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n12"
+// to step3.
+func (b *sluiceBundleV4S6) pcoll3(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n13"
+// to output 0.
+func (b *sluiceBundleV4S6) pcoll4(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV4S6ToS7(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query4/Mean/CombinePerKey/merge:
+// nexmark.meanFn merges a key's accumulators in order into the first, as the SDK does (none:
+// the accumulator CreateAccumulator makes, which the SDK makes for every key).
+func (b *sluiceBundleV4S6) step0(v0 int64, v1 []any) {
+	a := b.createAccumulator0()
+	for i, x := range v1 {
+		if i == 0 {
+			a = x
+			continue
+		}
+		m := b.mergeAccumulators0(a, x)
+		a = m
+	}
+	b.pcoll1(v0, a)
+}
+
+// step1 runs nexmark.Query4/Mean/CombinePerKey/extract:
+// nexmark.meanFn's ExtractOutput of the merged accumulator.
+func (b *sluiceBundleV4S6) step1(v0 int64, v1 any) {
+	oRaw := b.extractOutput1(v1)
+	o, ok := oRaw.(int64)
+	if !ok {
+		b.fail(fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: ExtractOutput returned a %T, want int64", oRaw))
+		return
+	}
+	b.pcoll2(v0, o)
+}
+
+// step2 runs nexmark.Query4/Format/nexmark.formatQ4Fn
+// (nexmark.formatQ4Fn).
+func (b *sluiceBundleV4S6) step2(v0 int64, v1 int64) {
+	r0 := b.fn2(v0, v1)
+	b.pcoll3(r0)
+}
+
+// step3 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn).
+func (b *sluiceBundleV4S6) step3(v0 string) {
+	r0, r1 := b.fn3(v0)
+	c1, ok := r1.(string)
+	if !ok {
+		b.fail(fmt.Errorf("sluice: stage s6: Write/textio.Write/beam.addFixedKeyFn returned a %T, want string", r1))
 		return
 	}
 	b.pcoll4(r0, c1)
