@@ -58,6 +58,7 @@ const (
 	stepPrecombine
 	stepMerge
 	stepExtract
+	stepCombine // a combine the planner did not lift: see chains_combine.go
 )
 
 // step is one transform of the stage.
@@ -157,7 +158,11 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		var why string
 		switch urn := t.GetSpec().GetUrn(); urn {
 		case urnParDo:
-			why = env.parDo(st, id, t)
+			if e := env.pardos[baseID(id)]; e.Op == "Combine" {
+				why = env.combineGrouped(st, e)
+			} else {
+				why = env.parDo(st, id, t)
+			}
 		case urnPrecombine, urnMerge, urnExtract:
 			why = env.combine(st, id, urn)
 		case urnSDFPair, urnSDFSplit, urnSDFProcess:
@@ -440,7 +445,7 @@ func (st *step) check() string {
 		if want := emitters + min(len(rets), 1); want != len(st.outs) {
 			return fmt.Sprintf("%d outputs for %d in the signature", len(st.outs), want)
 		}
-	case stepPrecombine, stepMerge, stepExtract:
+	case stepPrecombine, stepMerge, stepExtract, stepCombine:
 		return st.checkCombine()
 	}
 	return ""

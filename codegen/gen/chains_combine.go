@@ -38,7 +38,8 @@ import (
 type combineFn struct {
 	kind                        string // "func" (a merge function) or "struct"
 	create, add, merge, extract *sdfMethod
-	accum                       *goTyp // A, MergeAccumulators' result
+	accum                       *goTyp        // A, MergeAccumulators' result
+	accumValue                  capture.Value // A's value, as the accumulator coder codes it
 	// boxed says the generated package cannot name a type the methods take or return:
 	// they are called with any values, through rt.Boxed.
 	boxed bool
@@ -65,6 +66,14 @@ func (cf *combineFn) calls(k stepKind) []*sdfMethod {
 		add(cf.merge)
 	case stepExtract:
 		add(cf.extract)
+	case stepCombine:
+		add(cf.create)
+		if cf.add != nil {
+			add(cf.add)
+		} else {
+			add(cf.merge)
+		}
+		add(cf.extract)
 	}
 	return ms
 }
@@ -72,7 +81,7 @@ func (cf *combineFn) calls(k stepKind) []*sdfMethod {
 // needsZero says whether a boxed step of kind k starts from the zero accumulator, which
 // only the decoded CombineFn can make.
 func (cf *combineFn) needsZero(k stepKind) bool {
-	return cf.boxed && cf.create == nil && ((k == stepPrecombine && cf.add != nil) || k == stepMerge)
+	return cf.boxed && cf.create == nil && ((k == stepPrecombine && cf.add != nil) || k == stepMerge || k == stepCombine)
 }
 
 // combine fills a lifted combine's step from the capture's CombineFn, or says why it is
@@ -83,6 +92,11 @@ func (env *chainEnv) combine(st *step, id, urn string) string {
 	if !ok || e.Fn == nil {
 		return fmt.Sprintf("transform %s: the capture has no CombineFn for it", st.name)
 	}
+	return st.planCombine(e)
+}
+
+// planCombine fills a combine step of known kind from its capture edge.
+func (st *step) planCombine(e capture.Edge) string {
 	fn := e.Fn
 	st.fn = fn.Name
 	what := fn.Kind + " CombineFn " + shortFn(fn.Name)
@@ -137,6 +151,7 @@ func (env *chainEnv) combine(st *step, id, urn string) string {
 	if e.Accum == nil || valueTypeString(*e.Accum) != a.str {
 		return fmt.Sprintf("%s: its accumulator's Go type does not match its signature", what)
 	}
+	cf.accumValue = *e.Accum
 	cf.boxed = !a.nameable() || (cf.add != nil && !cf.add.in[1].nameable()) || (cf.extract != nil && !cf.extract.out.nameable())
 	st.comb = cf
 	if fn.Kind == "func" {
@@ -228,8 +243,20 @@ func (st *step) checkCombine() string {
 		if in[1].Kind != capture.ValueIterable || valueTypeString(in[1].Components[0]) != a {
 			return notAccum("input", in[1])
 		}
+	case stepCombine:
+		if in[1].Kind != capture.ValueIterable {
+			return "its input is not grouped values"
+		}
+		if cf.add != nil {
+			if why := fits(cf.add.in[1:], in[1].Components, "AddInput reads"); why != "" {
+				return why
+			}
+		} else if valueTypeString(in[1].Components[0]) != a {
+			return notAccum("input", in[1].Components[0])
+		}
+		fallthrough
 	case stepExtract:
-		if valueTypeString(in[1]) != a {
+		if st.kind == stepExtract && valueTypeString(in[1]) != a {
 			return notAccum("input", in[1])
 		}
 		if cf.extract == nil {
@@ -361,10 +388,14 @@ func (em *emitter) emitCombineDecode(f *jen.File, st *step) {
 	wrap := func(format string, args ...jen.Code) jen.Code {
 		return jen.Return(em.errorf(st.name+": "+format, args...))
 	}
+	decoder := "DecodeCombineFn"
+	if st.kind == stepCombine {
+		decoder = "DecodeCombineFnParDo" // the expansion's ParDo holds it
+	}
 	body := []jen.Code{
 		jen.List(jen.Id("payload"), jen.Err()).Op(":=").Id("env").Dot("Payload").Call(jen.Lit(st.name)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(wrap("%w", jen.Err())),
-		jen.List(jen.Id("cf"), jen.Err()).Op(":=").Qual(rtPath, "DecodeCombineFn").Call(jen.Id("payload")),
+		jen.List(jen.Id("cf"), jen.Err()).Op(":=").Qual(rtPath, decoder).Call(jen.Id("payload")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(wrap("%w", jen.Err())),
 	}
 	if st.recv != nil {
@@ -462,6 +493,8 @@ func (em *emitter) emitCombineStep(f *jen.File, st *step) {
 		em.emitMerge(f, st)
 	case stepExtract:
 		em.emitExtract(f, st)
+	case stepCombine:
+		em.emitCombineGrouped(f, st)
 	}
 }
 
@@ -571,5 +604,45 @@ func (em *emitter) emitExtract(f *jen.File, st *step) {
 	body := em.combineCall(st, st.comb.extract, "o", st.outs[0].parts[1], jen.Id("v1"))
 	body = append(body, out.Call(jen.Id("v0"), jen.Id("o")))
 	f.Commentf("%s's ExtractOutput of the merged accumulator.", shortFn(st.fn))
+	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
+}
+
+// combineGrouped fills the step of a combine the planner did not lift (a non-default
+// trigger): a ParDo of the composite's expansion, whose payload holds the CombineFn.
+func (env *chainEnv) combineGrouped(st *step, e capture.Edge) string {
+	st.kind = stepCombine
+	if e.Fn == nil {
+		return fmt.Sprintf("transform %s: the capture has no CombineFn for it", st.name)
+	}
+	return st.planCombine(e)
+}
+
+// emitCombineGrouped writes a combine the planner did not lift, as exec.Combine runs
+// it: a key's values added to a new accumulator (merged into the first, for a merge-only
+// CombineFn), then extracted.
+func (em *emitter) emitCombineGrouped(f *jen.File, st *step) {
+	cf := st.comb
+	out := st.outs[0].parts
+	accum := cf.accumValue
+	body := em.startAccum(st, accum)
+	var loop []jen.Code
+	if cf.add != nil {
+		loop = em.combineCall(st, cf.add, "x", accum, jen.Id("a"), jen.Id("v"))
+		loop = append(loop, jen.Id("a").Op("=").Id("x"))
+		body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("v1")).Block(loop...))
+	} else {
+		loop = []jen.Code{jen.If(jen.Id("i").Op("==").Lit(0)).Block(jen.Id("a").Op("=").Id("v"), jen.Continue())}
+		loop = append(loop, em.combineCall(st, cf.merge, "m", accum, jen.Id("a"), jen.Id("v"))...)
+		loop = append(loop, jen.Id("a").Op("=").Id("m"))
+		body = append(body, jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Id("v1")).Block(loop...))
+	}
+	o := jen.Id("a")
+	if cf.extract != nil {
+		body = append(body, em.combineCall(st, cf.extract, "o", out[1], jen.Id("a"))...)
+		o = jen.Id("o")
+	}
+	body = append(body, jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), o))
+	f.Commentf("step%d runs %s, a combine not lifted:", st.idx, st.name)
+	f.Commentf("%s combines a key's values into one accumulator and extracts it, as the SDK does.", shortFn(st.fn))
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
 }

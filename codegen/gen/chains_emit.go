@@ -107,7 +107,7 @@ func (em *emitter) emit(f *jen.File) {
 			em.emitParDo(f, st)
 		case stepSDFPair, stepSDFSplit:
 			em.emitSDF(f, st)
-		case stepPrecombine, stepMerge, stepExtract:
+		case stepPrecombine, stepMerge, stepExtract, stepCombine:
 			em.emitCombineStep(f, st)
 		}
 	}

@@ -29,8 +29,22 @@ func DecodeCombineFn(payload []byte) (*CombineFn, error) {
 	if err := proto.Unmarshal(payload, &cp); err != nil {
 		return nil, fmt.Errorf("sluice native: decoding a CombinePayload: %w", err)
 	}
+	return decodeCombineFn(cp.GetCombineFn())
+}
+
+// DecodeCombineFnParDo decodes the CombineFn of a combine the planner did not lift: the
+// ParDo of the composite's expansion, whose payload is a ParDoPayload.
+func DecodeCombineFnParDo(payload []byte) (*CombineFn, error) {
+	var pd pipepb.ParDoPayload
+	if err := proto.Unmarshal(payload, &pd); err != nil {
+		return nil, fmt.Errorf("sluice native: decoding a ParDoPayload: %w", err)
+	}
+	return decodeCombineFn(pd.GetDoFn())
+}
+
+func decodeCombineFn(spec *pipepb.FunctionSpec) (*CombineFn, error) {
 	var tp v1pb.TransformPayload
-	if err := protox.DecodeBase64(string(cp.GetCombineFn().GetPayload()), &tp); err != nil {
+	if err := protox.DecodeBase64(string(spec.GetPayload()), &tp); err != nil {
 		return nil, fmt.Errorf("sluice native: decoding a CombineFn's transform payload: %w", err)
 	}
 	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())

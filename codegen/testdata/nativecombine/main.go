@@ -4,7 +4,8 @@
 // Teardown and Compact), bestFn (a value struct with only MergeAccumulators, its
 // accumulator a struct), and the SDK's stats.MeanPerKey and stats.Mean (a struct of
 // package stats with an unexported accumulator: the generated file cannot name either),
-// per key and global. It appends its results to --output, one line each.
+// per key and global. It appends its results to --output, one line each. With
+// --triggered the same combines run unlifted (see the flag).
 package main
 
 import (
@@ -17,6 +18,8 @@ import (
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window/trigger"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
@@ -25,6 +28,9 @@ import (
 var (
 	numbers = flag.Int("numbers", 1000, "how many numbers to combine")
 	output  = flag.String("output", "", "file to append the results to (required)")
+	// With --triggered the combines' input has a trigger other than the default one:
+	// the planner does not lift them, and the SDK combines each key's grouped values.
+	triggered = flag.Bool("triggered", false, "combine under an AfterEndOfWindow trigger")
 )
 
 func init() {
@@ -180,6 +186,10 @@ func main() {
 	}
 	p, s := beam.NewPipelineWithRoot()
 	nums := beam.ParDo(s.Scope("Numbers"), &makeNumbersFn{N: *numbers}, beam.Impulse(s))
+	if *triggered {
+		nums = beam.WindowInto(s.Scope("Trigger"), window.NewGlobalWindows(), nums,
+			beam.Trigger(trigger.AfterEndOfWindow()), beam.PanesDiscard())
+	}
 	keyed := beam.ParDo(s.Scope("Key"), keyByDigit, nums)
 	st := beam.CombinePerKey(s.Scope("Stats"), &statsFn{Scale: 3, Label: "x3"}, keyed)
 	beam.ParDo0(s.Scope("WriteStats"), writeLine, beam.ParDo(s, formatStats, st))
