@@ -35,7 +35,9 @@
 // generated package cannot name them; struct DoFns decoded from the runner's payload with
 // their configuration, once per stage instance, their methods called directly or through
 // typed method values, their lifecycle run as the SDK runs it; the lifted combine's
-// precombine, merge and extract for a merge function; a bounded splittable DoFn's pair,
+// precombine, merge and extract, or a combine it does not lift, for a merge function or
+// a struct CombineFn (its accumulator held as any, its methods called through the SDK's
+// callers, when the package cannot name their types); a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; iterators over grouped
 // values), the element's header travelling alongside, and the output edges' typed
 // appenders (the SDK's own coder, through rt.SDKCodec, on a stage port whose values have

@@ -25,7 +25,11 @@
 // values (a GroupByKey's output, KV<K, iterable<V>> on the wire) taken as an iterator
 // func(*V) bool, or func() func(*V) bool, over the decoded values; the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
-// Finish), merge and extract for a merge function func(A, A) A; bounded splittable DoFns
+// Finish), merge and extract, and a combine the planner does not lift, for merge
+// functions and struct CombineFns (chains_combine.go: CreateAccumulator, AddInput,
+// MergeAccumulators, ExtractOutput as the SDK's exec nodes call them, with contexts and
+// errors; Setup and Teardown; accumulators the generated package cannot name held as
+// any and the methods called through the SDK's callers); bounded splittable DoFns
 // (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as
 // the SDK's exec nodes run them; not ProcessContinuation results or watermark
 // estimators); global windows only. A stage's input and outputs use typed coders where
