@@ -15,8 +15,8 @@ import (
 )
 
 // CombineFns with typed accumulators (codegen/testdata/nativecombine: a struct with every
-// CombineFn method, a merge-only struct, and stats.MeanPerKey and stats.Mean, whose
-// accumulator the generated file cannot name) run every SDK stage natively and give
+// CombineFn method, a merge-only struct, and stats.MeanPerKey, stats.Mean and ratio's
+// evenFn, whose accumulators the generated file cannot name) run every SDK stage natively and give
 // what they give with every stage portable, user metrics included.
 func TestCombineFnsNative(t *testing.T) {
 	testCombineFns(t, nil)
@@ -64,8 +64,8 @@ func testCombineFns(t *testing.T, flags []string, portableOK ...string) {
 		t.Errorf("native metrics %v, portable %v", counters, portableCounters)
 	}
 	t.Logf("stage modes %v, output %q", modes, native)
-	// 7 digits of stats and of means, 5 bests, the global mean.
-	if len(native) != 20 || !slices.Equal(native, portable) {
+	// 7 digits of stats, of means and of evens, 5 bests, the global mean.
+	if len(native) != 27 || !slices.Equal(native, portable) {
 		t.Errorf("native output differs from portable output:\nnative:   %q\nportable: %q", native, portable)
 	}
 }

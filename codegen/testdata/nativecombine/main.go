@@ -4,7 +4,8 @@
 // Teardown and Compact), bestFn (a value struct with only MergeAccumulators, its
 // accumulator a struct), and the SDK's stats.MeanPerKey and stats.Mean (a struct of
 // package stats with an unexported accumulator: the generated file cannot name either),
-// per key and global. It appends its results to --output, one line each. With
+// per key and global, and ratio's evenFn (an unexported accumulator, contexts and
+// errors). It appends its results to --output, one line each. With
 // --triggered the same combines run unlifted (see the flag).
 package main
 
@@ -23,6 +24,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/sluice-runner/sluice/codegen/testdata/nativecombine/internal/ratio"
 )
 
 var (
@@ -197,6 +200,8 @@ func main() {
 	beam.ParDo0(s.Scope("WriteBest"), writeLine, beam.ParDo(s, formatBest, best))
 	means := stats.MeanPerKey(s.Scope("MeanPerKey"), keyed)
 	beam.ParDo0(s.Scope("WriteMeans"), writeLine, beam.ParDo(s, formatMean, means))
+	evens := ratio.EvenPerKey(s, "even", keyed)
+	beam.ParDo0(s.Scope("WriteEvens"), writeLine, beam.ParDo(s, formatStats, evens))
 	mean := stats.Mean(s.Scope("Mean"), nums)
 	beam.ParDo0(s.Scope("WriteMean"), writeLine, beam.ParDo(s, formatGlobalMean, mean))
 	if err := beamx.Run(context.Background(), p); err != nil {
