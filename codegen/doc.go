@@ -37,7 +37,9 @@
 // one-method interfaces when the package cannot name their type, their lifecycle run as
 // the SDK runs it; SDK functions that only rearrange their arguments, such as stats.Count's
 // keyedCountFn, written out typed rather than called on boxed values; the lifted combine's
-// precombine, merge and extract for a merge function; a bounded splittable DoFn's pair,
+// precombine, merge and extract, or a combine it does not lift, for a merge function or
+// a struct CombineFn (its accumulator held as any, its methods called through the SDK's
+// callers, when the package cannot name their types); a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; a multi-input
 // CoGroupByKey's inject and expand steps, as the SDK's nodes run them; iterators over
 // grouped values), the element's header travelling alongside, and the output edges' typed

@@ -58,6 +58,7 @@ const (
 	stepPrecombine
 	stepMerge
 	stepExtract
+	stepCombine // a combine the planner did not lift: see chains_combine.go
 )
 
 // step is one transform of the stage.
@@ -73,7 +74,7 @@ type step struct {
 	outs   []*pcoll // by output index: a ParDo's direct output first, then its emitters
 	// ParDo only: the ProcessElement parameters' and results' kinds and declared types.
 	params, results []sigPart
-	// recv describes a struct DoFn (nil for a function): see chains_structs.go.
+	// recv describes a struct DoFn or CombineFn (nil for a function): see chains_structs.go.
 	recv *structFn
 	// intrinsic, for an SDK function the generated code writes out, is what it returns.
 	intrinsic *intrinsic
@@ -81,6 +82,8 @@ type step struct {
 	cg *cogbkStep
 	// sides are a ParDo's side inputs, in the order of its parameters (chains_side.go).
 	sides []*sideIn
+	// comb describes a combine step's CombineFn: see chains_combine.go.
+	comb *combineFn
 }
 
 // sigPart is one parameter or result of a user function.
@@ -123,12 +126,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		if v == nil {
 			return nil, fmt.Sprintf("PCollection %s has no Go type in the capture (the SDK's marshalling or the planner made it)", pcName(id))
 		}
+		// Parts the generated package cannot name are held as any: checkHeld says
+		// where they may go.
 		parts, shape := partsOf(*v)
-		for _, p := range parts {
-			if why := spellable(p); why != "" {
-				return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
-			}
-		}
 		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape}
 		ch.pcolls = append(ch.pcolls, pc)
 		byID[id] = pc
@@ -162,11 +162,14 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		var why string
 		switch urn := t.GetSpec().GetUrn(); urn {
 		case urnParDo:
-			switch goDoFnURN(t) {
-			case urnInject:
+			e := env.pardos[baseID(id)]
+			switch {
+			case goDoFnURN(t) == urnInject:
 				why = env.inject(st, t)
-			case urnExpand:
+			case goDoFnURN(t) == urnExpand:
 				why = env.expand(st, t)
+			case e.Op == "Combine":
+				why = env.combineGrouped(st, e)
 			default:
 				why = env.parDo(st, id, t)
 			}
@@ -221,6 +224,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 	}
 	if len(s.TimerFamilies) > 0 {
 		return nil, "timers" // the ParDos' payloads say so first; this guards the planner's view
+	}
+	if why := ch.checkHeld(); why != "" {
+		return nil, why
 	}
 	return ch, ""
 }
@@ -390,35 +396,6 @@ func hasValue(ps []capture.Param) bool {
 	return false
 }
 
-// combine fills a lifted combine's step, or says why it is not covered: the CombineFn
-// must be a binary merge function, func(A, A) A, its accumulator the combine's input and
-// output value (the SDK's binary-merge form, with no CreateAccumulator, AddInput or
-// ExtractOutput).
-func (env *chainEnv) combine(st *step, id, urn string) string {
-	st.kind = map[string]stepKind{urnPrecombine: stepPrecombine, urnMerge: stepMerge, urnExtract: stepExtract}[urn]
-	e, ok := env.combines[baseID(id)]
-	if !ok || e.Fn == nil {
-		return fmt.Sprintf("transform %s: the capture has no CombineFn for it", st.name)
-	}
-	fn := e.Fn
-	st.fn = fn.Name
-	if fn.Kind != "func" {
-		return fmt.Sprintf("%s CombineFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
-	}
-	var err error
-	if st.fnType, err = parseType(fn.Type); err != nil {
-		return fmt.Sprintf("CombineFn %s: its signature %s: %v", shortFn(fn.Name), fn.Type, err)
-	}
-	f := st.fnType
-	if f.kind != "func" || len(f.params) != 2 || len(f.results) != 1 || f.params[0].str != f.results[0].str || f.params[1].str != f.results[0].str {
-		return fmt.Sprintf("CombineFn %s (%s): only binary merge functions func(A, A) A are generated", shortFn(fn.Name), fn.Type)
-	}
-	if e.Accum == nil || valueTypeString(*e.Accum) != f.results[0].str {
-		return fmt.Sprintf("CombineFn %s: its accumulator's Go type does not match its signature", shortFn(fn.Name))
-	}
-	return ""
-}
-
 // check verifies that the step's declared types fit the values of its input and outputs.
 func (st *step) check() string {
 	in := st.in.parts
@@ -497,24 +474,8 @@ func (st *step) check() string {
 		if want := emitters + min(len(rets), 1); want != len(st.outs) {
 			return fmt.Sprintf("%d outputs for %d in the signature", len(st.outs), want)
 		}
-	default:
-		a := st.fnType.results[0]
-		var want []capture.Value
-		switch st.kind {
-		case stepPrecombine, stepExtract:
-			want = in
-		case stepMerge:
-			if len(in) != 2 || in[1].Kind != capture.ValueIterable {
-				return "its input is not grouped accumulators"
-			}
-			want = []capture.Value{in[0], in[1].Components[0]}
-		}
-		if len(want) != 2 || valueTypeString(want[1]) != a.str {
-			return fmt.Sprintf("its values are not the accumulator type %s", a.str)
-		}
-		if len(st.outs) != 1 || len(st.outs[0].parts) != 2 || valueTypeString(st.outs[0].parts[0]) != valueTypeString(want[0]) || valueTypeString(st.outs[0].parts[1]) != a.str {
-			return "its output is not KV<key, accumulator>"
-		}
+	case stepPrecombine, stepMerge, stepExtract, stepCombine:
+		return st.checkCombine()
 	}
 	return ""
 }

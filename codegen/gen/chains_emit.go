@@ -60,7 +60,7 @@ func (em *emitter) errorf(format string, args ...jen.Code) *jen.Statement {
 func partParams(prefix string, parts []capture.Value) []jen.Code {
 	ps := make([]jen.Code, len(parts))
 	for i, p := range parts {
-		ps[i] = jen.Id(fmt.Sprintf("%s%d", prefix, i)).Add(goType(p))
+		ps[i] = jen.Id(fmt.Sprintf("%s%d", prefix, i)).Add(valType(p))
 	}
 	return ps
 }
@@ -108,19 +108,12 @@ func (em *emitter) emit(f *jen.File) {
 			em.emitParDo(f, st)
 		case stepSDFPair, stepSDFSplit:
 			em.emitSDF(f, st)
-		case stepPrecombine:
-			em.emitPrecombine(f, st)
 		case stepInject:
 			em.emitInject(f, st)
 		case stepExpand:
 			em.emitExpand(f, st)
-		case stepMerge:
-			em.emitMerge(f, st)
-		case stepExtract:
-			f.Commentf("step%d runs %s:", st.idx, st.name)
-			f.Comment("a merge function's accumulator is its output.")
-			f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
-				jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(ids("v", len(st.in.parts))...)))
+		case stepPrecombine, stepMerge, stepExtract, stepCombine:
+			em.emitCombineStep(f, st)
 		}
 	}
 }
@@ -307,7 +300,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
 			f.Type().Id(em.accType(st)).Struct(
 				jen.Id("k").Add(goType(st.in.parts[0])),
-				jen.Id("a").Add(goType(st.in.parts[1])),
+				jen.Id("a").Add(valType(st.outs[0].parts[1])),
 				jen.Id("h").Qual(rtPath, "Header"),
 			)
 		}
@@ -500,60 +493,6 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 	f.Commentf("step%d runs %s", st.idx, st.name)
 	f.Commentf("(%s).", shortFn(st.fn))
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
-}
-
-func (em *emitter) emitPrecombine(f *jen.File, st *step) {
-	acc, idx := fmt.Sprintf("acc%d", st.idx), fmt.Sprintf("idx%d", st.idx)
-	key := jen.Id("v0")
-	if st.in.parts[0].Kind == capture.ValueBytes {
-		key = jen.String().Call(jen.Id("v0"))
-	}
-	merge := em.callee(st)
-	f.Commentf("step%d runs %s:", st.idx, st.name)
-	f.Commentf("%s's partial results per key, held until the bundle ends or more than %d", shortFn(st.fn), precombineMax)
-	f.Comment("keys are held. A key's first value is its accumulator, as the SDK has it for a")
-	f.Comment("merge-only CombineFn; each partial keeps the header of its key's last element.")
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
-		jen.If(jen.List(jen.Id("i"), jen.Id("ok")).Op(":=").Id("b").Dot(idx).Index(key.Clone()), jen.Id("ok")).Block(
-			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
-			jen.Id("e").Dot("a").Op("=").Add(merge.Clone().Call(jen.Id("e").Dot("a"), jen.Id("v1"))),
-			jen.Id("e").Dot("h").Op("=").Id("b").Dot("h"),
-			jen.Return(),
-		),
-		jen.Id("b").Dot(idx).Index(key.Clone()).Op("=").Len(jen.Id("b").Dot(acc)),
-		jen.Id("b").Dot(acc).Op("=").Append(jen.Id("b").Dot(acc), jen.Id(em.accType(st)).Values(jen.Dict{
-			jen.Id("k"): jen.Id("v0"), jen.Id("a"): jen.Id("v1"), jen.Id("h"): jen.Id("b").Dot("h"),
-		})),
-		jen.If(jen.Len(jen.Id("b").Dot(acc)).Op(">").Lit(precombineMax)).Block(jen.Id("b").Dot(fmt.Sprintf("flush%d", st.idx)).Call()),
-	))
-	f.Line()
-	f.Commentf("flush%d emits what step%d holds, in first-seen order (the output is the same on every", st.idx, st.idx)
-	f.Comment("run), each partial under the header of its last element.")
-	f.Add(em.method(fmt.Sprintf("flush%d", st.idx)).Block(
-		jen.Id("h").Op(":=").Id("b").Dot("h"),
-		jen.For(jen.Id("i").Op(":=").Range().Id("b").Dot(acc)).Block(
-			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
-			jen.Id("b").Dot("h").Op("=").Id("e").Dot("h"),
-			jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("e").Dot("k"), jen.Id("e").Dot("a")),
-		),
-		jen.Id("b").Dot("h").Op("=").Id("h"),
-		jen.Clear(jen.Id("b").Dot(acc)),
-		jen.Id("b").Dot(acc).Op("=").Id("b").Dot(acc).Index(jen.Op(":").Lit(0)),
-		jen.Clear(jen.Id("b").Dot(idx)),
-	))
-}
-
-func (em *emitter) emitMerge(f *jen.File, st *step) {
-	f.Commentf("step%d runs %s:", st.idx, st.name)
-	f.Commentf("%s merges a key's accumulators in order (none: the zero value, as in the SDK).", shortFn(st.fn))
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
-		jen.Var().Id("a").Add(goType(st.in.parts[1].Components[0])),
-		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("v1")).Block(
-			jen.If(jen.Id("i").Op("==").Lit(0)).Block(jen.Id("a").Op("=").Id("x"), jen.Continue()),
-			jen.Id("a").Op("=").Add(em.callee(st).Call(jen.Id("a"), jen.Id("x"))),
-		),
-		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), jen.Id("a")),
-	))
 }
 
 // iterator is an iterator parameter over the decoded values vs: func(*V) bool, as the SDK

@@ -71,10 +71,12 @@ func partsOf(v capture.Value) ([]capture.Value, *fvShape) {
 }
 
 // sdkCodable says why a PCollection without a typed coder cannot be coded with the SDK's
-// coder by the chain ("" if it can).
+// coder by the chain ("" if it can). Grouped values come as the slice the SDK's iterable
+// decoder makes (a GroupByKey's output read whole, as the SDK's coder reads it), but
+// only on the input: no step makes them.
 func sdkCodable(pc *pcoll) string {
 	for _, p := range pc.parts {
-		if p.Kind == capture.ValueIterable {
+		if p.Kind == capture.ValueIterable && pc.idx != 0 {
 			return "grouped values on a port without a typed coder: " + notCovered
 		}
 	}
@@ -198,8 +200,18 @@ func (em *emitter) emitSDKDecode(f *jen.File) {
 	take = func(sh *fvShape, src *jen.Statement, path string, top bool) {
 		if sh.key == nil {
 			p := in.parts[sh.part]
+			v := jen.Id(fmt.Sprintf("v%d", sh.part))
 			if top {
 				src, path = src.Clone().Dot("Elm"), path+".Elm"
+			}
+			switch {
+			case spellable(p) != "" && p.Kind == capture.ValueIterable:
+				// Values of a type the package cannot name are held as any.
+				body = append(body, jen.If(jen.List(v.Clone(), jen.Err()).Op("=").Qual(rtPath, "Boxes").Call(src), jen.Err().Op("!=").Nil()).Block(jen.Return()))
+				return
+			case spellable(p) != "":
+				body = append(body, v.Clone().Op("=").Add(src))
+				return
 			}
 			body = append(body,
 				jen.List(jen.Id(fmt.Sprintf("v%d", sh.part)), jen.Id("ok")).Op("=").Add(src).Assert(goType(p)),

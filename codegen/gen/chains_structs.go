@@ -212,6 +212,18 @@ func (ch *chain) structSteps() []*step {
 	return sts
 }
 
+// decodedSteps are the steps whose user value each stage instance decodes from its
+// transform's payload: struct DoFns and CombineFns, and boxed combines' CombineFns.
+func (ch *chain) decodedSteps() []*step {
+	var sts []*step
+	for _, st := range ch.steps {
+		if st.recv != nil || st.comb != nil && st.comb.boxed {
+			sts = append(sts, st)
+		}
+	}
+	return sts
+}
+
 // lifecycleUsesContext says whether a StartBundle or FinishBundle takes a context (the
 // bundle's).
 // ctxSteps are the steps whose user code takes a context. Each gets its own, naming its
@@ -231,6 +243,13 @@ func (st *step) usesContext() bool {
 	for _, p := range st.params {
 		if p.kind == "Context" {
 			return true
+		}
+	}
+	if st.comb != nil {
+		for _, m := range st.comb.calls(st.kind) {
+			if m.ctx {
+				return true
+			}
 		}
 	}
 	if st.recv == nil {
@@ -268,6 +287,7 @@ func (em *emitter) emitStage(f *jen.File) {
 	ch := em.ch
 	var fields, resolve []jen.Code
 	for _, st := range ch.steps {
+		fields = append(fields, em.combineFields(st)...)
 		if st.recv != nil {
 			if em.directStruct(st) {
 				fields = append(fields, jen.Id(recvField(st)).Add(st.recv.typ.code()).Comment(shortFn(st.fn)+", decoded from the runner's payload"))
@@ -282,9 +302,10 @@ func (em *emitter) emitStage(f *jen.File) {
 			}
 			continue
 		}
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.cg != nil || st.intrinsic != nil {
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.cg != nil || st.intrinsic != nil || st.comb != nil && st.comb.boxed {
 			// extract calls nothing (a merge function's accumulator is its output), nor do
-			// inject and expand; an intrinsic is written out
+			// inject and expand; an intrinsic is written out; a boxed CombineFn is called
+			// through the SDK's callers
 			continue
 		}
 		field := fmt.Sprintf("fn%d", st.idx)
@@ -313,9 +334,9 @@ func (em *emitter) emitStage(f *jen.File) {
 	f.Type().Id(em.stage).Struct(fields...)
 	f.Line()
 
-	structs := ch.structSteps()
+	structs, decoded := ch.structSteps(), ch.decodedSteps()
 	env := jen.Id("_")
-	if len(structs) > 0 || em.usesSDKCodec() || len(ch.tidSteps()) > 0 {
+	if len(decoded) > 0 || em.usesSDKCodec() || len(ch.tidSteps()) > 0 {
 		env = jen.Id("env")
 	}
 	body := []jen.Code{jen.Id("s").Op(":=").Op("&").Id(em.stage).Values()}
@@ -328,7 +349,7 @@ func (em *emitter) emitStage(f *jen.File) {
 	}
 	body = append(body, em.sdkFactory()...)
 	body = append(body, resolve...)
-	for _, st := range structs {
+	for _, st := range decoded {
 		body = append(body, jen.If(jen.Err().Op(":=").Id("s").Dot(fmt.Sprintf("decode%d", st.idx)).Call(jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err())))
 	}
@@ -347,8 +368,12 @@ func (em *emitter) emitStage(f *jen.File) {
 	f.Func().Id(em.ctor).Params(env.Qual(rtPath, "StageEnv")).Params(results...).Block(body...)
 	f.Line()
 
-	for _, st := range structs {
-		em.emitDecode(f, st)
+	for _, st := range decoded {
+		if st.comb != nil {
+			em.emitCombineDecode(f, st)
+		} else {
+			em.emitDecode(f, st)
+		}
 		f.Line()
 	}
 

@@ -25,9 +25,11 @@ func twoOutputs(s string, a func(string), b func(int)) { a(s); b(len(s)) }
 
 func sinkString(string) {}
 
+func keyedByDouble(s string) (float64, int) { return float64(len(s)), 1 }
+
 func sinkInt(int) {}
 
-// sumFn is a struct CombineFn: not covered yet.
+// sumFn is a struct CombineFn of a merge method.
 type sumFn struct{}
 
 func (sumFn) MergeAccumulators(a, b int) int { return a + b }
@@ -107,7 +109,10 @@ func TestChainCoverage(t *testing.T) {
 		{"struct CombineFn", func(s beam.Scope, l beam.PCollection) {
 			kv := beam.ParDo(s, keyedCtx, l)
 			beam.CombinePerKey(s, sumFn{}, kv)
-		}, []string{"struct CombineFn gen.sumFn: not covered yet", "struct CombineFn gen.sumFn: not covered yet"}},
+		}, []string{"", ""}},
+		{"CombineFn of double keys", func(s beam.Scope, l beam.PCollection) {
+			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByDouble, l))
+		}, []string{"its key float64 (double): the SDK tells keys apart by their encoding", ""}},
 		{"fixed windows", func(s beam.Scope, l beam.PCollection) {
 			beam.ParDo0(s, sinkString, beam.WindowInto(s, window.NewFixedWindows(60e9), l))
 		}, []string{"window"}},

@@ -28,7 +28,11 @@
 // its inputs' stages, its expand at the head of the consuming stage, each input's values
 // handed on as a GroupByKey's are); the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
-// Finish), merge and extract for a merge function func(A, A) A; side inputs in the global
+// Finish), merge and extract, and a combine the planner does not lift, for merge
+// functions and struct CombineFns (chains_combine.go: CreateAccumulator, AddInput,
+// MergeAccumulators, ExtractOutput as the SDK's exec nodes call them, with contexts and
+// errors; Setup and Teardown; accumulators the generated package cannot name held as
+// any and the methods called through the SDK's callers); side inputs in the global
 // window with typed coders (chains_side.go: a singleton, Iter, ReIter or multimap
 // parameter, read at first use once per bundle through rt's SideInputReader, a multimap
 // once per key and bundle); bounded splittable DoFns

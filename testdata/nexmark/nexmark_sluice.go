@@ -14,7 +14,7 @@
 // does not match the running pipeline's runs portably, never wrongly.
 //
 // Each SDK stage whose transforms are all covered (function and struct DoFns, grouped
-// values, bounded splittable DoFns, merge-function combines, global windows) runs
+// values, bounded splittable DoFns, CombineFns, global windows) runs
 // natively: a fused chain of plain Go calls between typed coders (byte for byte the Go
 // SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a
 // typed one), registered by fingerprint. Every other stage runs portably, over the Fn
@@ -214,7 +214,7 @@
 //
 // Variant V4 (--query=4):
 //
-// 9 stages, 5 of them SDK stages, 3 native.
+// 9 stages, 5 of them SDK stages, 5 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -241,7 +241,8 @@
 //   nexmark.Query4/Join/CoGBK/e8_gbk
 //
 // stage s4 (sdk) fingerprint 0eff06cbb1fe482c65fb0ec5f24676a5
-//   native: no (struct CombineFn nexmark.meanFn: not covered yet)
+//   native: yes (sluiceStageV4S4)
+//   output 0 nexmark.Query4/Mean/CombinePerKey/partial coded by the SDK's coder (varint, row/custom values)
 //   nexmark.Query4/Join/CoGBK/e8_expand
 //   nexmark.Query4/WinningBids/nexmark.winningBidFn (github.com/sluice-runner/sluice/tools/bench/nexmark.winningBidFn)
 //   nexmark.Query4/Mean/CombinePerKey/precombine (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
@@ -250,7 +251,8 @@
 //   nexmark.Query4/Mean/CombinePerKey/group
 //
 // stage s6 (sdk) fingerprint a8a0db317f6f17dddd46e2a9b875c280
-//   native: no (PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package)
+//   native: yes (sluiceStageV4S6)
+//   input nexmark.Query4/Mean/CombinePerKey/grouped coded by the SDK's coder (varint, iterable values)
 //   nexmark.Query4/Mean/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
 //   nexmark.Query4/Mean/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.meanFn)
 //   nexmark.Query4/Format/nexmark.formatQ4Fn (github.com/sluice-runner/sluice/tools/bench/nexmark.formatQ4Fn)
@@ -553,8 +555,8 @@ func init() {
 	rt.RegisterStage("ed34c22717738e859cf869cb342e59f0", newSluiceStageV3S2)
 	rt.RegisterStage("6a74af8a2c20674562cf2b4193d7f20c", newSluiceStageV3S4)
 	rt.RegisterStage("ff3e70119eadd3c755e14fa12d832ddd", newSluiceStageV4S2)
-	rt.RegisterPortableStage("0eff06cbb1fe482c65fb0ec5f24676a5", "struct CombineFn nexmark.meanFn: not covered yet")
-	rt.RegisterPortableStage("a8a0db317f6f17dddd46e2a9b875c280", "PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package")
+	rt.RegisterStage("0eff06cbb1fe482c65fb0ec5f24676a5", newSluiceStageV4S4)
+	rt.RegisterStage("a8a0db317f6f17dddd46e2a9b875c280", newSluiceStageV4S6)
 	rt.RegisterPortableStage("55b0c2b43e6e56614c9993a7713dae0a", "transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
 	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
 	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
@@ -806,6 +808,52 @@ func sluiceDecodeV4S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
 	}
 	n += m
 	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV4S3ToS4 appends an element of PCollection "n8_out" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV4S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	return dst
+}
+
+// sluiceDecodeV4S3ToS4 decodes an element of PCollection "n8_out" and says how
+// many bytes it took.
+func sluiceDecodeV4S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV4S6ToS7 appends an element of PCollection "n13" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV4S6ToS7(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV4S6ToS7 decodes an element of PCollection "n13" and says how
+// many bytes it took.
+func sluiceDecodeV4S6ToS7(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
 		return
 	}
 	n += m
@@ -3676,4 +3724,618 @@ func (b *sluiceBundleV4S2) step6(v0 int64, v1 nexmark.Bid) {
 		N:   1,
 		Raw: b.raw6,
 	})
+}
+
+// sluiceStageV4S4 runs stage s4 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query4/Join/CoGBK/e8_expand
+//	nexmark.Query4/WinningBids/nexmark.winningBidFn
+//	nexmark.Query4/Mean/CombinePerKey/precombine
+type sluiceStageV4S4 struct {
+	fn1                func(int64, func(*nexmark.Auction) bool, func(*nexmark.Bid) bool, func(int64, int64)) // nexmark.winningBidFn, resolved by name: the generated package cannot name it
+	createAccumulator2 func() any                                                                            // nexmark.meanFn's methods, called with any values: the generated package cannot name their types
+	addInput2          func(any, any) any
+	outCoder0          *coder.Coder   // output 0's coder: it has no typed one
+	cgCoders0          []*coder.Coder // nexmark.Query4/Join/CoGBK/e8_expand's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV4S4 makes an instance of stage s4's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV4S4(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV4S4{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.outCoder0, err = env.OutputCoder(0); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: output 0's coder: %w", err)
+	}
+	if s.cgCoders0, err = rt.CoGBKValueCoders(env, "nexmark.Query4/Join/CoGBK/e8_expand", true); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(int64, func(*nexmark.Auction) bool, func(*nexmark.Bid) bool, func(int64, int64))]("github.com/sluice-runner/sluice/tools/bench/nexmark.winningBidFn"); err != nil {
+		return nil, err
+	}
+	if err := s.decode2(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode2 decodes step2's CombineFn (nexmark.meanFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV4S4) decode2(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query4/Mean/CombinePerKey/precombine")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query4/Mean/CombinePerKey/precombine: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query4/Mean/CombinePerKey/precombine: %w", err)
+	}
+	if s.createAccumulator2, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query4/Mean/CombinePerKey/precombine: %w", err)
+	}
+	if s.addInput2, err = rt.Boxed[func(any, any) any](cf, "AddInput"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query4/Mean/CombinePerKey/precombine: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV4S4) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV4S4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s4: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV4S4{
+		outs:            outs,
+		sluiceStageV4S4: s,
+	}
+	b.outCodec0 = rt.NewSDKCodec(s.outCoder0)
+	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.emit1x0 = b.pcoll2
+	b.idx2 = map[int64]int{}
+	return b, nil
+}
+
+// sluiceBundleV4S4 is a bundle in progress on sluiceStageV4S4.
+type sluiceBundleV4S4 struct {
+	*sluiceStageV4S4
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [4]int64
+	outCodec0 *rt.SDKCodec
+	cgCodecs0 []*rt.SDKCodec
+	emit1x0   func(int64, int64)
+	acc2      []sluiceAccV4S4Step2 // step2's keys, in first-seen order
+	idx2      map[int64]int        // where each key is in acc2
+}
+
+// sluiceAccV4S4Step2 is a key step2 holds: its accumulator and the header of its last element.
+type sluiceAccV4S4Step2 struct {
+	k int64
+	a any
+	h rt.Header
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV4S4) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := sluiceDecodeV4S3ToS4(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n8_out: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV4S4) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.flush2()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV4S4) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV4S4) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV4S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query4/WinningBids/nexmark.winningBidFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Mean/CombinePerKey/precombine",
+	}}
+}
+
+// appendOut0 appends an element of nexmark.Query4/Mean/CombinePerKey/partial, encoded with the SDK's coder (the edge
+// has no typed coder).
+func (b *sluiceBundleV4S4) appendOut0(dst []byte, v0 int64, v1 any) ([]byte, error) {
+	fv := exec.FullValue{
+		Elm:  v0,
+		Elm2: v1,
+	}
+	return b.outCodec0.Append(dst, &fv)
+}
+
+// pcoll0 hands on an element of PCollection "n8_out"
+// to step0.
+func (b *sluiceBundleV4S4) pcoll0(v0 int64, v1 []rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "n8"
+// to step1.
+func (b *sluiceBundleV4S4) pcoll1(v0 int64, v1 []nexmark.Auction, v2 []nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1, v2)
+}
+
+// pcoll2 hands on an element of PCollection "n9"
+// to step2.
+func (b *sluiceBundleV4S4) pcoll2(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "nexmark.Query4/Mean/CombinePerKey/partial"
+// to output 0.
+func (b *sluiceBundleV4S4) pcoll3(v0 int64, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	{
+		buf := b.outs[0].Begin(b.h)
+		buf, err := b.appendOut0(buf, v0, v1)
+		if err != nil {
+			b.fail(fmt.Errorf("sluice: stage s4: output 0: %w", err))
+			return
+		}
+		b.outs[0].End(buf)
+	}
+}
+
+// step0 runs nexmark.Query4/Join/CoGBK/e8_expand: a group's union values decoded into each
+// CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
+// (other indexes are left out, as it leaves them out).
+func (b *sluiceBundleV4S4) step0(v0 int64, v1 []rt.Union) {
+	var x0 []nexmark.Auction
+	var x1 []nexmark.Bid
+	for _, u := range v1 {
+		switch u.N {
+		case 0:
+			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query4/Join/CoGBK/e8_expand: a value of input 0: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Auction)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query4/Join/CoGBK/e8_expand: the SDK's coder gave a %T for input 0, want github.com/sluice-runner/sluice/tools/bench/nexmark.Auction", fv.Elm))
+				return
+			}
+			x0 = append(x0, x)
+		case 1:
+			fv, _, err := b.cgCodecs0[1].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query4/Join/CoGBK/e8_expand: a value of input 1: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Bid)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query4/Join/CoGBK/e8_expand: the SDK's coder gave a %T for input 1, want github.com/sluice-runner/sluice/tools/bench/nexmark.Bid", fv.Elm))
+				return
+			}
+			x1 = append(x1, x)
+		}
+	}
+	b.pcoll1(v0, x0, x1)
+}
+
+// step1 runs nexmark.Query4/WinningBids/nexmark.winningBidFn
+// (nexmark.winningBidFn).
+func (b *sluiceBundleV4S4) step1(v0 int64, v1 []nexmark.Auction, v2 []nexmark.Bid) {
+	b.fn1(v0, func() func(*nexmark.Auction) bool {
+		i := 0
+		return func(p *nexmark.Auction) bool {
+			if i >= len(v1) {
+				return false
+			}
+			*p = v1[i]
+			i++
+			return true
+		}
+	}(), func() func(*nexmark.Bid) bool {
+		i := 0
+		return func(p *nexmark.Bid) bool {
+			if i >= len(v2) {
+				return false
+			}
+			*p = v2[i]
+			i++
+			return true
+		}
+	}(), b.emit1x0)
+}
+
+// step2 runs nexmark.Query4/Mean/CombinePerKey/precombine:
+// nexmark.meanFn's partial results per key, held until the bundle ends or more than 2000
+// keys are held. A key starts from a new accumulator and adds each value, as the
+// SDK's lifted combine does; each partial keeps the header of its key's last element.
+func (b *sluiceBundleV4S4) step2(v0 int64, v1 int64) {
+	if i, ok := b.idx2[v0]; ok {
+		e := &b.acc2[i]
+		x := b.addInput2(e.a, v1)
+		e.a = x
+		e.h = b.h
+		return
+	}
+	a := b.createAccumulator2()
+	x := b.addInput2(a, v1)
+	b.idx2[v0] = len(b.acc2)
+	b.acc2 = append(b.acc2, sluiceAccV4S4Step2{
+		a: x,
+		h: b.h,
+		k: v0,
+	})
+	if len(b.acc2) > 2000 {
+		b.flush2()
+	}
+}
+
+// flush2 emits what step2 holds, in first-seen order (the output is the same on every
+// run), each partial under the header of its last element.
+func (b *sluiceBundleV4S4) flush2() {
+	h := b.h
+	for i := range b.acc2 {
+		e := &b.acc2[i]
+		b.h = e.h
+		b.pcoll3(e.k, e.a)
+	}
+	b.h = h
+	clear(b.acc2)
+	b.acc2 = b.acc2[:0]
+	clear(b.idx2)
+}
+
+// sluiceStageV4S6 runs stage s6 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query4/Mean/CombinePerKey/merge
+//	nexmark.Query4/Mean/CombinePerKey/extract
+//	nexmark.Query4/Format/nexmark.formatQ4Fn
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV4S6 struct {
+	createAccumulator0 func() any // nexmark.meanFn's methods, called with any values: the generated package cannot name their types
+	mergeAccumulators0 func(any, any) any
+	extractOutput1     func(any) any             // nexmark.meanFn's methods, called with any values: the generated package cannot name their types
+	fn2                func(int64, int64) string // nexmark.formatQ4Fn, resolved by name: the generated package cannot name it
+	inCoder            *coder.Coder              // the input's coder: it has no typed one
+}
+
+// newSluiceStageV4S6 makes an instance of stage s6's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV4S6(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV4S6{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s6: the input's coder: %w", err)
+	}
+	if s.fn2, err = rt.Func[func(int64, int64) string]("github.com/sluice-runner/sluice/tools/bench/nexmark.formatQ4Fn"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode1(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode0 decodes step0's CombineFn (nexmark.meanFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV4S6) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query4/Mean/CombinePerKey/merge")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	if s.createAccumulator0, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	if s.mergeAccumulators0, err = rt.Boxed[func(any, any) any](cf, "MergeAccumulators"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/merge: %w", err)
+	}
+	return nil
+}
+
+// decode1 decodes step1's CombineFn (nexmark.meanFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV4S6) decode1(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query4/Mean/CombinePerKey/extract")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	if s.extractOutput1, err = rt.Boxed[func(any) any](cf, "ExtractOutput"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV4S6) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV4S6) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s6: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV4S6{
+		outs:            outs,
+		sluiceStageV4S6: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	return b, nil
+}
+
+// sluiceBundleV4S6 is a bundle in progress on sluiceStageV4S6.
+type sluiceBundleV4S6 struct {
+	*sluiceStageV4S6
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [5]int64
+	inCodec *rt.SDKCodec
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV4S6) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s6: decoding an element of nexmark.Query4/Mean/CombinePerKey/grouped: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV4S6) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV4S6) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV4S6) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV4S6) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Mean/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query4/Format/nexmark.formatQ4Fn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// decodeInput decodes an element of nexmark.Query4/Mean/CombinePerKey/grouped with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV4S6) decodeInput(data []byte) (v0 int64, v1 []any, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	v0, ok = fv.Elm.(int64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want int64", fv.Elm)
+		return
+	}
+	if v1, err = rt.Boxes(fv.Elm2); err != nil {
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Query4/Mean/CombinePerKey/grouped"
+// to step0.
+func (b *sluiceBundleV4S6) pcoll0(v0 int64, v1 []any) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "nexmark.Query4/Mean/CombinePerKey/merged"
+// to step1.
+func (b *sluiceBundleV4S6) pcoll1(v0 int64, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1)
+}
+
+// pcoll2 hands on an element of PCollection "n11"
+// to step2.
+func (b *sluiceBundleV4S6) pcoll2(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n12"
+// to step3.
+func (b *sluiceBundleV4S6) pcoll3(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n13"
+// to output 0.
+func (b *sluiceBundleV4S6) pcoll4(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV4S6ToS7(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query4/Mean/CombinePerKey/merge:
+// nexmark.meanFn merges a key's accumulators in order into the first, as the SDK does (none:
+// the accumulator CreateAccumulator makes, which the SDK makes for every key).
+func (b *sluiceBundleV4S6) step0(v0 int64, v1 []any) {
+	a := b.createAccumulator0()
+	for i, x := range v1 {
+		if i == 0 {
+			a = x
+			continue
+		}
+		m := b.mergeAccumulators0(a, x)
+		a = m
+	}
+	b.pcoll1(v0, a)
+}
+
+// step1 runs nexmark.Query4/Mean/CombinePerKey/extract:
+// nexmark.meanFn's ExtractOutput of the merged accumulator.
+func (b *sluiceBundleV4S6) step1(v0 int64, v1 any) {
+	oRaw := b.extractOutput1(v1)
+	o, ok := oRaw.(int64)
+	if !ok {
+		b.fail(fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: ExtractOutput returned a %T, want int64", oRaw))
+		return
+	}
+	b.pcoll2(v0, o)
+}
+
+// step2 runs nexmark.Query4/Format/nexmark.formatQ4Fn
+// (nexmark.formatQ4Fn).
+func (b *sluiceBundleV4S6) step2(v0 int64, v1 int64) {
+	r0 := b.fn2(v0, v1)
+	b.pcoll3(r0)
+}
+
+// step3 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV4S6) step3(v0 string) {
+	b.pcoll4(0, v0)
 }

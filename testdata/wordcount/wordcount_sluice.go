@@ -6,7 +6,7 @@
 // does not match the running pipeline's runs portably, never wrongly.
 //
 // Each SDK stage whose transforms are all covered (function and struct DoFns, grouped
-// values, bounded splittable DoFns, merge-function combines, global windows) runs
+// values, bounded splittable DoFns, CombineFns, global windows) runs
 // natively: a fused chain of plain Go calls between typed coders (byte for byte the Go
 // SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a
 // typed one), registered by fingerprint. Every other stage runs portably, over the Fn
@@ -1043,7 +1043,8 @@ func (b *sluiceBundleS2) step2(v0 string) {
 func (b *sluiceBundleS2) step3(v0 string, v1 int) {
 	if i, ok := b.idx3[v0]; ok {
 		e := &b.acc3[i]
-		e.a = b.fn3(e.a, v1)
+		x := b.fn3(e.a, v1)
+		e.a = x
 		e.h = b.h
 		return
 	}
@@ -1242,7 +1243,8 @@ func (b *sluiceBundleS4) pcoll4(v0 int, v1 string) {
 }
 
 // step0 runs CountWords/stats.Count/stats.SumPerKey/CombinePerKey/merge:
-// stats.sumIntFn merges a key's accumulators in order (none: the zero value, as in the SDK).
+// stats.sumIntFn merges a key's accumulators in order into the first, as the SDK does (none:
+// the zero value, as in the SDK).
 func (b *sluiceBundleS4) step0(v0 string, v1 []int) {
 	var a int
 	for i, x := range v1 {
@@ -1250,13 +1252,14 @@ func (b *sluiceBundleS4) step0(v0 string, v1 []int) {
 			a = x
 			continue
 		}
-		a = b.fn0(a, x)
+		m := b.fn0(a, x)
+		a = m
 	}
 	b.pcoll1(v0, a)
 }
 
 // step1 runs CountWords/stats.Count/stats.SumPerKey/CombinePerKey/extract:
-// a merge function's accumulator is its output.
+// a CombineFn without ExtractOutput outputs its accumulator.
 func (b *sluiceBundleS4) step1(v0 string, v1 int) {
 	b.pcoll2(v0, v1)
 }
