@@ -42,6 +42,9 @@ type pcoll struct {
 	idx      int             // its method is pcoll<idx>
 	parts    []capture.Value // the element's Go values: one, or a KV's key and value, ...
 	shape    *fvShape        // where the parts are in the SDK's FullValue (chains_sdk.go)
+	// windowed is set when its elements are in interval windows rather than the global
+	// window (chains_windowing.go).
+	windowed bool
 	// consumers are the steps reading it, in stage order; outIdx the stage outputs it is.
 	consumers []*step
 	outIdx    []int
@@ -58,6 +61,7 @@ const (
 	stepPrecombine
 	stepMerge
 	stepExtract
+	stepWindowInto
 )
 
 // step is one transform of the stage.
@@ -75,6 +79,8 @@ type step struct {
 	params, results []sigPart
 	// recv describes a struct DoFn (nil for a function): see chains_structs.go.
 	recv *structFn
+	// win is a WindowInto's window fn (chains_windowing.go).
+	win *windowAssign
 }
 
 // sigPart is one parameter or result of a user function.
@@ -112,7 +118,8 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 	ch := &chain{name: strings.ToUpper(s.ID[:1]) + s.ID[1:], stage: s.ID}
 	byID := map[string]*pcoll{}
 	newPC := func(id string) (*pcoll, string) {
-		if why := globalWindows(comps, id); why != "" {
+		windowed, why := windowing(comps, id)
+		if why != "" {
 			return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
 		}
 		v := env.vals[id]
@@ -125,7 +132,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 				return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
 			}
 		}
-		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape}
+		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape, windowed: windowed}
 		ch.pcolls = append(ch.pcolls, pc)
 		byID[id] = pc
 		return pc, ""
@@ -163,6 +170,8 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			why = env.combine(st, id, urn)
 		case urnSDFPair, urnSDFSplit, urnSDFProcess:
 			why = env.sdf(st, id, t, urn)
+		case urnWindowInto:
+			why = env.windowInto(st, t)
 		default:
 			why = fmt.Sprintf("transform %s (%s): %s", st.name, urn, notCovered)
 		}
@@ -189,6 +198,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		if why := st.check(); why != "" {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
+		if why := st.checkWindows(); why != "" {
+			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
+		}
 		st.in.consumers = append(st.in.consumers, st)
 		ch.steps = append(ch.steps, st)
 	}
@@ -210,15 +222,6 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		return nil, "timers" // the ParDos' payloads say so first; this guards the planner's view
 	}
 	return ch, ""
-}
-
-// globalWindows says why PCollection id is not in the global window ("" if it is).
-func globalWindows(comps *pipepb.Components, id string) string {
-	ws := comps.GetWindowingStrategies()[comps.GetPcollections()[id].GetWindowingStrategyId()]
-	if urn := ws.GetWindowFn().GetUrn(); urn != urnGlobalWindows {
-		return fmt.Sprintf("windowing %s: only the global window is generated", urn)
-	}
-	return ""
 }
 
 // singleInput is the one input of a transform (a ParDo with side inputs never gets here).
@@ -328,7 +331,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	for i, p := range pe.Params {
 		part := sigPart{kind: p.Kind, typ: st.fnType.params[i]}
 		switch p.Kind {
-		case "Context", "EventTime", "Value", "Iter", "ReIter":
+		case "Context", "EventTime", "Value", "Iter", "ReIter", "Window":
 		case "RTracker":
 			if !sdfProcess {
 				return fmt.Sprintf("%s: a restriction tracker outside a splittable DoFn", what)
@@ -397,6 +400,8 @@ func (env *chainEnv) combine(st *step, id, urn string) string {
 func (st *step) check() string {
 	in := st.in.parts
 	switch st.kind {
+	case stepWindowInto:
+		return "" // checkWindows checks it
 	case stepSDFPair, stepSDFSplit:
 		return st.checkSDF()
 	case stepSDFProcess:
@@ -433,6 +438,10 @@ func (st *step) check() string {
 			case "Context":
 				if p.typ.str != "context.Context" {
 					return fmt.Sprintf("context parameter of type %s", p.typ.str)
+				}
+			case "Window":
+				if p.typ.str != typexWindow {
+					return fmt.Sprintf("window parameter of type %s", p.typ.str)
 				}
 			}
 		}

@@ -104,10 +104,18 @@ func (em *emitter) emit(f *jen.File) {
 		f.Line()
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
+			if st.explodes() {
+				em.emitExplode(f, st)
+			}
 			em.emitParDo(f, st)
 		case stepSDFPair, stepSDFSplit:
 			em.emitSDF(f, st)
+		case stepWindowInto:
+			em.emitWindowInto(f, st)
 		case stepPrecombine:
+			if st.explodes() {
+				em.emitExplode(f, st)
+			}
 			em.emitPrecombine(f, st)
 		case stepMerge:
 			em.emitMerge(f, st)
@@ -185,8 +193,15 @@ func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.i
 
 // keyType is the map key of a precombine: the key's own type, or a string for []byte keys
 // (slices are not comparable; the same bytes are the same key, as the SDK's encoded-key
-// cache has it).
+// cache has it); with the window on interval windows, in a struct (keyOf).
 func (em *emitter) keyType(st *step) jen.Code {
+	if st.in.windowed {
+		return jen.Id(em.precombineKeyType(st))
+	}
+	return em.plainKeyType(st)
+}
+
+func (em *emitter) plainKeyType(st *step) jen.Code {
 	if k := st.in.parts[0]; k.Kind != capture.ValueBytes {
 		return goType(k)
 	}
@@ -295,6 +310,14 @@ func (em *emitter) emitBundle(f *jen.File) {
 	f.Commentf("%s is a bundle in progress on %s.", em.bundle, em.stage)
 	f.Type().Id(em.bundle).Struct(fields...)
 	for _, st := range ch.steps {
+		if st.kind == stepPrecombine && st.in.windowed {
+			f.Line()
+			f.Commentf("%s is a key of step%d's cache: the key and one window.", em.precombineKeyType(st), st.idx)
+			f.Type().Id(em.precombineKeyType(st)).Struct(
+				jen.Id("k").Add(em.plainKeyType(st)),
+				jen.Id("w").Qual(rtPath, "Windows"),
+			)
+		}
 		if st.kind == stepPrecombine {
 			f.Line()
 			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
@@ -427,6 +450,8 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			args = append(args, stepCtx(st))
 		case "EventTime":
 			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
+		case "Window":
+			args = append(args, windowArg())
 		case "Value":
 			args = append(args, jen.Id(fmt.Sprintf("v%d", vals)))
 			vals++
@@ -475,9 +500,9 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			body = append(body, em.deliver(jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)), conv, et, jen.Id("et"))...)
 		}
 	}
-	f.Commentf("step%d runs %s", st.idx, st.name)
+	f.Commentf("%s runs %s", st.bodyName(), st.name)
 	f.Commentf("(%s).", shortFn(st.fn))
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
+	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 }
 
 func (em *emitter) emitPrecombine(f *jen.File, st *step) {
@@ -486,12 +511,19 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	if st.in.parts[0].Kind == capture.ValueBytes {
 		key = jen.String().Call(jen.Id("v0"))
 	}
+	if st.in.windowed {
+		key = jen.Id(em.precombineKeyType(st)).Values(key, jen.Id("b").Dot("h").Dot("Windows"))
+	}
 	merge := em.callee(st)
-	f.Commentf("step%d runs %s:", st.idx, st.name)
-	f.Commentf("%s's partial results per key, held until the bundle ends or more than %d", shortFn(st.fn), precombineMax)
-	f.Comment("keys are held. A key's first value is its accumulator, as the SDK has it for a")
+	per, held := "key", "keys"
+	if st.in.windowed {
+		per, held = "key and window", "keys and windows"
+	}
+	f.Commentf("%s runs %s:", st.bodyName(), st.name)
+	f.Commentf("%s's partial results per %s, held until the bundle ends or more than %d", shortFn(st.fn), per, precombineMax)
+	f.Commentf("%s are held. A key's first value is its accumulator, as the SDK has it for a", held)
 	f.Comment("merge-only CombineFn; each partial keeps the header of its key's last element.")
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
+	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(
 		jen.If(jen.List(jen.Id("i"), jen.Id("ok")).Op(":=").Id("b").Dot(idx).Index(key.Clone()), jen.Id("ok")).Block(
 			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
 			jen.Id("e").Dot("a").Op("=").Add(merge.Clone().Call(jen.Id("e").Dot("a"), jen.Id("v1"))),

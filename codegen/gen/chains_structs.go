@@ -282,8 +282,8 @@ func (em *emitter) emitStage(f *jen.File) {
 			}
 			continue
 		}
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract {
-			continue // extract calls nothing: a merge function's accumulator is its output
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.kind == stepWindowInto {
+			continue // extract calls nothing (a merge function's accumulator is its output), nor does WindowInto
 		}
 		field := fmt.Sprintf("fn%d", st.idx)
 		fields = append(fields, jen.Id(field).Add(st.fnType.code()).Comment(shortFn(st.fn)+", resolved by name: the generated package cannot name it"))
