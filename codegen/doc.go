@@ -37,10 +37,11 @@
 // typed method values, their lifecycle run as the SDK runs it; the lifted combine's
 // precombine, merge and extract for a merge function; a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; iterators over grouped
-// values), the element's header travelling alongside, and the output edges' typed
+// values; WindowInto and DoFns taking their window, on global or interval windows), the
+// element's header (time, pane, windows) travelling alongside, and the output edges' typed
 // appenders (the SDK's own coder, through rt.SDKCodec, on a stage port whose values have
 // no typed coder: rows, custom types, sized restrictions). A stage with anything not
-// covered (side inputs, state, timers, self-checkpointing splittable DoFns, other
+// covered (side inputs, state, timers, self-checkpointing splittable DoFns, custom
 // windows, multi-input CoGroupByKey, ...) stays portable, and the header says why. When
 // the file registers a chain it also imports codegen/native, the worker-side harness that
 // runs registered chains next to the SDK harness.

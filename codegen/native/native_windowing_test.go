@@ -50,3 +50,28 @@ func TestNativeWindowsMatchesPortable(t *testing.T) {
 		t.Errorf("native output (%d lines) differs from portable output (%d lines):\nnative:   %q\nportable: %q", len(native), len(portable), native, portable)
 	}
 }
+
+// Nexmark's windowed queries (q5 sliding windows, q7 and q8 fixed windows) write with
+// their windowed stages native what they write portably, their native stages' interval
+// windows read by portable ones; q5's stage that windows and counts bids runs native.
+func TestNexmarkWindowedQueriesMatchPortable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a pipeline program")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "nexmark"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildWith(t, dir, nil)
+	for _, q := range []string{"5", "7", "8"} {
+		args := []string{"--query=" + q, "--events=5000"}
+		portable, _, _ := runOnSluice(t, bin, loopback, append(args, "--sluice_native=false")...)
+		native, msgs, _ := runOnSluice(t, bin, loopback, args...)
+		if modes := stageModes(msgs); modes["s1"] != "native" || (q == "5" && modes["s2"] != "native") {
+			t.Errorf("query %s: stage modes %v; messages:\n%s", q, modes, strings.Join(msgs, "\n"))
+		}
+		if len(native) == 0 || !slices.Equal(native, portable) {
+			t.Errorf("query %s: native output (%d lines) differs from portable output (%d lines)", q, len(native), len(portable))
+		}
+	}
+}

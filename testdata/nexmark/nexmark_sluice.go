@@ -14,7 +14,7 @@
 // does not match the running pipeline's runs portably, never wrongly.
 //
 // Each SDK stage whose transforms are all covered (function and struct DoFns, grouped
-// values, bounded splittable DoFns, merge-function combines, global windows) runs
+// values, bounded splittable DoFns, merge-function combines, global and interval windows) runs
 // natively: a fused chain of plain Go calls between typed coders (byte for byte the Go
 // SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a
 // typed one), registered by fingerprint. Every other stage runs portably, over the Fn
@@ -292,7 +292,7 @@
 //
 // Variant V5 (--query=5):
 //
-// 9 stages, 5 of them SDK stages, 2 native.
+// 9 stages, 5 of them SDK stages, 3 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -305,7 +305,8 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint 55b0c2b43e6e56614c9993a7713dae0a
-//   native: no (transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: yes (sluiceStageV5S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query5/JustBids/nexmark.justBidsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn)
 //   nexmark.Query5/Window/WindowInto
@@ -316,7 +317,7 @@
 //   nexmark.Query5/Count/CombinePerKey/group
 //
 // stage s4 (sdk) fingerprint 19084e7499901b700fa4066937706713
-//   native: no (PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated)
+//   native: no (struct CombineFn nexmark.topFn: not covered yet)
 //   nexmark.Query5/Count/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64)
 //   nexmark.Query5/Count/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64)
 //   nexmark.Query5/nexmark.toAuctionCount (github.com/sluice-runner/sluice/tools/bench/nexmark.toAuctionCount)
@@ -327,7 +328,7 @@
 //   nexmark.Query5/Top/CombinePerKey/group
 //
 // stage s6 (sdk) fingerprint 712f2d21712fb3aaba443e4dd1526427
-//   native: no (PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated)
+//   native: no (PCollection nexmark.Query5/Top/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package)
 //   nexmark.Query5/Top/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -351,16 +352,16 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash nexmark.Query5/Count/CombinePerKey/partial
 //     windowed_value<kv<varint,varint>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V5S2ToS3
 //   s3 -> s4 forward nexmark.Query5/Count/CombinePerKey/grouped
 //     windowed_value<kv<varint,iterable<varint>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V5S3ToS4
 //   s4 -> s5 hash nexmark.Query5/Top/CombinePerKey/partial
 //     windowed_value<kv<length_prefix<custom>,length_prefix<row>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topAccum) are not generated yet
 //   s5 -> s6 forward nexmark.Query5/Top/CombinePerKey/grouped
 //     windowed_value<kv<length_prefix<custom>,iterable<length_prefix<row>>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topAccum) are not generated yet
 //   s6 -> s7 hash n16
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V5S6ToS7
@@ -383,7 +384,7 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint 227de387f357446dcac556296645715c
-//   native: no (transform nexmark.Query7/Window/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: no (struct CombineFn nexmark.maxBidsFn: not covered yet)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query7/JustBids/nexmark.justBidsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn)
 //   nexmark.Query7/Window/WindowInto
@@ -394,7 +395,7 @@
 //   nexmark.Query7/MaxBids/CombinePerKey/group
 //
 // stage s4 (sdk) fingerprint 3fd7bb78b37a94f16f9c31adf0bdd53b
-//   native: no (PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: windowing beam:window_fn:fixed_windows:v1: only the global window is generated)
+//   native: no (PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package)
 //   nexmark.Query7/MaxBids/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -418,10 +419,10 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash nexmark.Query7/MaxBids/CombinePerKey/partial
 //     windowed_value<kv<length_prefix<custom>,length_prefix<row>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topBids) are not generated yet
 //   s3 -> s4 forward nexmark.Query7/MaxBids/CombinePerKey/grouped
 //     windowed_value<kv<length_prefix<custom>,iterable<length_prefix<row>>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topBids) are not generated yet
 //   s4 -> s5 hash n12
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V6S4ToS5
@@ -444,7 +445,7 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint bbc10172abf114a96c23e158b15922b0
-//   native: no (transform nexmark.Query8/WindowPersons/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: no (transform nexmark.Query8/Join/CoGBK/e10_inject0 has no Go function in the capture (the SDK's marshalling made it))
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query8/JustPersons/nexmark.justPersonsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justPersonsFn)
 //   nexmark.Query8/JustAuctions/nexmark.justAuctionsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justAuctionsFn)
@@ -548,17 +549,17 @@ func init() {
 	rt.RegisterStage("00c472f9c51e732922fd28bc7ae79dce", newSluiceStageV0S4)
 	rt.RegisterStage("58266bcb7397507c19e0b74a56313b16", newSluiceStageV1S2)
 	rt.RegisterStage("84ffd8225636bb08cb02edf628ba4434", newSluiceStageV2S2)
+	rt.RegisterStage("55b0c2b43e6e56614c9993a7713dae0a", newSluiceStageV5S2)
 	rt.RegisterPortableStage("ed34c22717738e859cf869cb342e59f0", "transform nexmark.Query3/Join/CoGBK/e6_inject0 has no Go function in the capture (the SDK's marshalling made it)")
 	rt.RegisterPortableStage("6a74af8a2c20674562cf2b4193d7f20c", "input n6_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
 	rt.RegisterPortableStage("ff3e70119eadd3c755e14fa12d832ddd", "transform nexmark.Query4/Join/CoGBK/e8_inject0 has no Go function in the capture (the SDK's marshalling made it)")
 	rt.RegisterPortableStage("0eff06cbb1fe482c65fb0ec5f24676a5", "input n8_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
 	rt.RegisterPortableStage("a8a0db317f6f17dddd46e2a9b875c280", "PCollection nexmark.Query4/Mean/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.meanAccum cannot be named from the generated package")
-	rt.RegisterPortableStage("55b0c2b43e6e56614c9993a7713dae0a", "transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("227de387f357446dcac556296645715c", "transform nexmark.Query7/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: windowing beam:window_fn:fixed_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("bbc10172abf114a96c23e158b15922b0", "transform nexmark.Query8/WindowPersons/WindowInto (beam:transform:window_into:v1): not covered yet")
+	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "struct CombineFn nexmark.topFn: not covered yet")
+	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection nexmark.Query5/Top/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package")
+	rt.RegisterPortableStage("227de387f357446dcac556296645715c", "struct CombineFn nexmark.maxBidsFn: not covered yet")
+	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package")
+	rt.RegisterPortableStage("bbc10172abf114a96c23e158b15922b0", "transform nexmark.Query8/Join/CoGBK/e10_inject0 has no Go function in the capture (the SDK's marshalling made it)")
 	rt.RegisterPortableStage("ee19f8efe45b1ad14e4b30f9e18705e2", "input n10_out has no typed coder: the capture has no Go type for it (a PCollection made when the pipeline was marshalled or planned)")
 }
 
@@ -666,6 +667,29 @@ func sluiceDecodeV2S2ToS3(b []byte) (v0 int, v1 string, n int, err error) {
 	}
 	n += m
 	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV5S2ToS3 appends an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV5S2ToS3(dst []byte, v0 int64, v1 int64) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendVarInt(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV5S2ToS3 decodes an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial" and says how
+// many bytes it took.
+func sluiceDecodeV5S2ToS3(b []byte) (v0 int64, v1 int64, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeVarInt(b[n:]); err != nil {
 		return
 	}
 	n += m
@@ -2334,4 +2358,456 @@ func (b *sluiceBundleV2S2) step3(v0 string) {
 		return
 	}
 	b.pcoll4(r0, c1)
+}
+
+// sluiceStageV5S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query5/JustBids/nexmark.justBidsFn
+//	nexmark.Query5/Window/WindowInto
+//	nexmark.Query5/BidToAuction/nexmark.bidAuctionOne
+//	nexmark.Query5/Count/CombinePerKey/precombine
+type sluiceStageV5S2 struct {
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	fn3              func(nexmark.Bid) (int64, int64)       // nexmark.bidAuctionOne, resolved by name: the generated package cannot name it
+	fn4              func(int64, int64) int64               // nexmark.sumInt64, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                           // the input's coder: it has no typed one
+}
+
+// newSluiceStageV5S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV5S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV5S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(nexmark.Bid))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn3, err = rt.Func[func(nexmark.Bid) (int64, int64)]("github.com/sluice-runner/sluice/tools/bench/nexmark.bidAuctionOne"); err != nil {
+		return nil, err
+	}
+	if s.fn4, err = rt.Func[func(int64, int64) int64]("github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV5S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	if s.processElement0, err = rt.Method[func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))](recv, "ProcessElement"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	if s.createTracker0, err = rt.Method[func(offsetrange.Restriction) *sdf.LockRTracker](recv, "CreateTracker"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	if s.restrictionSize0, err = rt.Method[func(nexmark.Source, offsetrange.Restriction) float64](recv, "RestrictionSize"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	if s.setup0, err = rt.Method[func()](recv, "Setup"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV5S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV5S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV5S2{
+		outs:            outs,
+		sluiceStageV5S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.idx4 = map[sluiceKeyV5S2Step4]int{}
+	return b, nil
+}
+
+// sluiceBundleV5S2 is a bundle in progress on sluiceStageV5S2.
+type sluiceBundleV5S2 struct {
+	*sluiceStageV5S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [6]int64
+	inCodec *rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Bid)
+	acc4         []sluiceAccV5S2Step4       // step4's keys, in first-seen order
+	idx4         map[sluiceKeyV5S2Step4]int // where each key is in acc4
+}
+
+// sluiceKeyV5S2Step4 is a key of step4's cache: the key and one window.
+type sluiceKeyV5S2Step4 struct {
+	k int64
+	w rt.Windows
+}
+
+// sluiceAccV5S2Step4 is a key step4 holds: its accumulator and the header of its last element.
+type sluiceAccV5S2Step4 struct {
+	k int64
+	a int64
+	h rt.Header
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV5S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV5S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.flush4()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV5S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV5S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV5S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query5/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Window/WindowInto",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query5/BidToAuction/nexmark.bidAuctionOne",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Count/CombinePerKey/precombine",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV5S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV5S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV5S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1.
+func (b *sluiceBundleV5S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step2.
+func (b *sluiceBundleV5S2) pcoll2(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n5"
+// to step3.
+func (b *sluiceBundleV5S2) pcoll3(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n6"
+// to step4.
+func (b *sluiceBundleV5S2) pcoll4(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0, v1)
+}
+
+// pcoll5 hands on an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial"
+// to output 0.
+func (b *sluiceBundleV5S2) pcoll5(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV5S2ToS3(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV5S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query5/JustBids/nexmark.justBidsFn
+// (nexmark.justBidsFn).
+func (b *sluiceBundleV5S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query5/Window/WindowInto: into the windows of 10000ms every 5000ms holding the element's time.
+func (b *sluiceBundleV5S2) step2(v0 nexmark.Bid) {
+	h := b.h
+	b.h.Windows = rt.AssignSliding(h.Timestamp, 10000, 5000)
+	b.pcoll3(v0)
+	b.h = h
+}
+
+// step3 runs nexmark.Query5/BidToAuction/nexmark.bidAuctionOne
+// (nexmark.bidAuctionOne).
+func (b *sluiceBundleV5S2) step3(v0 nexmark.Bid) {
+	r0, r1 := b.fn3(v0)
+	b.pcoll4(r0, r1)
+}
+
+// step4 runs nexmark.Query5/Count/CombinePerKey/precombine once per window of the element, as the SDK does
+// for a lifted combine.
+func (b *sluiceBundleV5S2) step4(v0 int64, v1 int64) {
+	if b.h.Windows.Len() == 1 {
+		b.step4w(v0, v1)
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step4w(v0, v1)
+	}
+	b.h = h
+}
+
+// step4w runs nexmark.Query5/Count/CombinePerKey/precombine:
+// nexmark.sumInt64's partial results per key and window, held until the bundle ends or more than 2000
+// keys and windows are held. A key's first value is its accumulator, as the SDK has it for a
+// merge-only CombineFn; each partial keeps the header of its key's last element.
+func (b *sluiceBundleV5S2) step4w(v0 int64, v1 int64) {
+	if i, ok := b.idx4[sluiceKeyV5S2Step4{v0, b.h.Windows}]; ok {
+		e := &b.acc4[i]
+		e.a = b.fn4(e.a, v1)
+		e.h = b.h
+		return
+	}
+	b.idx4[sluiceKeyV5S2Step4{v0, b.h.Windows}] = len(b.acc4)
+	b.acc4 = append(b.acc4, sluiceAccV5S2Step4{
+		a: v1,
+		h: b.h,
+		k: v0,
+	})
+	if len(b.acc4) > 2000 {
+		b.flush4()
+	}
+}
+
+// flush4 emits what step4 holds, in first-seen order (the output is the same on every
+// run), each partial under the header of its last element.
+func (b *sluiceBundleV5S2) flush4() {
+	h := b.h
+	for i := range b.acc4 {
+		e := &b.acc4[i]
+		b.h = e.h
+		b.pcoll5(e.k, e.a)
+	}
+	b.h = h
+	clear(b.acc4)
+	b.acc4 = b.acc4[:0]
+	clear(b.idx4)
 }
