@@ -115,6 +115,14 @@ func TestChainCoverage(t *testing.T) {
 			sliding := beam.WindowInto(s, window.NewSlidingWindows(10e9, 60e9), l)
 			beam.ParDo0(s, sinkString, beam.ParDo(s, formatKV, stats.Count(s, beam.ParDo(s, withWindow, sliding))))
 		}, []string{"", ""}},
+		{"struct DoFn emitting from its lifecycle into fixed windows", func(s beam.Scope, l beam.PCollection) {
+			fixed := beam.WindowInto(s, window.NewFixedWindows(60e9), l)
+			beam.ParDo0(s, sinkString, beam.ParDo(s, &prefixFn{Prefix: "> "}, fixed))
+		}, []string{"its StartBundle emits into interval windows"}},
+		{"struct DoFn in sessions, back into the global window", func(s beam.Scope, l beam.PCollection) {
+			sessions := beam.WindowInto(s, window.NewSessions(60e9), beam.ParDo(s, withWindow, l))
+			beam.ParDo0(s, sinkString, beam.ParDo(s, &prefixFn{Prefix: "> "}, beam.WindowInto(s, window.NewGlobalWindows(), sessions)))
+		}, []string{""}},
 		{"struct DoFn", func(s beam.Scope, l beam.PCollection) {
 			beam.ParDo0(s, sinkString, beam.ParDo(s, &prefixFn{Prefix: "> "}, l))
 		}, []string{""}},
