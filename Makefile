@@ -57,7 +57,7 @@ test: vet unit conformance-expected modelcheck-sluice
 vet:
 	$(GO) vet ./...
 	$(GO) vet ./testdata/wordcount/... ./testdata/nexmark/... ./testdata/statefulcount/...
-	$(GO) vet ./testdata/modelcheck/... ./codegen/native/testdata/linecount ./codegen/testdata/nativewindows
+	$(GO) vet ./testdata/modelcheck/... ./codegen/native/testdata/linecount
 	# The committed generated files must match their pipelines (same flags as their go:generate lines).
 	$(GO) run ./tools/sluicegen --check --dir=testdata/wordcount -- --input=input.txt
 	$(GO) run ./tools/sluicegen --check --dir=testdata/nexmark -- --query=0 -- --query=1 -- --query=2 -- --query=3 -- --query=4 -- --query=5 -- --query=7 -- --query=8

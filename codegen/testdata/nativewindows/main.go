@@ -23,7 +23,7 @@ import (
 
 var (
 	events = flag.Int("events", 500, "how many events to make")
-	output = flag.String("output", "", "file to append the result lines to (required)")
+	output = flag.String("output", "", "file to append the result lines to (required to run)")
 )
 
 func init() {
@@ -104,12 +104,17 @@ func writeLine(line string) error {
 func main() {
 	flag.Parse()
 	beam.Init()
-	if *output == "" {
-		fmt.Fprintln(os.Stderr, "nativewindows: --output is required")
-		os.Exit(2)
-	}
 	p, s := beam.NewPipelineWithRoot()
-	users := beam.ParDo(s.Scope("Events"), &makeEventsFn{Events: *events}, beam.Impulse(s))
+	build(s, *events)
+	if err := beamx.Run(context.Background(), p); err != nil {
+		fmt.Fprintf(os.Stderr, "nativewindows: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// build adds the pipeline to s: n events, windowed three ways, counted, grouped, written.
+func build(s beam.Scope, n int) {
+	users := beam.ParDo(s.Scope("Events"), &makeEventsFn{Events: n}, beam.Impulse(s))
 
 	fixed := beam.WindowInto(s.Scope("Fixed"), window.NewFixedWindows(2*time.Second), users)
 	beam.ParDo0(s.Scope("WriteFixed"), writeLine, beam.ParDo(s.Scope("FormatFixed"), formatCount, stats.Count(s.Scope("CountFixed"), fixed)))
@@ -121,9 +126,4 @@ func main() {
 
 	sessions := beam.WindowInto(s.Scope("Sessions"), window.NewSessions(300*time.Millisecond), users)
 	beam.ParDo0(s.Scope("WriteSessions"), writeLine, beam.ParDo(s.Scope("FormatSessions"), formatCount, stats.Count(s.Scope("CountSessions"), sessions)))
-
-	if err := beamx.Run(context.Background(), p); err != nil {
-		fmt.Fprintf(os.Stderr, "nativewindows: %v\n", err)
-		os.Exit(1)
-	}
 }
