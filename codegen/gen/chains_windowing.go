@@ -219,11 +219,11 @@ func (em *emitter) emitExplode(f *jen.File, st *step) {
 			hw.Clone().Op("=").Id("w"),
 			jen.Id("b").Dot(st.bodyName()).Call(ids("v", len(st.in.parts))...)),
 		jen.Id("b").Dot("h").Op("=").Id("h"))
-	f.Commentf("step%d runs %s once per window of the element, as the SDK does", st.idx, st.name)
+	f.Commentf("step%d runs %s", st.idx, st.name)
 	if st.kind == stepPrecombine {
-		f.Comment("for a lifted combine.")
+		f.Comment("once per window of the element, as the SDK runs a lifted combine.")
 	} else {
-		f.Comment("for a DoFn that observes its window.")
+		f.Comment("once per window of the element, as the SDK runs a DoFn that observes its window.")
 	}
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
 	f.Line()

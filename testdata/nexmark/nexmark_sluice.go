@@ -2760,8 +2760,8 @@ func (b *sluiceBundleV5S2) step3(v0 nexmark.Bid) {
 	b.pcoll4(r0, r1)
 }
 
-// step4 runs nexmark.Query5/Count/CombinePerKey/precombine once per window of the element, as the SDK does
-// for a lifted combine.
+// step4 runs nexmark.Query5/Count/CombinePerKey/precombine
+// once per window of the element, as the SDK runs a lifted combine.
 func (b *sluiceBundleV5S2) step4(v0 int64, v1 int64) {
 	if b.h.Windows.Len() == 1 {
 		b.step4w(v0, v1)
