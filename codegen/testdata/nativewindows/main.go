@@ -1,9 +1,10 @@
 // Command nativewindows is a sluicegen test pipeline of windowed stages: timestamped events
 // windowed into fixed, sliding and session windows, counted per key and window by a lifted
-// combine of a merge function, grouped by a GroupByKey, and formatted by DoFns that take
-// their window (one of them before any grouping, where the SDK invokes it once per window
-// of a sliding-windowed element). Every branch appends its lines to --output, so that an
-// end-to-end test can compare a native run with a portable one.
+// combine of a merge function, grouped by a GroupByKey (and windowed back into the global
+// window after), and formatted by DoFns that take their window (one of them before any
+// grouping, where the SDK invokes it once per window of a sliding-windowed element).
+// Every branch appends its lines to --output, so that an end-to-end test can compare a
+// native run with a portable one.
 package main
 
 import (
@@ -122,7 +123,8 @@ func build(s beam.Scope, n int) {
 	sliding := beam.WindowInto(s.Scope("Sliding"), window.NewSlidingWindows(time.Second, 3*time.Second), users)
 	beam.ParDo0(s.Scope("WriteSliding"), writeLine, beam.ParDo(s.Scope("FormatSliding"), formatCount, stats.Count(s.Scope("CountSliding"), sliding)))
 	grouped := beam.GroupByKey(s.Scope("Group"), beam.ParDo(s.Scope("WindowKey"), windowKey, sliding))
-	beam.ParDo0(s.Scope("WriteGrouped"), writeLine, beam.ParDo(s.Scope("SumWindow"), sumWindow, grouped))
+	sums := beam.ParDo(s.Scope("SumWindow"), sumWindow, grouped)
+	beam.ParDo0(s.Scope("WriteGrouped"), writeLine, beam.WindowInto(s.Scope("Global"), window.NewGlobalWindows(), sums))
 
 	sessions := beam.WindowInto(s.Scope("Sessions"), window.NewSessions(300*time.Millisecond), users)
 	beam.ParDo0(s.Scope("WriteSessions"), writeLine, beam.ParDo(s.Scope("FormatSessions"), formatCount, stats.Count(s.Scope("CountSessions"), sessions)))
