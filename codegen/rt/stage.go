@@ -71,9 +71,9 @@ func AppendGlobalHeader(dst []byte, h Header) []byte {
 }
 
 // AppendHeader appends the header of a windowed value in h.Windows: the global window's
-// header, or the interval windows' as Beam's interval window coder writes them. A stage's
-// PCollections are all in one or all in the other per port (sluicegen checks the
-// windowing), so the header matches the port's coder.
+// header, or the interval windows' as Beam's interval window coder writes them. Each
+// PCollection is in one or the other (sluicegen checks its windowing strategy, and only
+// WindowInto changes windows), so the header is what the port's window coder writes.
 func AppendHeader(dst []byte, h Header) []byte {
 	if h.Windows == GlobalWindow {
 		return AppendGlobalHeader(dst, h)
