@@ -42,12 +42,13 @@
 // callers, when the package cannot name their types); a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; a multi-input
 // CoGroupByKey's inject and expand steps, as the SDK's nodes run them; iterators over
-// grouped values), the element's header travelling alongside, and the output edges' typed
-// appenders (the SDK's own coder, through rt.SDKCodec, on a stage port whose values have
-// no typed coder: rows, custom types, sized restrictions). A stage with anything not
-// covered (side inputs outside the global window or without typed coders, state, timers,
-// self-checkpointing splittable DoFns, other windows, ...) stays portable, and the header
-// says why. When
+// grouped values; WindowInto and DoFns taking their window, on global or interval
+// windows), the element's header (time, pane, windows) travelling alongside, and the
+// output edges' typed appenders (the SDK's own coder, through rt.SDKCodec, on a stage port
+// whose values have no typed coder: rows, custom types, sized restrictions). A stage with
+// anything not covered (side inputs outside the global window or without typed coders,
+// state, timers, self-checkpointing splittable DoFns, custom windows, ...) stays portable,
+// and the header says why. When
 // the file registers a chain it also imports codegen/native, the worker-side harness that
 // runs registered chains next to the SDK harness.
 //

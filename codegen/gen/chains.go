@@ -42,6 +42,9 @@ type pcoll struct {
 	idx      int             // its method is pcoll<idx>
 	parts    []capture.Value // the element's Go values: one, or a KV's key and value, ...
 	shape    *fvShape        // where the parts are in the SDK's FullValue (chains_sdk.go)
+	// windowed is set when its elements are in interval windows rather than the global
+	// window (chains_windowing.go).
+	windowed bool
 	// consumers are the steps reading it, in stage order; outIdx the stage outputs it is.
 	consumers []*step
 	outIdx    []int
@@ -59,6 +62,7 @@ const (
 	stepMerge
 	stepExtract
 	stepCombine // a combine the planner did not lift: see chains_combine.go
+	stepWindowInto
 )
 
 // step is one transform of the stage.
@@ -84,6 +88,8 @@ type step struct {
 	sides []*sideIn
 	// comb describes a combine step's CombineFn: see chains_combine.go.
 	comb *combineFn
+	// win is a WindowInto's window fn (chains_windowing.go).
+	win *windowAssign
 }
 
 // sigPart is one parameter or result of a user function.
@@ -119,7 +125,8 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 	ch := &chain{name: strings.ToUpper(s.ID[:1]) + s.ID[1:], stage: s.ID}
 	byID := map[string]*pcoll{}
 	newPC := func(id string) (*pcoll, string) {
-		if why := globalWindows(comps, id); why != "" {
+		windowed, why := windowing(comps, id)
+		if why != "" {
 			return nil, fmt.Sprintf("PCollection %s: %s", pcName(id), why)
 		}
 		v := env.vals[id]
@@ -129,7 +136,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		// Parts the generated package cannot name are held as any: checkHeld says
 		// where they may go.
 		parts, shape := partsOf(*v)
-		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape}
+		pc := &pcoll{id: id, name: pcName(id), idx: len(ch.pcolls), parts: parts, shape: shape, windowed: windowed}
 		ch.pcolls = append(ch.pcolls, pc)
 		byID[id] = pc
 		return pc, ""
@@ -177,6 +184,8 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			why = env.combine(st, id, urn)
 		case urnSDFPair, urnSDFSplit, urnSDFProcess:
 			why = env.sdf(st, id, t, urn)
+		case urnWindowInto:
+			why = env.windowInto(st, t)
 		default:
 			why = fmt.Sprintf("transform %s (%s): %s", st.name, urn, notCovered)
 		}
@@ -202,6 +211,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			st.outs = append(st.outs, pc)
 		}
 		if why := st.check(); why != "" {
+			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
+		}
+		if why := st.checkWindows(); why != "" {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
 		st.intrinsic = intrinsicFor(st)
@@ -357,7 +369,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	for i, p := range pe.Params {
 		part := sigPart{kind: p.Kind, typ: st.fnType.params[i]}
 		switch p.Kind {
-		case "Context", "EventTime", "Value", "Iter", "ReIter", "MultiMap":
+		case "Context", "EventTime", "Value", "Iter", "ReIter", "MultiMap", "Window":
 		case "RTracker":
 			if !sdfProcess {
 				return fmt.Sprintf("%s: a restriction tracker outside a splittable DoFn", what)
@@ -400,6 +412,8 @@ func hasValue(ps []capture.Param) bool {
 func (st *step) check() string {
 	in := st.in.parts
 	switch st.kind {
+	case stepWindowInto:
+		return "" // checkWindows checks it
 	case stepSDFPair, stepSDFSplit:
 		return st.checkSDF()
 	case stepInject, stepExpand:
@@ -440,6 +454,10 @@ func (st *step) check() string {
 			case p.kind == "Context":
 				if p.typ.str != "context.Context" {
 					return fmt.Sprintf("context parameter of type %s", p.typ.str)
+				}
+			case p.kind == "Window":
+				if p.typ.str != typexWindow {
+					return fmt.Sprintf("window parameter of type %s", p.typ.str)
 				}
 			}
 		}

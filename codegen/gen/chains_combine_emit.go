@@ -74,12 +74,7 @@ func (em *emitter) emitCombineDecode(f *jen.File, st *step) {
 				jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, jen.Id("cf").Dot("Recv").Call())),
 				jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"))
 		} else {
-			for _, m := range st.bound() {
-				body = append(body, jen.If(
-					jen.List(jen.Id("s").Dot(methodField(st, m.name)), jen.Err()).Op("=").Qual(rtPath, "Method").Types(m.typ.code()).Call(jen.Id("cf").Dot("Recv").Call(), jen.Lit(m.name)),
-					jen.Err().Op("!=").Nil(),
-				).Block(wrap("%w", jen.Err())))
-			}
+			body = append(body, em.boundMethods(st, recv, wrap)...)
 		}
 	}
 	if st.comb.boxed {
@@ -186,6 +181,12 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	if st.in.parts[0].Kind == capture.ValueBytes {
 		key = jen.String().Call(jen.Id("v0"))
 	}
+	per, held := "key", "keys"
+	if st.in.windowed {
+		// The SDK's lifted combine keeps a partial per key and window.
+		key = jen.Id(em.precombineKeyType(st)).Values(key, jen.Id("b").Dot("h").Dot("Windows"))
+		per, held = "key and window", "keys and windows"
+	}
 	accum := st.outs[0].parts[1]
 	combineIn := cf.merge // merge-only: the input is an accumulator
 	if cf.add != nil {
@@ -214,16 +215,16 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 			jen.Id("k"): jen.Id("v0"), jen.Id("a"): first, jen.Id("h"): jen.Id("b").Dot("h"),
 		})),
 		jen.If(jen.Len(jen.Id("b").Dot(acc)).Op(">").Lit(precombineMax)).Block(jen.Id("b").Dot(fmt.Sprintf("flush%d", st.idx)).Call()))
-	f.Commentf("step%d runs %s:", st.idx, st.name)
-	f.Commentf("%s's partial results per key, held until the bundle ends or more than %d", shortFn(st.fn), precombineMax)
+	f.Commentf("%s runs %s:", st.bodyName(), st.name)
+	f.Commentf("%s's partial results per %s, held until the bundle ends or more than %d", shortFn(st.fn), per, precombineMax)
 	if cf.add != nil {
-		f.Comment("keys are held. A key starts from a new accumulator and adds each value, as the")
+		f.Commentf("%s are held. A key starts from a new accumulator and adds each value, as the", held)
 		f.Comment("SDK's lifted combine does; each partial keeps the header of its key's last element.")
 	} else {
-		f.Comment("keys are held. A key's first value is its accumulator, as the SDK has it for a")
+		f.Commentf("%s are held. A key's first value is its accumulator, as the SDK has it for a", held)
 		f.Comment("merge-only CombineFn; each partial keeps the header of its key's last element.")
 	}
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
+	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 	f.Line()
 	f.Commentf("flush%d emits what step%d holds, in first-seen order (the output is the same on every", st.idx, st.idx)
 	f.Comment("run), each partial under the header of its last element.")

@@ -105,14 +105,22 @@ func (em *emitter) emit(f *jen.File) {
 		f.Line()
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
+			if st.explodes() {
+				em.emitExplode(f, st)
+			}
 			em.emitParDo(f, st)
 		case stepSDFPair, stepSDFSplit:
 			em.emitSDF(f, st)
+		case stepWindowInto:
+			em.emitWindowInto(f, st)
 		case stepInject:
 			em.emitInject(f, st)
 		case stepExpand:
 			em.emitExpand(f, st)
 		case stepPrecombine, stepMerge, stepExtract, stepCombine:
+			if st.explodes() {
+				em.emitExplode(f, st)
+			}
 			em.emitCombineStep(f, st)
 		}
 	}
@@ -184,8 +192,15 @@ func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.i
 
 // keyType is the map key of a precombine: the key's own type, or a string for []byte keys
 // (slices are not comparable; the same bytes are the same key, as the SDK's encoded-key
-// cache has it).
+// cache has it); with the window on interval windows, in a struct (keyOf).
 func (em *emitter) keyType(st *step) jen.Code {
+	if st.in.windowed {
+		return jen.Id(em.precombineKeyType(st))
+	}
+	return em.plainKeyType(st)
+}
+
+func (em *emitter) plainKeyType(st *step) jen.Code {
 	if k := st.in.parts[0]; k.Kind != capture.ValueBytes {
 		return goType(k)
 	}
@@ -295,6 +310,14 @@ func (em *emitter) emitBundle(f *jen.File) {
 	f.Commentf("%s is a bundle in progress on %s.", em.bundle, em.stage)
 	f.Type().Id(em.bundle).Struct(fields...)
 	for _, st := range ch.steps {
+		if st.kind == stepPrecombine && st.in.windowed {
+			f.Line()
+			f.Commentf("%s is a key of step%d's cache: the key and one window.", em.precombineKeyType(st), st.idx)
+			f.Type().Id(em.precombineKeyType(st)).Struct(
+				jen.Id("k").Add(em.plainKeyType(st)),
+				jen.Id("w").Qual(rtPath, "Windows"),
+			)
+		}
 		if st.kind == stepPrecombine {
 			f.Line()
 			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
@@ -427,6 +450,8 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			args = append(args, stepCtx(st))
 		case "EventTime":
 			args = append(args, p.typ.code().Call(jen.Id("b").Dot("h").Dot("Timestamp")))
+		case "Window":
+			args = append(args, windowArg())
 		case "Value":
 			if p.side != nil {
 				args = append(args, sideArg(st, p))
@@ -490,9 +515,9 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			body = append(body, em.deliver(jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)), conv, et, jen.Id("et"))...)
 		}
 	}
-	f.Commentf("step%d runs %s", st.idx, st.name)
+	f.Commentf("%s runs %s", st.bodyName(), st.name)
 	f.Commentf("(%s).", shortFn(st.fn))
-	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
+	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 }
 
 // iterator is an iterator parameter over the decoded values vs: func(*V) bool, as the SDK

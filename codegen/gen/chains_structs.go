@@ -302,10 +302,10 @@ func (em *emitter) emitStage(f *jen.File) {
 			}
 			continue
 		}
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.cg != nil || st.intrinsic != nil || st.comb != nil && st.comb.boxed {
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.kind == stepWindowInto || st.cg != nil || st.intrinsic != nil || st.comb != nil && st.comb.boxed {
 			// extract calls nothing (a merge function's accumulator is its output), nor do
-			// inject and expand; an intrinsic is written out; a boxed CombineFn is called
-			// through the SDK's callers
+			// WindowInto, inject and expand; an intrinsic is written out; a boxed CombineFn
+			// is called through the SDK's callers
 			continue
 		}
 		field := fmt.Sprintf("fn%d", st.idx)
@@ -415,22 +415,29 @@ func (em *emitter) emitDecode(f *jen.File, st *step) {
 			jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, jen.Id("recv"))),
 			jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"))
 	} else {
-		// The struct's type cannot be named here, but its methods' types can: asserting an
-		// interface of one method gives a method value the compiler calls directly (a
-		// reflect method value would cost a reflective call per element).
-		for i, m := range st.bound() {
-			mi := fmt.Sprintf("m%d", i)
-			body = append(body,
-				jen.List(jen.Id(mi), jen.Id("ok")).Op(":=").Id("recv").Assert(jen.Interface(methodSig(m.name, m.typ))),
-				jen.If(jen.Op("!").Id("ok")).Block(wrap("%T has no method "+m.name+" "+strings.TrimPrefix(m.typ.str, "func"), jen.Id("recv"))),
-				jen.Id("s").Dot(methodField(st, m.name)).Op("=").Id(mi).Dot(m.name))
-		}
+		body = append(body, em.boundMethods(st, jen.Id("recv"), wrap)...)
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	f.Commentf("decode%d decodes step%d's DoFn (%s) from the payload the runner sent for", st.idx, st.idx, shortFn(st.fn))
 	f.Comment("its transform: the value the pipeline built, its configuration restored as the Go SDK")
 	f.Comment("restores it.")
 	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id(fmt.Sprintf("decode%d", st.idx)).Params(jen.Id("env").Qual(rtPath, "StageEnv")).Error().Block(body...)
+}
+
+// boundMethods sets the stage's method fields of st's struct, recv, whose type the
+// generated package cannot name, though its methods' types it can: asserting an interface
+// of one method gives a method value the compiler calls directly (a reflect method value
+// would cost a reflective call per element).
+func (em *emitter) boundMethods(st *step, recv *jen.Statement, wrap func(string, ...jen.Code) jen.Code) []jen.Code {
+	var body []jen.Code
+	for i, m := range st.bound() {
+		mi := fmt.Sprintf("m%d", i)
+		body = append(body,
+			jen.List(jen.Id(mi), jen.Id("ok")).Op(":=").Add(recv.Clone()).Assert(jen.Interface(methodSig(m.name, m.typ))),
+			jen.If(jen.Op("!").Id("ok")).Block(wrap("%T has no method "+m.name+" "+strings.TrimPrefix(m.typ.str, "func"), recv.Clone())),
+			jen.Id("s").Dot(methodField(st, m.name)).Op("=").Id(mi).Dot(m.name))
+	}
+	return body
 }
 
 // lifecycleHeader is the header of what StartBundle and FinishBundle emit: the SDK

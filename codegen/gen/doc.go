@@ -38,7 +38,11 @@
 // once per key and bundle); bounded splittable DoFns
 // (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as
 // the SDK's exec nodes run them; not ProcessContinuation results or watermark
-// estimators); global windows only. A stage's input and outputs use typed coders where
+// estimators); the global window and interval windows (chains_windowing.go: WindowInto into
+// global, fixed, sliding or session windows, assigned as the SDK assigns them; a DoFn's
+// window parameter, the DoFn called once per window of an element in several, as the SDK
+// calls it; the precombine keyed per key and window; the element's windows travel in its
+// header). A stage's input and outputs use typed coders where
 // they exist, else the SDK's own coder through rt.SDKCodec (chains_sdk.go: rows, custom
 // types, a splittable DoFn's sized elements; the header names those ports). Functions the generated package can name are called directly;
 // others are resolved once per stage instance with rt.Func and called through their

@@ -48,8 +48,9 @@ func edgeCoder(comps *pipepb.Components, wireID string, v *capture.Value, name s
 	if wv.GetSpec().GetUrn() != wire.URNWindowedValue || len(wv.GetComponentCoderIds()) != 2 {
 		return nil, "its wire coder is not a windowed value"
 	}
-	if urn := comps.GetCoders()[wv.GetComponentCoderIds()[1]].GetSpec().GetUrn(); urn != wire.URNGlobalWindow {
-		return nil, "windows other than the global window are not generated yet"
+	// The header (and so the window coder) is rt's: global or interval windows.
+	if urn := comps.GetCoders()[wv.GetComponentCoderIds()[1]].GetSpec().GetUrn(); urn != wire.URNGlobalWindow && urn != wire.URNIntervalWindow {
+		return nil, fmt.Sprintf("window coder %s: %s", urn, "not generated yet")
 	}
 	elem := wv.GetComponentCoderIds()[0]
 	parts := []capture.Value{*v}

@@ -31,6 +31,8 @@ func wireCoders() *pipepb.Components {
 		"wvlpstr":  c(wire.URNWindowedValue, "kvlpstr", "gw"),
 		"wvbytes":  c(wire.URNWindowedValue, "bytes", "gw"),
 		"wvwindow": c(wire.URNWindowedValue, "kv", "iw"),
+		"cw":       c(wire.URNCustomWindow, "bytes"),
+		"wvcustom": c(wire.URNWindowedValue, "kv", "cw"),
 	}}
 }
 
@@ -49,7 +51,8 @@ func TestEdgeCoderMatchesTheWire(t *testing.T) {
 		{"grouped", "wvgroup", group, ""},
 		{"bytes", "wvbytes", &capture.Value{Kind: capture.ValueBytes, Type: "[]uint8"}, ""},
 		{"no Go type", "wv", nil, "no Go type"},
-		{"interval windows", "wvwindow", kv, "global window"},
+		{"interval windows", "wvwindow", kv, ""}, // the header is rt's, the value the same
+		{"custom windows", "wvcustom", kv, "window coder beam:coder:custom_window:v1"},
 		{"string as bytes", "wvbytes", &str, "a string value travels as beam:coder:bytes:v1"},
 		// The runner length-prefixes a string only when it does not know the coder, which
 		// changes the bytes: refused rather than guessed.

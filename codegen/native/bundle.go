@@ -43,7 +43,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	// the context's type, not through Value.
 	bctx := metrics.SetBundleID(rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id}), id)
 	var bundle rt.Bundle
-	count, err := runBundle(bctx, stage, in, outs, func(b rt.Bundle) func() {
+	count, err := runBundle(bctx, stage, p.header, in, outs, func(b rt.Bundle) func() {
 		bundle = b
 		return h.trackSplitter(id, b)
 	})
@@ -107,9 +107,9 @@ func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
 	return infos, nil
 }
 
-// runBundle feeds every input element to a bundle of stage and returns how many there
-// were. started is told of the bundle while it runs (for splits) and returns its undo.
-func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, error) {
+// runBundle feeds every input element to a bundle of stage, its header decoded by header,
+// and returns how many there were. started is told of the bundle while it runs (for splits) and returns its undo.
+func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Header, int, error), in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, error) {
 	b, err := stage.StartBundle(ctx, outs)
 	if err != nil {
 		return 0, fmt.Errorf("starting a bundle: %w", err)
@@ -122,7 +122,7 @@ func runBundle(ctx context.Context, stage rt.Stage, in *inbox, outs []*rt.Output
 			return count, err
 		}
 		for len(block) > 0 {
-			hdr, n, err := rt.DecodeGlobalHeader(block)
+			hdr, n, err := header(block)
 			if err != nil {
 				return count, fmt.Errorf("input element %d: %w", count, err)
 			}

@@ -265,8 +265,11 @@ type stagePool struct {
 	spec    protocol.Stage
 	factory rt.StageFactory
 	env     *stageEnv
-	mu      sync.Mutex
-	free    []rt.Stage
+	// header decodes an input element's windowed-value header, as the input port's
+	// window coder has it.
+	header func([]byte) (rt.Header, int, error)
+	mu     sync.Mutex
+	free   []rt.Stage
 }
 
 // stageEnv serves a native stage's descriptor to its chain's factory (rt.StageEnv).
@@ -334,6 +337,19 @@ func (e *stageEnv) TransformCoder(name string, output bool) (*coder.Coder, error
 	return c, nil
 }
 
+// headerDecoder is the decoder of the input elements' headers: the global window's, or
+// the interval windows' (rt.HeaderDecoder).
+func (e *stageEnv) headerDecoder() (func([]byte) (rt.Header, int, error), error) {
+	c, err := e.InputCoder()
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != coder.WindowedValue {
+		return nil, fmt.Errorf("the input coder %v is not a windowed value coder", c)
+	}
+	return rt.HeaderDecoder(c.Window)
+}
+
 // portCoder is the coder of a data source or sink transform's RemoteGrpcPort.
 func (e *stageEnv) portCoder(transformID string) (*coder.Coder, error) {
 	var port fnpb.RemoteGrpcPort
@@ -394,10 +410,15 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 	if !ok {
 		return nil, fmt.Errorf("stage %s: this binary carries no chain with fingerprint %s", spec.Name, spec.Fingerprint)
 	}
+	env := newStageEnv(desc, spec)
+	header, err := env.headerDecoder()
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", spec.Name, err)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if p = h.stages[descID]; p == nil {
-		p = &stagePool{spec: spec, factory: f, env: newStageEnv(desc, spec)}
+		p = &stagePool{spec: spec, factory: f, env: env, header: header}
 		h.stages[descID] = p
 	}
 	return p, nil

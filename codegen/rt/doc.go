@@ -6,7 +6,9 @@
 // headers, iterables as the runner writes them) are runner/wire's; rt adds what only the
 // Go types know: strings, bytes, the Go SDK's zig-zag "varintz" coder of int types (a
 // custom coder, so it travels length-prefixed), doubles, bools, and iterables of typed
-// values. Every function is checked against the SDK's own encoders in the tests.
+// values; and an element's windows (windows.go: kept in their wire form, assigned as the
+// SDK's WindowInto assigns them). Every function is checked against the SDK's own
+// encoders in the tests.
 //
 // Decoders take the bytes at the start of b and return the value and how many bytes it
 // took; they never panic on bad input and wrap wire.ErrMalformed for bytes that cannot be

@@ -40,9 +40,9 @@ func sideInputs(ctx context.Context) (SideInputReader, error) {
 	return r, nil
 }
 
-// GlobalWindow is the global window as a side input state key names it: the global
+// globalWindowKey is the global window as a side input state key names it: the global
 // window coder writes no bytes.
-var GlobalWindow = []byte{}
+var globalWindowKey = []byte{}
 
 // IterableSideInput reads and decodes every value of an iterable side input (a
 // singleton, Iter or ReIter parameter) in the global window, in the order the runner
@@ -53,7 +53,7 @@ func IterableSideInput[T any](ctx context.Context, transformID, sideInputID stri
 	if err != nil {
 		return nil, err
 	}
-	data, err := r.Iterable(ctx, transformID, sideInputID, GlobalWindow)
+	data, err := r.Iterable(ctx, transformID, sideInputID, globalWindowKey)
 	if err != nil {
 		return nil, fmt.Errorf("sluice native: reading side input %s of %s: %w", sideInputID, transformID, err)
 	}
@@ -71,7 +71,7 @@ func MultimapSideInput[K, V any](ctx context.Context, transformID, sideInputID s
 	if err != nil {
 		return nil, err
 	}
-	data, err := r.Multimap(ctx, transformID, sideInputID, appendKey(nil, key), GlobalWindow)
+	data, err := r.Multimap(ctx, transformID, sideInputID, appendKey(nil, key), globalWindowKey)
 	if err != nil {
 		return nil, fmt.Errorf("sluice native: reading side input %s of %s at key %v: %w", sideInputID, transformID, key, err)
 	}

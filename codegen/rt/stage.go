@@ -22,12 +22,14 @@ import (
 	"github.com/sluice-runner/sluice/runner/wire"
 )
 
-// Header is the windowed-value header of an element in the global window: its event time
-// (milliseconds) and pane. A chain passes its input's header on to what each element
-// produces, as the Go SDK does for a DoFn's outputs.
+// Header is the windowed-value header of an element: its event time (milliseconds), pane
+// and windows (GlobalWindow, the zero value, in a global-window stage). A chain passes its
+// input's header on to what each element produces, as the Go SDK does for a DoFn's
+// outputs.
 type Header struct {
 	Timestamp int64
 	Pane      wire.PaneInfo
+	Windows   Windows
 }
 
 // DecodeGlobalHeader decodes the header of a windowed value in the global window and says
@@ -60,10 +62,24 @@ func malformedHeader(err error) error {
 	return fmt.Errorf("%w: windowed-value header: %v", wire.ErrMalformed, err)
 }
 
-// AppendGlobalHeader appends the header of a windowed value in the global window.
+// AppendGlobalHeader appends the header of a windowed value in the global window
+// (whatever h.Windows says).
 func AppendGlobalHeader(dst []byte, h Header) []byte {
 	dst = wire.AppendInstant(dst, h.Timestamp)
 	dst = binary.BigEndian.AppendUint32(dst, 1)
+	return wire.AppendPane(dst, h.Pane)
+}
+
+// AppendHeader appends the header of a windowed value in h.Windows: the global window's
+// header, or the interval windows' as Beam's interval window coder writes them. Each
+// PCollection is in one or the other (sluicegen checks its windowing strategy, and only
+// WindowInto changes windows), so the header is what the port's window coder writes.
+func AppendHeader(dst []byte, h Header) []byte {
+	if h.Windows == GlobalWindow {
+		return AppendGlobalHeader(dst, h)
+	}
+	dst = wire.AppendInstant(dst, h.Timestamp)
+	dst = append(dst, h.Windows...)
 	return wire.AppendPane(dst, h.Pane)
 }
 
@@ -86,7 +102,7 @@ type Output struct {
 func NewOutput(flush func([]byte) error) *Output { return &Output{flush: flush} }
 
 // Begin starts an element with header h and returns the buffer to append its value to.
-func (o *Output) Begin(h Header) []byte { return AppendGlobalHeader(o.buf, h) }
+func (o *Output) Begin(h Header) []byte { return AppendHeader(o.buf, h) }
 
 // End takes back the buffer Begin returned, with the element's value appended.
 func (o *Output) End(b []byte) {

@@ -14,7 +14,7 @@
 // does not match the running pipeline's runs portably, never wrongly.
 //
 // Each SDK stage whose transforms are all covered (function and struct DoFns, grouped
-// values, bounded splittable DoFns, CombineFns, global windows) runs
+// values, bounded splittable DoFns, CombineFns, CoGroupByKeys, side inputs, global and interval windows) runs
 // natively: a fused chain of plain Go calls between typed coders (byte for byte the Go
 // SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a
 // typed one), registered by fingerprint. Every other stage runs portably, over the Fn
@@ -296,7 +296,7 @@
 //
 // Variant V5 (--query=5):
 //
-// 9 stages, 5 of them SDK stages, 2 native.
+// 9 stages, 5 of them SDK stages, 4 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -309,7 +309,8 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint 55b0c2b43e6e56614c9993a7713dae0a
-//   native: no (transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: yes (sluiceStageV5S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query5/JustBids/nexmark.justBidsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn)
 //   nexmark.Query5/Window/WindowInto
@@ -320,7 +321,8 @@
 //   nexmark.Query5/Count/CombinePerKey/group
 //
 // stage s4 (sdk) fingerprint 19084e7499901b700fa4066937706713
-//   native: no (PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated)
+//   native: yes (sluiceStageV5S4)
+//   output 0 nexmark.Query5/Top/CombinePerKey/partial coded by the SDK's coder (varintz, row/custom values)
 //   nexmark.Query5/Count/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64)
 //   nexmark.Query5/Count/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64)
 //   nexmark.Query5/nexmark.toAuctionCount (github.com/sluice-runner/sluice/tools/bench/nexmark.toAuctionCount)
@@ -331,7 +333,7 @@
 //   nexmark.Query5/Top/CombinePerKey/group
 //
 // stage s6 (sdk) fingerprint 712f2d21712fb3aaba443e4dd1526427
-//   native: no (PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated)
+//   native: no (PCollection n12: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package)
 //   nexmark.Query5/Top/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -355,16 +357,16 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash nexmark.Query5/Count/CombinePerKey/partial
 //     windowed_value<kv<varint,varint>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V5S2ToS3
 //   s3 -> s4 forward nexmark.Query5/Count/CombinePerKey/grouped
 //     windowed_value<kv<varint,iterable<varint>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V5S3ToS4
 //   s4 -> s5 hash nexmark.Query5/Top/CombinePerKey/partial
 //     windowed_value<kv<length_prefix<custom>,length_prefix<row>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topAccum) are not generated yet
 //   s5 -> s6 forward nexmark.Query5/Top/CombinePerKey/grouped
 //     windowed_value<kv<length_prefix<custom>,iterable<length_prefix<row>>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topAccum) are not generated yet
 //   s6 -> s7 hash n16
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V5S6ToS7
@@ -374,7 +376,7 @@
 //
 // Variant V6 (--query=7):
 //
-// 7 stages, 4 of them SDK stages, 2 native.
+// 7 stages, 4 of them SDK stages, 3 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -387,7 +389,9 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint 227de387f357446dcac556296645715c
-//   native: no (transform nexmark.Query7/Window/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: yes (sluiceStageV6S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
+//   output 0 nexmark.Query7/MaxBids/CombinePerKey/partial coded by the SDK's coder (varintz, row/custom values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query7/JustBids/nexmark.justBidsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn)
 //   nexmark.Query7/Window/WindowInto
@@ -398,7 +402,7 @@
 //   nexmark.Query7/MaxBids/CombinePerKey/group
 //
 // stage s4 (sdk) fingerprint 3fd7bb78b37a94f16f9c31adf0bdd53b
-//   native: no (PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: windowing beam:window_fn:fixed_windows:v1: only the global window is generated)
+//   native: no (PCollection n8: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package)
 //   nexmark.Query7/MaxBids/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -422,10 +426,10 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash nexmark.Query7/MaxBids/CombinePerKey/partial
 //     windowed_value<kv<length_prefix<custom>,length_prefix<row>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topBids) are not generated yet
 //   s3 -> s4 forward nexmark.Query7/MaxBids/CombinePerKey/grouped
 //     windowed_value<kv<length_prefix<custom>,iterable<length_prefix<row>>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: not yet: values of kind opaque (topBids) are not generated yet
 //   s4 -> s5 hash n12
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V6S4ToS5
@@ -435,7 +439,7 @@
 //
 // Variant V7 (--query=8):
 //
-// 7 stages, 4 of them SDK stages, 2 native.
+// 7 stages, 4 of them SDK stages, 4 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -448,7 +452,8 @@
 //   nexmark.Read/nexmark.generateFn/split (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //
 // stage s2 (sdk) fingerprint bbc10172abf114a96c23e158b15922b0
-//   native: no (transform nexmark.Query8/WindowPersons/WindowInto (beam:transform:window_into:v1): not covered yet)
+//   native: yes (sluiceStageV7S2)
+//   input nexmark.Read/nexmark.generateFn/sized coded by the SDK's coder (row/custom, bool, double values)
 //   nexmark.Read/nexmark.generateFn/process (github.com/sluice-runner/sluice/tools/bench/nexmark.generateFn)
 //   nexmark.Query8/JustPersons/nexmark.justPersonsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justPersonsFn)
 //   nexmark.Query8/JustAuctions/nexmark.justAuctionsFn (github.com/sluice-runner/sluice/tools/bench/nexmark.justAuctionsFn)
@@ -463,7 +468,7 @@
 //   nexmark.Query8/Join/CoGBK/e10_gbk
 //
 // stage s4 (sdk) fingerprint ee19f8efe45b1ad14e4b30f9e18705e2
-//   native: no (PCollection n10_out: windowing beam:window_fn:fixed_windows:v1: only the global window is generated)
+//   native: yes (sluiceStageV7S4)
 //   nexmark.Query8/Join/CoGBK/e10_expand
 //   nexmark.Query8/Select/nexmark.q8JoinFn (github.com/sluice-runner/sluice/tools/bench/nexmark.q8JoinFn)
 //   nexmark.Query8/GlobalWindow/WindowInto
@@ -485,13 +490,13 @@
 //     typed: not yet: a splittable DoFn's element with its restriction (its own type): the SDK's coder codes it
 //   s2 -> s3 hash n8_e10_inject0
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V7S2ToS3
 //   s2 -> s3 hash n9_e10_inject1
 //     windowed_value<kv<varint,kv<length_prefix<custom>,bytes>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V7S2ToS3X
 //   s3 -> s4 forward n10_out
 //     windowed_value<kv<varint,iterable<kv<length_prefix<custom>,bytes>>>,interval_window>
-//     typed: not yet: windows other than the global window are not generated yet
+//     typed: V7S3ToS4
 //   s4 -> s5 hash n13
 //     windowed_value<kv<length_prefix<custom>,string_utf8>,global_window>
 //     typed: V7S4ToS5
@@ -557,13 +562,13 @@ func init() {
 	rt.RegisterStage("ff3e70119eadd3c755e14fa12d832ddd", newSluiceStageV4S2)
 	rt.RegisterStage("0eff06cbb1fe482c65fb0ec5f24676a5", newSluiceStageV4S4)
 	rt.RegisterStage("a8a0db317f6f17dddd46e2a9b875c280", newSluiceStageV4S6)
-	rt.RegisterPortableStage("55b0c2b43e6e56614c9993a7713dae0a", "transform nexmark.Query5/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("19084e7499901b700fa4066937706713", "PCollection nexmark.Query5/Count/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection nexmark.Query5/Top/CombinePerKey/grouped: windowing beam:window_fn:sliding_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("227de387f357446dcac556296645715c", "transform nexmark.Query7/Window/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection nexmark.Query7/MaxBids/CombinePerKey/grouped: windowing beam:window_fn:fixed_windows:v1: only the global window is generated")
-	rt.RegisterPortableStage("bbc10172abf114a96c23e158b15922b0", "transform nexmark.Query8/WindowPersons/WindowInto (beam:transform:window_into:v1): not covered yet")
-	rt.RegisterPortableStage("ee19f8efe45b1ad14e4b30f9e18705e2", "PCollection n10_out: windowing beam:window_fn:fixed_windows:v1: only the global window is generated")
+	rt.RegisterStage("55b0c2b43e6e56614c9993a7713dae0a", newSluiceStageV5S2)
+	rt.RegisterStage("19084e7499901b700fa4066937706713", newSluiceStageV5S4)
+	rt.RegisterStage("227de387f357446dcac556296645715c", newSluiceStageV6S2)
+	rt.RegisterStage("bbc10172abf114a96c23e158b15922b0", newSluiceStageV7S2)
+	rt.RegisterStage("ee19f8efe45b1ad14e4b30f9e18705e2", newSluiceStageV7S4)
+	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection n12: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package")
+	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection n8: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package")
 }
 
 // sluiceAppendV0S0ToS1 appends an element of PCollection "n1" as its wire
@@ -848,6 +853,144 @@ func sluiceAppendV4S6ToS7(dst []byte, v0 int, v1 string) []byte {
 // sluiceDecodeV4S6ToS7 decodes an element of PCollection "n13" and says how
 // many bytes it took.
 func sluiceDecodeV4S6ToS7(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV5S2ToS3 appends an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV5S2ToS3(dst []byte, v0 int64, v1 int64) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendVarInt(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV5S2ToS3 decodes an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial" and says how
+// many bytes it took.
+func sluiceDecodeV5S2ToS3(b []byte) (v0 int64, v1 int64, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV5S3ToS4 appends an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV5S3ToS4(dst []byte, v0 int64, v1 []int64) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendIterable(dst, v1, rt.AppendVarInt)
+	return dst
+}
+
+// sluiceDecodeV5S3ToS4 decodes an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped" and says how
+// many bytes it took.
+func sluiceDecodeV5S3ToS4(b []byte) (v0 int64, v1 []int64, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeVarInt); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV7S2ToS3 appends an element of PCollection "n8_e10_inject0" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV7S2ToS3(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV7S2ToS3 decodes an element of PCollection "n8_e10_inject0" and says how
+// many bytes it took.
+func sluiceDecodeV7S2ToS3(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV7S2ToS3X appends an element of PCollection "n9_e10_inject1" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV7S2ToS3X(dst []byte, v0 int64, v1 rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendUnion(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV7S2ToS3X decodes an element of PCollection "n9_e10_inject1" and says how
+// many bytes it took.
+func sluiceDecodeV7S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeUnion(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV7S3ToS4 appends an element of PCollection "n10_out" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV7S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+	dst = rt.AppendVarInt(dst, v0)
+	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	return dst
+}
+
+// sluiceDecodeV7S3ToS4 decodes an element of PCollection "n10_out" and says how
+// many bytes it took.
+func sluiceDecodeV7S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV7S4ToS5 appends an element of PCollection "n13" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV7S4ToS5(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV7S4ToS5 decodes an element of PCollection "n13" and says how
+// many bytes it took.
+func sluiceDecodeV7S4ToS5(b []byte) (v0 int, v1 string, n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
 		return
@@ -4337,5 +4480,2135 @@ func (b *sluiceBundleV4S6) step2(v0 int64, v1 int64) {
 // step3 runs Write/textio.Write/beam.addFixedKeyFn
 // (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
 func (b *sluiceBundleV4S6) step3(v0 string) {
+	b.pcoll4(0, v0)
+}
+
+// sluiceStageV5S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query5/JustBids/nexmark.justBidsFn
+//	nexmark.Query5/Window/WindowInto
+//	nexmark.Query5/BidToAuction/nexmark.bidAuctionOne
+//	nexmark.Query5/Count/CombinePerKey/precombine
+type sluiceStageV5S2 struct {
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	fn3              func(nexmark.Bid) (int64, int64)       // nexmark.bidAuctionOne, resolved by name: the generated package cannot name it
+	fn4              func(int64, int64) int64               // nexmark.sumInt64, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                           // the input's coder: it has no typed one
+}
+
+// newSluiceStageV5S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV5S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV5S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(nexmark.Bid))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn3, err = rt.Func[func(nexmark.Bid) (int64, int64)]("github.com/sluice-runner/sluice/tools/bench/nexmark.bidAuctionOne"); err != nil {
+		return nil, err
+	}
+	if s.fn4, err = rt.Func[func(int64, int64) int64]("github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV5S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	m0, ok := recv.(interface {
+		ProcessElement(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method ProcessElement (*github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/sluice-runner/sluice/tools/bench/nexmark.Source, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime.Time, github.com/sluice-runner/sluice/tools/bench/nexmark.Event))", recv)
+	}
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
+	}
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(nexmark.Source, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method RestrictionSize (github.com/sluice-runner/sluice/tools/bench/nexmark.Source, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
+	}
+	s.restrictionSize0 = m2.RestrictionSize
+	m3, ok := recv.(interface {
+		Setup()
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method Setup ()", recv)
+	}
+	s.setup0 = m3.Setup
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV5S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV5S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV5S2{
+		outs:            outs,
+		sluiceStageV5S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.idx4 = map[sluiceKeyV5S2Step4]int{}
+	return b, nil
+}
+
+// sluiceBundleV5S2 is a bundle in progress on sluiceStageV5S2.
+type sluiceBundleV5S2 struct {
+	*sluiceStageV5S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [6]int64
+	inCodec *rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Bid)
+	acc4         []sluiceAccV5S2Step4       // step4's keys, in first-seen order
+	idx4         map[sluiceKeyV5S2Step4]int // where each key is in acc4
+}
+
+// sluiceKeyV5S2Step4 is a key of step4's cache: the key and one window.
+type sluiceKeyV5S2Step4 struct {
+	k int64
+	w rt.Windows
+}
+
+// sluiceAccV5S2Step4 is a key step4 holds: its accumulator and the header of its last element.
+type sluiceAccV5S2Step4 struct {
+	k int64
+	a int64
+	h rt.Header
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV5S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV5S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.flush4()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV5S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV5S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV5S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query5/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Window/WindowInto",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query5/BidToAuction/nexmark.bidAuctionOne",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Count/CombinePerKey/precombine",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV5S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV5S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV5S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1.
+func (b *sluiceBundleV5S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step2.
+func (b *sluiceBundleV5S2) pcoll2(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n5"
+// to step3.
+func (b *sluiceBundleV5S2) pcoll3(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n6"
+// to step4.
+func (b *sluiceBundleV5S2) pcoll4(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0, v1)
+}
+
+// pcoll5 hands on an element of PCollection "nexmark.Query5/Count/CombinePerKey/partial"
+// to output 0.
+func (b *sluiceBundleV5S2) pcoll5(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV5S2ToS3(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV5S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query5/JustBids/nexmark.justBidsFn
+// (nexmark.justBidsFn).
+func (b *sluiceBundleV5S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query5/Window/WindowInto: into the windows of 10000ms every 5000ms holding the element's time.
+func (b *sluiceBundleV5S2) step2(v0 nexmark.Bid) {
+	h := b.h
+	b.h.Windows = rt.AssignSliding(h.Timestamp, 10000, 5000)
+	b.pcoll3(v0)
+	b.h = h
+}
+
+// step3 runs nexmark.Query5/BidToAuction/nexmark.bidAuctionOne
+// (nexmark.bidAuctionOne).
+func (b *sluiceBundleV5S2) step3(v0 nexmark.Bid) {
+	r0, r1 := b.fn3(v0)
+	b.pcoll4(r0, r1)
+}
+
+// step4 runs nexmark.Query5/Count/CombinePerKey/precombine
+// once per window of the element, as the SDK runs a lifted combine.
+func (b *sluiceBundleV5S2) step4(v0 int64, v1 int64) {
+	if b.h.Windows.Len() == 1 {
+		b.step4w(v0, v1)
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step4w(v0, v1)
+	}
+	b.h = h
+}
+
+// step4w runs nexmark.Query5/Count/CombinePerKey/precombine:
+// nexmark.sumInt64's partial results per key and window, held until the bundle ends or more than 2000
+// keys and windows are held. A key's first value is its accumulator, as the SDK has it for a
+// merge-only CombineFn; each partial keeps the header of its key's last element.
+func (b *sluiceBundleV5S2) step4w(v0 int64, v1 int64) {
+	if i, ok := b.idx4[sluiceKeyV5S2Step4{v0, b.h.Windows}]; ok {
+		e := &b.acc4[i]
+		x := b.fn4(e.a, v1)
+		e.a = x
+		e.h = b.h
+		return
+	}
+	b.idx4[sluiceKeyV5S2Step4{v0, b.h.Windows}] = len(b.acc4)
+	b.acc4 = append(b.acc4, sluiceAccV5S2Step4{
+		a: v1,
+		h: b.h,
+		k: v0,
+	})
+	if len(b.acc4) > 2000 {
+		b.flush4()
+	}
+}
+
+// flush4 emits what step4 holds, in first-seen order (the output is the same on every
+// run), each partial under the header of its last element.
+func (b *sluiceBundleV5S2) flush4() {
+	h := b.h
+	for i := range b.acc4 {
+		e := &b.acc4[i]
+		b.h = e.h
+		b.pcoll5(e.k, e.a)
+	}
+	b.h = h
+	clear(b.acc4)
+	b.acc4 = b.acc4[:0]
+	clear(b.idx4)
+}
+
+// sluiceStageV5S4 runs stage s4 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query5/Count/CombinePerKey/merge
+//	nexmark.Query5/Count/CombinePerKey/extract
+//	nexmark.Query5/nexmark.toAuctionCount
+//	nexmark.Query5/Top/beam.addFixedKeyFn
+//	nexmark.Query5/Top/CombinePerKey/precombine
+type sluiceStageV5S4 struct {
+	fn0                func(int64, int64) int64                // nexmark.sumInt64, resolved by name: the generated package cannot name it
+	fn2                func(int64, int64) nexmark.AuctionCount // nexmark.toAuctionCount, resolved by name: the generated package cannot name it
+	createAccumulator4 func() any                              // nexmark.topFn's methods, called with any values: the generated package cannot name their types
+	addInput4          func(any, any) any
+	outCoder0          *coder.Coder // output 0's coder: it has no typed one
+}
+
+// newSluiceStageV5S4 makes an instance of stage s4's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV5S4(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV5S4{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.outCoder0, err = env.OutputCoder(0); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: output 0's coder: %w", err)
+	}
+	if s.fn0, err = rt.Func[func(int64, int64) int64]("github.com/sluice-runner/sluice/tools/bench/nexmark.sumInt64"); err != nil {
+		return nil, err
+	}
+	if s.fn2, err = rt.Func[func(int64, int64) nexmark.AuctionCount]("github.com/sluice-runner/sluice/tools/bench/nexmark.toAuctionCount"); err != nil {
+		return nil, err
+	}
+	if err := s.decode4(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode4 decodes step4's CombineFn (nexmark.topFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV5S4) decode4(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query5/Top/CombinePerKey/precombine")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query5/Top/CombinePerKey/precombine: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query5/Top/CombinePerKey/precombine: %w", err)
+	}
+	if s.createAccumulator4, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query5/Top/CombinePerKey/precombine: %w", err)
+	}
+	if s.addInput4, err = rt.Boxed[func(any, any) any](cf, "AddInput"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query5/Top/CombinePerKey/precombine: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV5S4) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV5S4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s4: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV5S4{
+		outs:            outs,
+		sluiceStageV5S4: s,
+	}
+	b.outCodec0 = rt.NewSDKCodec(s.outCoder0)
+	b.idx4 = map[sluiceKeyV5S4Step4]int{}
+	return b, nil
+}
+
+// sluiceBundleV5S4 is a bundle in progress on sluiceStageV5S4.
+type sluiceBundleV5S4 struct {
+	*sluiceStageV5S4
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [6]int64
+	outCodec0 *rt.SDKCodec
+	acc4      []sluiceAccV5S4Step4       // step4's keys, in first-seen order
+	idx4      map[sluiceKeyV5S4Step4]int // where each key is in acc4
+}
+
+// sluiceKeyV5S4Step4 is a key of step4's cache: the key and one window.
+type sluiceKeyV5S4Step4 struct {
+	k int
+	w rt.Windows
+}
+
+// sluiceAccV5S4Step4 is a key step4 holds: its accumulator and the header of its last element.
+type sluiceAccV5S4Step4 struct {
+	k int
+	a any
+	h rt.Header
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV5S4) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := sluiceDecodeV5S3ToS4(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s4: decoding an element of nexmark.Query5/Count/CombinePerKey/grouped: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV5S4) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.flush4()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV5S4) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV5S4) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV5S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Count/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query5/nexmark.toAuctionCount",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Top/beam.addFixedKeyFn",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Top/CombinePerKey/precombine",
+	}}
+}
+
+// appendOut0 appends an element of nexmark.Query5/Top/CombinePerKey/partial, encoded with the SDK's coder (the edge
+// has no typed coder).
+func (b *sluiceBundleV5S4) appendOut0(dst []byte, v0 int, v1 any) ([]byte, error) {
+	fv := exec.FullValue{
+		Elm:  v0,
+		Elm2: v1,
+	}
+	return b.outCodec0.Append(dst, &fv)
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped"
+// to step0.
+func (b *sluiceBundleV5S4) pcoll0(v0 int64, v1 []int64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "nexmark.Query5/Count/CombinePerKey/merged"
+// to step1.
+func (b *sluiceBundleV5S4) pcoll1(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1)
+}
+
+// pcoll2 hands on an element of PCollection "n8"
+// to step2.
+func (b *sluiceBundleV5S4) pcoll2(v0 int64, v1 int64) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n9"
+// to step3.
+func (b *sluiceBundleV5S4) pcoll3(v0 nexmark.AuctionCount) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n10"
+// to step4.
+func (b *sluiceBundleV5S4) pcoll4(v0 int, v1 nexmark.AuctionCount) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0, v1)
+}
+
+// pcoll5 hands on an element of PCollection "nexmark.Query5/Top/CombinePerKey/partial"
+// to output 0.
+func (b *sluiceBundleV5S4) pcoll5(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	{
+		buf := b.outs[0].Begin(b.h)
+		buf, err := b.appendOut0(buf, v0, v1)
+		if err != nil {
+			b.fail(fmt.Errorf("sluice: stage s4: output 0: %w", err))
+			return
+		}
+		b.outs[0].End(buf)
+	}
+}
+
+// step0 runs nexmark.Query5/Count/CombinePerKey/merge:
+// nexmark.sumInt64 merges a key's accumulators in order into the first, as the SDK does (none:
+// the zero value, as in the SDK).
+func (b *sluiceBundleV5S4) step0(v0 int64, v1 []int64) {
+	var a int64
+	for i, x := range v1 {
+		if i == 0 {
+			a = x
+			continue
+		}
+		m := b.fn0(a, x)
+		a = m
+	}
+	b.pcoll1(v0, a)
+}
+
+// step1 runs nexmark.Query5/Count/CombinePerKey/extract:
+// a CombineFn without ExtractOutput outputs its accumulator.
+func (b *sluiceBundleV5S4) step1(v0 int64, v1 int64) {
+	b.pcoll2(v0, v1)
+}
+
+// step2 runs nexmark.Query5/nexmark.toAuctionCount
+// (nexmark.toAuctionCount).
+func (b *sluiceBundleV5S4) step2(v0 int64, v1 int64) {
+	r0 := b.fn2(v0, v1)
+	b.pcoll3(r0)
+}
+
+// step3 runs nexmark.Query5/Top/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV5S4) step3(v0 nexmark.AuctionCount) {
+	b.pcoll4(0, v0)
+}
+
+// step4 runs nexmark.Query5/Top/CombinePerKey/precombine
+// once per window of the element, as the SDK runs a lifted combine.
+func (b *sluiceBundleV5S4) step4(v0 int, v1 nexmark.AuctionCount) {
+	if b.h.Windows.Len() == 1 {
+		b.step4w(v0, v1)
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step4w(v0, v1)
+	}
+	b.h = h
+}
+
+// step4w runs nexmark.Query5/Top/CombinePerKey/precombine:
+// nexmark.topFn's partial results per key and window, held until the bundle ends or more than 2000
+// keys and windows are held. A key starts from a new accumulator and adds each value, as the
+// SDK's lifted combine does; each partial keeps the header of its key's last element.
+func (b *sluiceBundleV5S4) step4w(v0 int, v1 nexmark.AuctionCount) {
+	if i, ok := b.idx4[sluiceKeyV5S4Step4{v0, b.h.Windows}]; ok {
+		e := &b.acc4[i]
+		x := b.addInput4(e.a, v1)
+		e.a = x
+		e.h = b.h
+		return
+	}
+	a := b.createAccumulator4()
+	x := b.addInput4(a, v1)
+	b.idx4[sluiceKeyV5S4Step4{v0, b.h.Windows}] = len(b.acc4)
+	b.acc4 = append(b.acc4, sluiceAccV5S4Step4{
+		a: x,
+		h: b.h,
+		k: v0,
+	})
+	if len(b.acc4) > 2000 {
+		b.flush4()
+	}
+}
+
+// flush4 emits what step4 holds, in first-seen order (the output is the same on every
+// run), each partial under the header of its last element.
+func (b *sluiceBundleV5S4) flush4() {
+	h := b.h
+	for i := range b.acc4 {
+		e := &b.acc4[i]
+		b.h = e.h
+		b.pcoll5(e.k, e.a)
+	}
+	b.h = h
+	clear(b.acc4)
+	b.acc4 = b.acc4[:0]
+	clear(b.idx4)
+}
+
+// sluiceStageV6S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query7/JustBids/nexmark.justBidsFn
+//	nexmark.Query7/Window/WindowInto
+//	nexmark.Query7/MaxBids/beam.addFixedKeyFn
+//	nexmark.Query7/MaxBids/CombinePerKey/precombine
+type sluiceStageV6S2 struct {
+	processElement0    func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0     func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0   func(nexmark.Source, offsetrange.Restriction) float64
+	setup0             func()
+	fn1                func(nexmark.Event, func(nexmark.Bid)) // nexmark.justBidsFn, resolved by name: the generated package cannot name it
+	createAccumulator4 func() any                             // nexmark.maxBidsFn's methods, called with any values: the generated package cannot name their types
+	addInput4          func(any, any) any
+	inCoder            *coder.Coder // the input's coder: it has no typed one
+	outCoder0          *coder.Coder // output 0's coder: it has no typed one
+}
+
+// newSluiceStageV6S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV6S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV6S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.outCoder0, err = env.OutputCoder(0); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: output 0's coder: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(nexmark.Bid))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justBidsFn"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode4(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV6S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	m0, ok := recv.(interface {
+		ProcessElement(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method ProcessElement (*github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/sluice-runner/sluice/tools/bench/nexmark.Source, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime.Time, github.com/sluice-runner/sluice/tools/bench/nexmark.Event))", recv)
+	}
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
+	}
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(nexmark.Source, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method RestrictionSize (github.com/sluice-runner/sluice/tools/bench/nexmark.Source, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
+	}
+	s.restrictionSize0 = m2.RestrictionSize
+	m3, ok := recv.(interface {
+		Setup()
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method Setup ()", recv)
+	}
+	s.setup0 = m3.Setup
+	return nil
+}
+
+// decode4 decodes step4's CombineFn (nexmark.maxBidsFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV6S2) decode4(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query7/MaxBids/CombinePerKey/precombine")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Query7/MaxBids/CombinePerKey/precombine: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Query7/MaxBids/CombinePerKey/precombine: %w", err)
+	}
+	if s.createAccumulator4, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Query7/MaxBids/CombinePerKey/precombine: %w", err)
+	}
+	if s.addInput4, err = rt.Boxed[func(any, any) any](cf, "AddInput"); err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Query7/MaxBids/CombinePerKey/precombine: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV6S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV6S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV6S2{
+		outs:            outs,
+		sluiceStageV6S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.outCodec0 = rt.NewSDKCodec(s.outCoder0)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.idx4 = map[sluiceKeyV6S2Step4]int{}
+	return b, nil
+}
+
+// sluiceBundleV6S2 is a bundle in progress on sluiceStageV6S2.
+type sluiceBundleV6S2 struct {
+	*sluiceStageV6S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [6]int64
+	inCodec   *rt.SDKCodec
+	outCodec0 *rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Bid)
+	acc4         []sluiceAccV6S2Step4       // step4's keys, in first-seen order
+	idx4         map[sluiceKeyV6S2Step4]int // where each key is in acc4
+}
+
+// sluiceKeyV6S2Step4 is a key of step4's cache: the key and one window.
+type sluiceKeyV6S2Step4 struct {
+	k int
+	w rt.Windows
+}
+
+// sluiceAccV6S2Step4 is a key step4 holds: its accumulator and the header of its last element.
+type sluiceAccV6S2Step4 struct {
+	k int
+	a any
+	h rt.Header
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV6S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV6S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.flush4()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV6S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV6S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV6S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query7/JustBids/nexmark.justBidsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query7/Window/WindowInto",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query7/MaxBids/beam.addFixedKeyFn",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query7/MaxBids/CombinePerKey/precombine",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV6S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV6S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// appendOut0 appends an element of nexmark.Query7/MaxBids/CombinePerKey/partial, encoded with the SDK's coder (the edge
+// has no typed coder).
+func (b *sluiceBundleV6S2) appendOut0(dst []byte, v0 int, v1 any) ([]byte, error) {
+	fv := exec.FullValue{
+		Elm:  v0,
+		Elm2: v1,
+	}
+	return b.outCodec0.Append(dst, &fv)
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV6S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1.
+func (b *sluiceBundleV6S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step2.
+func (b *sluiceBundleV6S2) pcoll2(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n5"
+// to step3.
+func (b *sluiceBundleV6S2) pcoll3(v0 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n6"
+// to step4.
+func (b *sluiceBundleV6S2) pcoll4(v0 int, v1 nexmark.Bid) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0, v1)
+}
+
+// pcoll5 hands on an element of PCollection "nexmark.Query7/MaxBids/CombinePerKey/partial"
+// to output 0.
+func (b *sluiceBundleV6S2) pcoll5(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	{
+		buf := b.outs[0].Begin(b.h)
+		buf, err := b.appendOut0(buf, v0, v1)
+		if err != nil {
+			b.fail(fmt.Errorf("sluice: stage s2: output 0: %w", err))
+			return
+		}
+		b.outs[0].End(buf)
+	}
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV6S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query7/JustBids/nexmark.justBidsFn
+// (nexmark.justBidsFn).
+func (b *sluiceBundleV6S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query7/Window/WindowInto: into the fixed window of 10000ms holding the element's time.
+func (b *sluiceBundleV6S2) step2(v0 nexmark.Bid) {
+	h := b.h
+	b.h.Windows = rt.AssignFixed(h.Timestamp, 10000)
+	b.pcoll3(v0)
+	b.h = h
+}
+
+// step3 runs nexmark.Query7/MaxBids/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV6S2) step3(v0 nexmark.Bid) {
+	b.pcoll4(0, v0)
+}
+
+// step4 runs nexmark.Query7/MaxBids/CombinePerKey/precombine
+// once per window of the element, as the SDK runs a lifted combine.
+func (b *sluiceBundleV6S2) step4(v0 int, v1 nexmark.Bid) {
+	if b.h.Windows.Len() == 1 {
+		b.step4w(v0, v1)
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step4w(v0, v1)
+	}
+	b.h = h
+}
+
+// step4w runs nexmark.Query7/MaxBids/CombinePerKey/precombine:
+// nexmark.maxBidsFn's partial results per key and window, held until the bundle ends or more than 2000
+// keys and windows are held. A key starts from a new accumulator and adds each value, as the
+// SDK's lifted combine does; each partial keeps the header of its key's last element.
+func (b *sluiceBundleV6S2) step4w(v0 int, v1 nexmark.Bid) {
+	if i, ok := b.idx4[sluiceKeyV6S2Step4{v0, b.h.Windows}]; ok {
+		e := &b.acc4[i]
+		x := b.addInput4(e.a, v1)
+		e.a = x
+		e.h = b.h
+		return
+	}
+	a := b.createAccumulator4()
+	x := b.addInput4(a, v1)
+	b.idx4[sluiceKeyV6S2Step4{v0, b.h.Windows}] = len(b.acc4)
+	b.acc4 = append(b.acc4, sluiceAccV6S2Step4{
+		a: x,
+		h: b.h,
+		k: v0,
+	})
+	if len(b.acc4) > 2000 {
+		b.flush4()
+	}
+}
+
+// flush4 emits what step4 holds, in first-seen order (the output is the same on every
+// run), each partial under the header of its last element.
+func (b *sluiceBundleV6S2) flush4() {
+	h := b.h
+	for i := range b.acc4 {
+		e := &b.acc4[i]
+		b.h = e.h
+		b.pcoll5(e.k, e.a)
+	}
+	b.h = h
+	clear(b.acc4)
+	b.acc4 = b.acc4[:0]
+	clear(b.idx4)
+}
+
+// sluiceStageV7S2 runs stage s2 natively, as one fused chain of typed calls:
+//
+//	nexmark.Read/nexmark.generateFn/process
+//	nexmark.Query8/JustPersons/nexmark.justPersonsFn
+//	nexmark.Query8/JustAuctions/nexmark.justAuctionsFn
+//	nexmark.Query8/WindowPersons/WindowInto
+//	nexmark.Query8/WindowAuctions/WindowInto
+//	nexmark.Query8/PersonByID/nexmark.personByID
+//	nexmark.Query8/AuctionBySeller/nexmark.auctionBySeller
+//	nexmark.Query8/Join/CoGBK/e10_inject0
+//	nexmark.Query8/Join/CoGBK/e10_inject1
+type sluiceStageV7S2 struct {
+	processElement0  func(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event)) // nexmark.generateFn's methods: the generated package cannot name it
+	createTracker0   func(offsetrange.Restriction) *sdf.LockRTracker
+	restrictionSize0 func(nexmark.Source, offsetrange.Restriction) float64
+	setup0           func()
+	fn1              func(nexmark.Event, func(nexmark.Person))      // nexmark.justPersonsFn, resolved by name: the generated package cannot name it
+	fn2              func(nexmark.Event, func(nexmark.Auction))     // nexmark.justAuctionsFn, resolved by name: the generated package cannot name it
+	fn5              func(nexmark.Person) (int64, nexmark.Person)   // nexmark.personByID, resolved by name: the generated package cannot name it
+	fn6              func(nexmark.Auction) (int64, nexmark.Auction) // nexmark.auctionBySeller, resolved by name: the generated package cannot name it
+	inCoder          *coder.Coder                                   // the input's coder: it has no typed one
+	cgCoders7        []*coder.Coder                                 // nexmark.Query8/Join/CoGBK/e10_inject0's value coders, as the SDK's node has them
+	cgCoders8        []*coder.Coder                                 // nexmark.Query8/Join/CoGBK/e10_inject1's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV7S2 makes an instance of stage s2's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV7S2(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV7S2{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: the input's coder: %w", err)
+	}
+	if s.cgCoders7, err = rt.CoGBKValueCoders(env, "nexmark.Query8/Join/CoGBK/e10_inject0", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.cgCoders8, err = rt.CoGBKValueCoders(env, "nexmark.Query8/Join/CoGBK/e10_inject1", false); err != nil {
+		return nil, fmt.Errorf("sluice: stage s2: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(nexmark.Event, func(nexmark.Person))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justPersonsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn2, err = rt.Func[func(nexmark.Event, func(nexmark.Auction))]("github.com/sluice-runner/sluice/tools/bench/nexmark.justAuctionsFn"); err != nil {
+		return nil, err
+	}
+	if s.fn5, err = rt.Func[func(nexmark.Person) (int64, nexmark.Person)]("github.com/sluice-runner/sluice/tools/bench/nexmark.personByID"); err != nil {
+		return nil, err
+	}
+	if s.fn6, err = rt.Func[func(nexmark.Auction) (int64, nexmark.Auction)]("github.com/sluice-runner/sluice/tools/bench/nexmark.auctionBySeller"); err != nil {
+		return nil, err
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	s.setup0()
+	return s, nil
+}
+
+// decode0 decodes step0's DoFn (nexmark.generateFn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it.
+func (s *sluiceStageV7S2) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Read/nexmark.generateFn/process")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	recv, err := rt.DoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err)
+	}
+	m0, ok := recv.(interface {
+		ProcessElement(*sdf.LockRTracker, nexmark.Source, func(mtime.Time, nexmark.Event))
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method ProcessElement (*github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker, github.com/sluice-runner/sluice/tools/bench/nexmark.Source, func(github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime.Time, github.com/sluice-runner/sluice/tools/bench/nexmark.Event))", recv)
+	}
+	s.processElement0 = m0.ProcessElement
+	m1, ok := recv.(interface {
+		CreateTracker(offsetrange.Restriction) *sdf.LockRTracker
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method CreateTracker (github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) *github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf.LockRTracker", recv)
+	}
+	s.createTracker0 = m1.CreateTracker
+	m2, ok := recv.(interface {
+		RestrictionSize(nexmark.Source, offsetrange.Restriction) float64
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method RestrictionSize (github.com/sluice-runner/sluice/tools/bench/nexmark.Source, github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction) float64", recv)
+	}
+	s.restrictionSize0 = m2.RestrictionSize
+	m3, ok := recv.(interface {
+		Setup()
+	})
+	if !ok {
+		return fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %T has no method Setup ()", recv)
+	}
+	s.setup0 = m3.Setup
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV7S2) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV7S2) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 2 {
+		return nil, fmt.Errorf("sluice: stage s2: the harness gave %d outputs, want 2", len(outs))
+	}
+	b := &sluiceBundleV7S2{
+		outs:            outs,
+		sluiceStageV7S2: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.cgCodecs7 = rt.NewSDKCodecs(s.cgCoders7)
+	b.cgCodecs8 = rt.NewSDKCodecs(s.cgCoders8)
+	b.splitCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit0x0 = func(et mtime.Time, x0 nexmark.Event) {
+		h := b.h
+		b.h.Timestamp = int64(et)
+		b.pcoll1(x0)
+		b.h = h
+	}
+	b.emit1x0 = b.pcoll2
+	b.emit2x0 = b.pcoll3
+	return b, nil
+}
+
+// sluiceBundleV7S2 is a bundle in progress on sluiceStageV7S2.
+type sluiceBundleV7S2 struct {
+	*sluiceStageV7S2
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [10]int64
+	inCodec   *rt.SDKCodec
+	raw7      []byte
+	cgCodecs7 []*rt.SDKCodec
+	raw8      []byte
+	cgCodecs8 []*rt.SDKCodec
+	// The element in progress, for Split (called on another goroutine).
+	splitMu      sync.Mutex
+	splitTracker *sdf.LockRTracker
+	splitElem    nexmark.Source
+	splitWES     bool
+	splitH       rt.Header
+	splitCodec   *rt.SDKCodec
+	emit0x0      func(mtime.Time, nexmark.Event)
+	emit1x0      func(nexmark.Person)
+	emit2x0      func(nexmark.Auction)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV7S2) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, v2, v3, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s2: decoding an element of nexmark.Read/nexmark.generateFn/sized: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1, v2, v3)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV7S2) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV7S2) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV7S2) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV7S2) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[1],
+		Output:    "i0",
+		Transform: "nexmark.Read/nexmark.generateFn/process",
+	}, {
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query8/JustPersons/nexmark.justPersonsFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query8/JustAuctions/nexmark.justAuctionsFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query8/WindowPersons/WindowInto",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query8/WindowAuctions/WindowInto",
+	}, {
+		Count:     b.counts[6],
+		Output:    "i0",
+		Transform: "nexmark.Query8/PersonByID/nexmark.personByID",
+	}, {
+		Count:     b.counts[7],
+		Output:    "i0",
+		Transform: "nexmark.Query8/AuctionBySeller/nexmark.auctionBySeller",
+	}, {
+		Count:     b.counts[8],
+		Output:    "i0",
+		Transform: "nexmark.Query8/Join/CoGBK/e10_inject0",
+	}, {
+		Count:     b.counts[9],
+		Output:    "i0",
+		Transform: "nexmark.Query8/Join/CoGBK/e10_inject1",
+	}}
+}
+
+// Split implements rt.Splitter: it splits the restriction in progress at fraction of what
+// remains, as the SDK's ProcessSizedElementsAndRestrictions does, and returns the residual
+// as an element of the stage's input; nil when there is nothing to split.
+func (b *sluiceBundleV7S2) Split(fraction float64) (residual []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s2: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b.splitMu.Lock()
+	defer b.splitMu.Unlock()
+	if b.splitTracker == nil {
+		return nil, nil
+	}
+	_, r, err := b.splitTracker.TrySplit(fraction)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	rest, ok := r.(offsetrange.Restriction)
+	if !ok {
+		return nil, fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: the tracker split off a %T, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", r)
+	}
+	size := b.restrictionSize0(b.splitElem, rest)
+	fv := exec.FullValue{
+		Elm: &exec.FullValue{
+			Elm: b.splitElem,
+			Elm2: &exec.FullValue{
+				Elm:  rest,
+				Elm2: b.splitWES,
+			},
+		},
+		Elm2: size,
+	}
+	return b.splitCodec.Append(rt.AppendGlobalHeader(nil, b.splitH), &fv)
+}
+
+// decodeInput decodes an element of nexmark.Read/nexmark.generateFn/sized with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV7S2) decodeInput(data []byte) (v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	x0, ok := fv.Elm.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want a KV", fv.Elm)
+		return
+	}
+	v0, ok = x0.Elm.(nexmark.Source)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm, want github.com/sluice-runner/sluice/tools/bench/nexmark.Source", x0.Elm)
+		return
+	}
+	x1, ok := x0.Elm2.(*exec.FullValue)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2, want a KV", x0.Elm2)
+		return
+	}
+	v1, ok = x1.Elm.(offsetrange.Restriction)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm, want github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange.Restriction", x1.Elm)
+		return
+	}
+	v2, ok = x1.Elm2.(bool)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm.Elm2.Elm2, want bool", x1.Elm2)
+		return
+	}
+	v3, ok = fv.Elm2.(float64)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm2, want float64", fv.Elm2)
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Read/nexmark.generateFn/sized"
+// to step0.
+func (b *sluiceBundleV7S2) pcoll0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1, v2, v3)
+}
+
+// pcoll1 hands on an element of PCollection "n3"
+// to step1, step2.
+func (b *sluiceBundleV7S2) pcoll1(v0 nexmark.Event) {
+	if b.err != nil {
+		return
+	}
+	b.counts[1]++
+	b.step1(v0)
+	b.step2(v0)
+}
+
+// pcoll2 hands on an element of PCollection "n4"
+// to step3.
+func (b *sluiceBundleV7S2) pcoll2(v0 nexmark.Person) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step3(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n6"
+// to step4.
+func (b *sluiceBundleV7S2) pcoll3(v0 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step4(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n5"
+// to step5.
+func (b *sluiceBundleV7S2) pcoll4(v0 nexmark.Person) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step5(v0)
+}
+
+// pcoll5 hands on an element of PCollection "n7"
+// to step6.
+func (b *sluiceBundleV7S2) pcoll5(v0 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	b.step6(v0)
+}
+
+// pcoll6 hands on an element of PCollection "n8"
+// to step7.
+func (b *sluiceBundleV7S2) pcoll6(v0 int64, v1 nexmark.Person) {
+	if b.err != nil {
+		return
+	}
+	b.counts[6]++
+	b.step7(v0, v1)
+}
+
+// pcoll7 hands on an element of PCollection "n9"
+// to step8.
+func (b *sluiceBundleV7S2) pcoll7(v0 int64, v1 nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.counts[7]++
+	b.step8(v0, v1)
+}
+
+// pcoll8 hands on an element of PCollection "n8_e10_inject0"
+// to output 0.
+func (b *sluiceBundleV7S2) pcoll8(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[8]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV7S2ToS3(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// pcoll9 hands on an element of PCollection "n9_e10_inject1"
+// to output 1.
+func (b *sluiceBundleV7S2) pcoll9(v0 int64, v1 rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.counts[9]++
+	buf := b.outs[1].Begin(b.h)
+	buf = sluiceAppendV7S2ToS3X(buf, v0, v1)
+	b.outs[1].End(buf)
+}
+
+// step0 runs nexmark.Read/nexmark.generateFn/process
+// (nexmark.generateFn).
+func (b *sluiceBundleV7S2) step0(v0 nexmark.Source, v1 offsetrange.Restriction, v2 bool, v3 float64) {
+	defer func(h rt.Header) {
+		b.h = h
+	}(b.h)
+	b.h.Pane = wire.PaneInfo{}
+	tr := b.createTracker0(v1)
+	b.splitMu.Lock()
+	b.splitTracker, b.splitElem, b.splitWES, b.splitH = tr, v0, v2, b.h
+	b.splitMu.Unlock()
+	b.processElement0(tr, v0, b.emit0x0)
+	b.splitMu.Lock()
+	b.splitTracker = nil
+	b.splitMu.Unlock()
+	if tracker := sdf.RTracker(tr); !tracker.IsDone() {
+		err := tracker.GetError()
+		if err == nil {
+			err = errors.New("DoFn terminated without fully processing restriction")
+		}
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Read/nexmark.generateFn/process: %w", err))
+		return
+	}
+}
+
+// step1 runs nexmark.Query8/JustPersons/nexmark.justPersonsFn
+// (nexmark.justPersonsFn).
+func (b *sluiceBundleV7S2) step1(v0 nexmark.Event) {
+	b.fn1(v0, b.emit1x0)
+}
+
+// step2 runs nexmark.Query8/JustAuctions/nexmark.justAuctionsFn
+// (nexmark.justAuctionsFn).
+func (b *sluiceBundleV7S2) step2(v0 nexmark.Event) {
+	b.fn2(v0, b.emit2x0)
+}
+
+// step3 runs nexmark.Query8/WindowPersons/WindowInto: into the fixed window of 10000ms holding the element's time.
+func (b *sluiceBundleV7S2) step3(v0 nexmark.Person) {
+	h := b.h
+	b.h.Windows = rt.AssignFixed(h.Timestamp, 10000)
+	b.pcoll4(v0)
+	b.h = h
+}
+
+// step4 runs nexmark.Query8/WindowAuctions/WindowInto: into the fixed window of 10000ms holding the element's time.
+func (b *sluiceBundleV7S2) step4(v0 nexmark.Auction) {
+	h := b.h
+	b.h.Windows = rt.AssignFixed(h.Timestamp, 10000)
+	b.pcoll5(v0)
+	b.h = h
+}
+
+// step5 runs nexmark.Query8/PersonByID/nexmark.personByID
+// (nexmark.personByID).
+func (b *sluiceBundleV7S2) step5(v0 nexmark.Person) {
+	r0, r1 := b.fn5(v0)
+	b.pcoll6(r0, r1)
+}
+
+// step6 runs nexmark.Query8/AuctionBySeller/nexmark.auctionBySeller
+// (nexmark.auctionBySeller).
+func (b *sluiceBundleV7S2) step6(v0 nexmark.Auction) {
+	r0, r1 := b.fn6(v0)
+	b.pcoll7(r0, r1)
+}
+
+// step7 runs nexmark.Query8/Join/CoGBK/e10_inject0: a CoGroupByKey's input 0, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV7S2) step7(v0 int64, v1 nexmark.Person) {
+	raw, err := b.cgCodecs7[0].Append(b.raw7[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query8/Join/CoGBK/e10_inject0: %w", err))
+		return
+	}
+	b.raw7 = raw
+	b.pcoll8(v0, rt.Union{
+		N:   0,
+		Raw: b.raw7,
+	})
+}
+
+// step8 runs nexmark.Query8/Join/CoGBK/e10_inject1: a CoGroupByKey's input 1, its value
+// encoded as the SDK's Inject encodes it, tagged with the input's index.
+func (b *sluiceBundleV7S2) step8(v0 int64, v1 nexmark.Auction) {
+	raw, err := b.cgCodecs8[0].Append(b.raw8[:0], &exec.FullValue{Elm: v1})
+	if err != nil {
+		b.fail(fmt.Errorf("sluice: stage s2: nexmark.Query8/Join/CoGBK/e10_inject1: %w", err))
+		return
+	}
+	b.raw8 = raw
+	b.pcoll9(v0, rt.Union{
+		N:   1,
+		Raw: b.raw8,
+	})
+}
+
+// sluiceStageV7S4 runs stage s4 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query8/Join/CoGBK/e10_expand
+//	nexmark.Query8/Select/nexmark.q8JoinFn
+//	nexmark.Query8/GlobalWindow/WindowInto
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV7S4 struct {
+	fn1       func(typex.Window, int64, func(*nexmark.Person) bool, func(*nexmark.Auction) bool, func(string)) // nexmark.q8JoinFn, resolved by name: the generated package cannot name it
+	cgCoders0 []*coder.Coder                                                                                   // nexmark.Query8/Join/CoGBK/e10_expand's value coders, as the SDK's node has them
+}
+
+// newSluiceStageV7S4 makes an instance of stage s4's chain (rt.StageFactory).
+func newSluiceStageV7S4(env rt.StageEnv) (rt.Stage, error) {
+	s := &sluiceStageV7S4{}
+	var err error
+	if s.cgCoders0, err = rt.CoGBKValueCoders(env, "nexmark.Query8/Join/CoGBK/e10_expand", true); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: %w", err)
+	}
+	if s.fn1, err = rt.Func[func(typex.Window, int64, func(*nexmark.Person) bool, func(*nexmark.Auction) bool, func(string))]("github.com/sluice-runner/sluice/tools/bench/nexmark.q8JoinFn"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV7S4) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV7S4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s4: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV7S4{
+		outs:            outs,
+		sluiceStageV7S4: s,
+	}
+	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.emit1x0 = b.pcoll2
+	return b, nil
+}
+
+// sluiceBundleV7S4 is a bundle in progress on sluiceStageV7S4.
+type sluiceBundleV7S4 struct {
+	*sluiceStageV7S4
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts    [5]int64
+	cgCodecs0 []*rt.SDKCodec
+	emit1x0   func(string)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV7S4) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := sluiceDecodeV7S3ToS4(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n10_out: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV7S4) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV7S4) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV7S4) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV7S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query8/Select/nexmark.q8JoinFn",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query8/GlobalWindow/WindowInto",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// pcoll0 hands on an element of PCollection "n10_out"
+// to step0.
+func (b *sluiceBundleV7S4) pcoll0(v0 int64, v1 []rt.Union) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "n10"
+// to step1.
+func (b *sluiceBundleV7S4) pcoll1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1, v2)
+}
+
+// pcoll2 hands on an element of PCollection "n11"
+// to step2.
+func (b *sluiceBundleV7S4) pcoll2(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0)
+}
+
+// pcoll3 hands on an element of PCollection "n12"
+// to step3.
+func (b *sluiceBundleV7S4) pcoll3(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n13"
+// to output 0.
+func (b *sluiceBundleV7S4) pcoll4(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV7S4ToS5(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query8/Join/CoGBK/e10_expand: a group's union values decoded into each
+// CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
+// (other indexes are left out, as it leaves them out).
+func (b *sluiceBundleV7S4) step0(v0 int64, v1 []rt.Union) {
+	var x0 []nexmark.Person
+	var x1 []nexmark.Auction
+	for _, u := range v1 {
+		switch u.N {
+		case 0:
+			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query8/Join/CoGBK/e10_expand: a value of input 0: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Person)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query8/Join/CoGBK/e10_expand: the SDK's coder gave a %T for input 0, want github.com/sluice-runner/sluice/tools/bench/nexmark.Person", fv.Elm))
+				return
+			}
+			x0 = append(x0, x)
+		case 1:
+			fv, _, err := b.cgCodecs0[1].Decode(u.Raw)
+			if err != nil {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query8/Join/CoGBK/e10_expand: a value of input 1: %w", err))
+				return
+			}
+			x, ok := fv.Elm.(nexmark.Auction)
+			if !ok {
+				b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query8/Join/CoGBK/e10_expand: the SDK's coder gave a %T for input 1, want github.com/sluice-runner/sluice/tools/bench/nexmark.Auction", fv.Elm))
+				return
+			}
+			x1 = append(x1, x)
+		}
+	}
+	b.pcoll1(v0, x0, x1)
+}
+
+// step1 runs nexmark.Query8/Select/nexmark.q8JoinFn
+// once per window of the element, as the SDK runs a DoFn that observes its window.
+func (b *sluiceBundleV7S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+	if b.h.Windows.Len() == 1 {
+		b.step1w(v0, v1, v2)
+		return
+	}
+	if b.h.Windows.Len() == 0 {
+		b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query8/Select/nexmark.q8JoinFn: DoFns that observe windows must be invoked with a single window, the element is in none"))
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step1w(v0, v1, v2)
+	}
+	b.h = h
+}
+
+// step1w runs nexmark.Query8/Select/nexmark.q8JoinFn
+// (nexmark.q8JoinFn).
+func (b *sluiceBundleV7S4) step1w(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+	b.fn1(b.h.Windows.Window(), v0, func() func(*nexmark.Person) bool {
+		i := 0
+		return func(p *nexmark.Person) bool {
+			if i >= len(v1) {
+				return false
+			}
+			*p = v1[i]
+			i++
+			return true
+		}
+	}(), func() func(*nexmark.Auction) bool {
+		i := 0
+		return func(p *nexmark.Auction) bool {
+			if i >= len(v2) {
+				return false
+			}
+			*p = v2[i]
+			i++
+			return true
+		}
+	}(), b.emit1x0)
+}
+
+// step2 runs nexmark.Query8/GlobalWindow/WindowInto: into the global window.
+func (b *sluiceBundleV7S4) step2(v0 string) {
+	h := b.h
+	b.h.Windows = rt.GlobalWindow
+	b.pcoll3(v0)
+	b.h = h
+}
+
+// step3 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV7S4) step3(v0 string) {
 	b.pcoll4(0, v0)
 }
