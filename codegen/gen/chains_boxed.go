@@ -8,31 +8,31 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 )
 
-// Boxed ParDos: a ParDo whose ProcessElement takes or returns values the generated
-// package cannot name (an unexported type of another package), or reads or makes values
-// the chain holds as any, is called with any values through the SDK's own caller of it
-// (rt.BoxedDoFn: the function or method as the SDK harness decodes it, with the
-// register.Function*/DoFn* caller when the program has one), resolved once per stage
-// instance. Its other parameters (context, event time, window, emitters, iterators of
-// nameable values) are what the typed path passes, and what it returns goes on as the
-// chain holds it: checked out of any when the chain names the type, as it is otherwise.
-// Every other step keeps its typed call.
+// Boxed ParDos: a ParDo whose ProcessElement takes or returns values of a type the
+// generated package cannot name (an unexported type of another package) is called with
+// any values through the SDK's own caller of it (rt.BoxedDoFn: the function or method as
+// the SDK harness decodes it, with the register.Function*/DoFn* caller when the program
+// has one), resolved once per stage instance. Its other parameters (context, event time,
+// window, emitters, iterators of nameable values) are what the typed path passes, and what
+// it returns goes on as the chain holds it: checked out of any when the chain names the
+// type, as it is otherwise. A ParDo whose signature the package can name keeps its typed
+// call even over values the chain holds as any: those meet universal types (typex.T, ...;
+// fits checks it), which take an any as it is and give it back unchanged.
 
-// planBoxed marks a checked ParDo step boxed when it needs to be, or says why it cannot be
-// ("" if it can, or need not be).
+// planBoxed marks a checked ParDo step boxed when its signature needs it, or says why the
+// step cannot take or make the values the chain holds as any ("" if it can).
 func (st *step) planBoxed() string {
 	if st.kind != stepParDo || st.intrinsic != nil {
 		return "" // an intrinsic passes held values on as they are; checkHeld refuses the rest
 	}
-	held := !st.fnType.nameable()
 	for _, pc := range append([]*pcoll{st.in}, st.outs...) {
 		for _, p := range pc.parts {
-			if spellable(p) != "" {
-				held = true
+			if p.Kind == capture.ValueKV || p.Kind == capture.ValueCoGBK {
+				return fmt.Sprintf("a nested %s value: %s", p.Kind, notCovered)
 			}
 		}
 	}
-	if !held {
+	if st.fnType.nameable() {
 		return ""
 	}
 	vals := 0

@@ -279,9 +279,9 @@ func (st *step) checkCombine() string {
 
 // checkHeld says why the chain cannot hold a value it cannot name ("" if it can): such a
 // value is held as any, so only boxed combine steps (or a combine's key, which no
-// method takes), boxed ParDos (chains_boxed.go), intrinsics and WindowInto (which pass
-// values on as they are) may take or make it, and a stage port carrying it must be
-// coded with the SDK's coder.
+// method takes), ParDos (planBoxed says how they call their function), intrinsics and
+// WindowInto (which pass values on as they are) may take or make it, and a stage port
+// carrying it must be coded with the SDK's coder.
 func (ch *chain) checkHeld() string {
 	producer := map[*pcoll]*step{}
 	for _, st := range ch.steps {
@@ -296,7 +296,7 @@ func (ch *chain) checkHeld() string {
 		case st.comb != nil:
 			return st.comb.boxed || part == 0
 		}
-		return st.boxed || st.intrinsic != nil || st.kind == stepWindowInto
+		return st.kind == stepParDo || st.kind == stepWindowInto
 	}
 	for _, pc := range ch.pcolls {
 		for i, p := range pc.parts {

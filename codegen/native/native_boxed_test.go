@@ -11,7 +11,8 @@ import (
 
 // DoFns over a type the generated file cannot name (codegen/testdata/nativeboxed: tally's
 // unexported score, made by a registered function, picked from grouped values by an
-// unregistered one, passed on by beam.DropKey and formatted by an unexported struct DoFn)
+// unregistered one, passed on by beam.DropKey and formatted by an unexported struct DoFn,
+// emitted through a universal emitter and formatted by a function of universal values)
 // run every SDK stage natively, through the SDK's callers, and give what they give with
 // every stage portable.
 func TestBoxedDoFnsNative(t *testing.T) {
@@ -41,8 +42,8 @@ func TestBoxedDoFnsNative(t *testing.T) {
 		}
 	}
 	t.Logf("stage modes %v, output %q", modes, native)
-	// One best word per first letter.
-	if len(native) != 26 || !slices.Equal(native, portable) {
+	// One best word and one count per first letter.
+	if len(native) != 52 || !slices.Equal(native, portable) {
 		t.Errorf("native output differs from portable output:\nnative:   %q\nportable: %q", native, portable)
 	}
 }

@@ -1,7 +1,8 @@
 // Command nativeboxed is a sluicegen test pipeline of DoFns over a type the generated
 // file cannot name (internal/tally's score, an unexported struct), every SDK stage of
-// which runs natively: the chain holds scores as any, calls the DoFns that take or make
-// them through the SDK's callers and codes them on the stages' ports with the SDK's
+// which runs natively: the chain holds scores as any, calls the DoFns whose signatures
+// name them through the SDK's callers, hands them to functions of universal values
+// (describe here) as they are, and codes them on the stages' ports with the SDK's
 // coder. It appends its results to --output, one line each.
 package main
 
@@ -27,6 +28,7 @@ var (
 func init() {
 	register.DoFn2x0[[]byte, func(string)](&makeWordsFn{})
 	register.Function1x1(writeLine)
+	register.Function1x1(describe)
 	register.Emitter1[string]()
 }
 
@@ -44,6 +46,9 @@ func (f *makeWordsFn) ProcessElement(_ []byte, emit func(string)) {
 		emit(string(w))
 	}
 }
+
+// describe formats any value: here a score the chain holds as any.
+func describe(v beam.T) string { return fmt.Sprintf("count %+v", v) }
 
 var out struct {
 	sync.Mutex
@@ -78,7 +83,9 @@ func main() {
 	}
 	p, s := beam.NewPipelineWithRoot()
 	ws := beam.ParDo(s.Scope("Words"), &makeWordsFn{N: *words}, beam.Impulse(s))
-	beam.ParDo0(s.Scope("Write"), writeLine, tally.Best(s, "best ", ws))
+	best, counts := tally.Tally(s, "best ", ws)
+	beam.ParDo0(s.Scope("WriteBest"), writeLine, best)
+	beam.ParDo0(s.Scope("WriteCounts"), writeLine, beam.ParDo(s, describe, counts))
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintf(os.Stderr, "nativeboxed: %v\n", err)
 		os.Exit(1)

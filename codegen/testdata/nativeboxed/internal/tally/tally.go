@@ -1,9 +1,10 @@
 // Package tally holds DoFns over a type the generated file cannot name (score, an
-// unexported struct): a registered function DoFn making scores, an unregistered one
-// picking a key's best from grouped scores through a universal iterator, and a struct
-// DoFn (unexported, with Setup, a context, the event time, an emitter and an error)
-// formatting them. The chain holds scores as any and calls these through the SDK's
-// callers; beam.DropKey between them passes them on as they are.
+// unexported struct): a registered function DoFn making scores and a struct DoFn
+// (unexported, with Setup, a context, the event time, an emitter and an error)
+// formatting them, which the chain calls through the SDK's callers with any values; and
+// unregistered functions of universal values, one picking a key's best score through a
+// universal iterator, one emitting a key's count of scores through a universal emitter,
+// which it calls typed. beam.DropKey between them passes scores on as they are.
 package tally
 
 import (
@@ -18,6 +19,7 @@ import (
 func init() {
 	register.Function1x2(toScore)
 	beam.RegisterFunction(pickBest)
+	beam.RegisterFunction(countScores)
 	beam.RegisterType(reflect.TypeOf((*formatFn)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf(score{}))
 }
@@ -46,6 +48,16 @@ func pickBest(key string, scores func(*beam.T) bool) (string, beam.T) {
 	return key, best
 }
 
+// countScores emits how many scores a key has, as a score of the key.
+func countScores(key string, scores func(*beam.T) bool, emit func(beam.T)) {
+	var n int64
+	var s beam.T
+	for scores(&s) {
+		n++
+	}
+	emit(score{Word: key, N: n})
+}
+
 // formatFn writes a score as a line, under its prefix.
 type formatFn struct {
 	Prefix string
@@ -72,10 +84,12 @@ func (f *formatFn) ProcessElement(ctx context.Context, et beam.EventTime, s scor
 	return nil
 }
 
-// Best writes the best scoring word of words per first letter, as lines.
-func Best(s beam.Scope, prefix string, words beam.PCollection) beam.PCollection {
-	s = s.Scope("Best")
-	scores := beam.ParDo(s, toScore, words)
-	best := beam.ParDo(s, pickBest, beam.GroupByKey(s, scores))
-	return beam.ParDo(s, &formatFn{Prefix: prefix}, beam.DropKey(s, best))
+// Tally writes the best scoring word of words per first letter, as lines, and makes
+// the count of words per first letter (scores of the letters).
+func Tally(s beam.Scope, prefix string, words beam.PCollection) (best, counts beam.PCollection) {
+	s = s.Scope("Tally")
+	grouped := beam.GroupByKey(s, beam.ParDo(s, toScore, words))
+	picked := beam.ParDo(s, pickBest, grouped)
+	best = beam.ParDo(s, &formatFn{Prefix: prefix}, beam.DropKey(s, picked))
+	return best, beam.ParDo(s, countScores, grouped)
 }
