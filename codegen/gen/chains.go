@@ -90,6 +90,9 @@ type step struct {
 	comb *combineFn
 	// win is a WindowInto's window fn (chains_windowing.go).
 	win *windowAssign
+	// boxed says a ParDo is called with any values through the SDK's caller of it: it
+	// takes, returns or makes values the generated package cannot name (chains_boxed.go).
+	boxed bool
 }
 
 // sigPart is one parameter or result of a user function.
@@ -217,6 +220,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
 		st.intrinsic = intrinsicFor(st)
+		if why := st.planBoxed(); why != "" {
+			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
+		}
 		st.in.consumers = append(st.in.consumers, st)
 		ch.steps = append(ch.steps, st)
 	}

@@ -279,8 +279,9 @@ func (st *step) checkCombine() string {
 
 // checkHeld says why the chain cannot hold a value it cannot name ("" if it can): such a
 // value is held as any, so only boxed combine steps (or a combine's key, which no
-// method takes) may take or make it, and a stage port carrying it must be coded with
-// the SDK's coder.
+// method takes), ParDos (planBoxed says how they call their function), intrinsics and
+// WindowInto (which pass values on as they are) may take or make it, and a stage port
+// carrying it must be coded with the SDK's coder.
 func (ch *chain) checkHeld() string {
 	producer := map[*pcoll]*step{}
 	for _, st := range ch.steps {
@@ -289,7 +290,13 @@ func (ch *chain) checkHeld() string {
 		}
 	}
 	takes := func(st *step, part int) bool {
-		return st != nil && st.comb != nil && (st.comb.boxed || part == 0)
+		switch {
+		case st == nil:
+			return false
+		case st.comb != nil:
+			return st.comb.boxed || part == 0
+		}
+		return st.kind == stepParDo || st.kind == stepWindowInto
 	}
 	for _, pc := range ch.pcolls {
 		for i, p := range pc.parts {

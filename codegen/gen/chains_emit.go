@@ -240,12 +240,14 @@ func (em *emitter) emitterFunc(st *step, p sigPart) jen.Code {
 }
 
 // convert turns the declared values prefix<i> into the PCollection's values: as they are
-// when the types are the same, else a checked assertion out of the universal type.
+// when the types are the same or the chain holds the value as any, else a checked
+// assertion out of the universal type.
 func (em *emitter) convert(prefix string, decl []*goTyp, parts []capture.Value, what string) ([]jen.Code, []jen.Code) {
 	var stmts, args []jen.Code
 	for i, d := range decl {
 		src := fmt.Sprintf("%s%d", prefix, i)
-		if d.str == valueTypeString(parts[i]) {
+		if d.str == valueTypeString(parts[i]) || d.universal() && spellable(parts[i]) != "" {
+			// A universal value goes on as it is where the chain holds the value as any.
 			args = append(args, jen.Id(src))
 			continue
 		}
@@ -484,10 +486,13 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 	if st.kind == stepSDFProcess {
 		body, post = em.trackerStmts(st) // no side inputs: chains.go refuses them there
 	}
-	if len(st.results) == 0 {
+	switch {
+	case st.boxed:
+		body = em.boxedCall(st, args) // neither side inputs nor a tracker: planBoxed refuses them
+	case len(st.results) == 0:
 		body = append(body, call)
 		body = append(body, post...)
-	} else {
+	default:
 		var lhs []jen.Code
 		var decl []*goTyp
 		et, hasErr := false, false
@@ -516,7 +521,11 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		}
 	}
 	f.Commentf("%s runs %s", st.bodyName(), st.name)
-	f.Commentf("(%s).", shortFn(st.fn))
+	if st.boxed {
+		f.Commentf("(%s, through the SDK's caller: the generated package cannot name its values).", shortFn(st.fn))
+	} else {
+		f.Commentf("(%s).", shortFn(st.fn))
+	}
 	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 }
 

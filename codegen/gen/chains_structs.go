@@ -38,7 +38,7 @@ type boundMethod struct {
 // bound are the methods of step st's struct DoFn that its chain calls.
 func (st *step) bound() []boundMethod {
 	var ms []boundMethod
-	if !st.recv.noProcess {
+	if !st.recv.noProcess && !st.boxed { // a boxed step calls it through its caller
 		ms = append(ms, boundMethod{"ProcessElement", st.fnType})
 	}
 	for _, c := range st.recv.calls {
@@ -213,11 +213,12 @@ func (ch *chain) structSteps() []*step {
 }
 
 // decodedSteps are the steps whose user value each stage instance decodes from its
-// transform's payload: struct DoFns and CombineFns, and boxed combines' CombineFns.
+// transform's payload: struct DoFns and CombineFns, boxed ParDos' DoFns and boxed
+// combines' CombineFns.
 func (ch *chain) decodedSteps() []*step {
 	var sts []*step
 	for _, st := range ch.steps {
-		if st.recv != nil || st.comb != nil && st.comb.boxed {
+		if st.recv != nil || st.boxed || st.comb != nil && st.comb.boxed {
 			sts = append(sts, st)
 		}
 	}
@@ -288,6 +289,9 @@ func (em *emitter) emitStage(f *jen.File) {
 	var fields, resolve []jen.Code
 	for _, st := range ch.steps {
 		fields = append(fields, em.combineFields(st)...)
+		if st.boxed {
+			fields = append(fields, jen.Id(callField(st)).Add(boxedCallType()).Comment(shortFn(st.fn)+"'s ProcessElement, called with any values: the generated package cannot name its types"))
+		}
 		if st.recv != nil {
 			if em.directStruct(st) {
 				fields = append(fields, jen.Id(recvField(st)).Add(st.recv.typ.code()).Comment(shortFn(st.fn)+", decoded from the runner's payload"))
@@ -302,10 +306,10 @@ func (em *emitter) emitStage(f *jen.File) {
 			}
 			continue
 		}
-		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.kind == stepWindowInto || st.cg != nil || st.intrinsic != nil || st.comb != nil && st.comb.boxed {
+		if _, _, ok := em.direct(st); ok || st.kind == stepExtract || st.kind == stepWindowInto || st.cg != nil || st.intrinsic != nil || st.boxed || st.comb != nil && st.comb.boxed {
 			// extract calls nothing (a merge function's accumulator is its output), nor do
-			// WindowInto, inject and expand; an intrinsic is written out; a boxed CombineFn
-			// is called through the SDK's callers
+			// WindowInto, inject and expand; an intrinsic is written out; a boxed ParDo or
+			// CombineFn is called through the SDK's callers
 			continue
 		}
 		field := fmt.Sprintf("fn%d", st.idx)
@@ -406,22 +410,37 @@ func (em *emitter) emitDecode(f *jen.File, st *step) {
 	body := []jen.Code{
 		jen.List(jen.Id("payload"), jen.Err()).Op(":=").Id("env").Dot("Payload").Call(jen.Lit(st.name)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(wrap("%w", jen.Err())),
-		jen.List(jen.Id("recv"), jen.Err()).Op(":=").Qual(rtPath, "DoFn").Call(jen.Id("payload")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(wrap("%w", jen.Err())),
 	}
-	if em.directStruct(st) {
-		body = append(body,
-			jen.List(jen.Id("fn"), jen.Id("ok")).Op(":=").Id("recv").Assert(st.recv.typ.code()),
-			jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, jen.Id("recv"))),
-			jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"))
+	if st.boxed {
+		body = append(body, em.boxedDecode(st, wrap)...)
 	} else {
-		body = append(body, em.boundMethods(st, jen.Id("recv"), wrap)...)
+		body = append(body,
+			jen.List(jen.Id("recv"), jen.Err()).Op(":=").Qual(rtPath, "DoFn").Call(jen.Id("payload")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(wrap("%w", jen.Err())))
+		body = append(body, em.structDecode(st, jen.Id("recv"), wrap)...)
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	f.Commentf("decode%d decodes step%d's DoFn (%s) from the payload the runner sent for", st.idx, st.idx, shortFn(st.fn))
 	f.Comment("its transform: the value the pipeline built, its configuration restored as the Go SDK")
-	f.Comment("restores it.")
+	if st.boxed {
+		f.Comment("restores it, and the SDK's caller of its ProcessElement.")
+	} else {
+		f.Comment("restores it.")
+	}
 	f.Func().Params(jen.Id("s").Op("*").Id(em.stage)).Id(fmt.Sprintf("decode%d", st.idx)).Params(jen.Id("env").Qual(rtPath, "StageEnv")).Error().Block(body...)
+}
+
+// structDecode sets the stage's fields of st's struct from its decoded value recv: the
+// value itself when the generated package can name its type, else its method values.
+func (em *emitter) structDecode(st *step, recv *jen.Statement, wrap func(string, ...jen.Code) jen.Code) []jen.Code {
+	if !em.directStruct(st) {
+		return em.boundMethods(st, recv, wrap)
+	}
+	return []jen.Code{
+		jen.List(jen.Id("fn"), jen.Id("ok")).Op(":=").Add(recv.Clone()).Assert(st.recv.typ.code()),
+		jen.If(jen.Op("!").Id("ok")).Block(wrap("the payload holds a %T, want "+st.recv.typ.str, recv.Clone())),
+		jen.Id("s").Dot(recvField(st)).Op("=").Id("fn"),
+	}
 }
 
 // boundMethods sets the stage's method fields of st's struct, recv, whose type the

@@ -46,7 +46,13 @@
 // they exist, else the SDK's own coder through rt.SDKCodec (chains_sdk.go: rows, custom
 // types, a splittable DoFn's sized elements; the header names those ports). Functions the generated package can name are called directly;
 // others are resolved once per stage instance with rt.Func and called through their
-// declared signature (typex.T values converted with a checked assertion). Struct DoFns
+// declared signature (typex.T values converted with a checked assertion). Values of a
+// type the generated package cannot name (an unexported type of another package) are
+// held as any: a ParDo whose signature names such a type is called through the SDK's
+// own caller of it with any values (chains_boxed.go: rt.DecodeBoxedDoFn, per stage
+// instance; not with side inputs or iterators or emitters of such values), one whose
+// signature takes them as universal types is called typed, and intrinsics and
+// WindowInto pass them on as they are. Struct DoFns
 // take the same ProcessElement forms: each stage instance decodes its own from the
 // transform's payload (env.Payload by unique name, rt.DoFn: configuration restored as the
 // SDK restores it), asserted to its type when the package can name it, else called

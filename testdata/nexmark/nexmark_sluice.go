@@ -296,7 +296,7 @@
 //
 // Variant V5 (--query=5):
 //
-// 9 stages, 5 of them SDK stages, 4 native.
+// 9 stages, 5 of them SDK stages, 5 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -333,7 +333,8 @@
 //   nexmark.Query5/Top/CombinePerKey/group
 //
 // stage s6 (sdk) fingerprint 712f2d21712fb3aaba443e4dd1526427
-//   native: no (PCollection n12: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package)
+//   native: yes (sluiceStageV5S6)
+//   input nexmark.Query5/Top/CombinePerKey/grouped coded by the SDK's coder (varintz, iterable values)
 //   nexmark.Query5/Top/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.topFn)
 //   nexmark.Query5/Top/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -376,7 +377,7 @@
 //
 // Variant V6 (--query=7):
 //
-// 7 stages, 4 of them SDK stages, 3 native.
+// 7 stages, 4 of them SDK stages, 4 native.
 //
 // stage s0 (impulse): runs in the runner
 //   nexmark.Read/Impulse
@@ -402,7 +403,8 @@
 //   nexmark.Query7/MaxBids/CombinePerKey/group
 //
 // stage s4 (sdk) fingerprint 3fd7bb78b37a94f16f9c31adf0bdd53b
-//   native: no (PCollection n8: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package)
+//   native: yes (sluiceStageV6S4)
+//   input nexmark.Query7/MaxBids/CombinePerKey/grouped coded by the SDK's coder (varintz, iterable values)
 //   nexmark.Query7/MaxBids/CombinePerKey/merge (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/CombinePerKey/extract (github.com/sluice-runner/sluice/tools/bench/nexmark.maxBidsFn)
 //   nexmark.Query7/MaxBids/beam.dropKeyFn (github.com/apache/beam/sdks/v2/go/pkg/beam.dropKeyFn)
@@ -564,11 +566,11 @@ func init() {
 	rt.RegisterStage("a8a0db317f6f17dddd46e2a9b875c280", newSluiceStageV4S6)
 	rt.RegisterStage("55b0c2b43e6e56614c9993a7713dae0a", newSluiceStageV5S2)
 	rt.RegisterStage("19084e7499901b700fa4066937706713", newSluiceStageV5S4)
+	rt.RegisterStage("712f2d21712fb3aaba443e4dd1526427", newSluiceStageV5S6)
 	rt.RegisterStage("227de387f357446dcac556296645715c", newSluiceStageV6S2)
+	rt.RegisterStage("3fd7bb78b37a94f16f9c31adf0bdd53b", newSluiceStageV6S4)
 	rt.RegisterStage("bbc10172abf114a96c23e158b15922b0", newSluiceStageV7S2)
 	rt.RegisterStage("ee19f8efe45b1ad14e4b30f9e18705e2", newSluiceStageV7S4)
-	rt.RegisterPortableStage("712f2d21712fb3aaba443e4dd1526427", "PCollection n12: type github.com/sluice-runner/sluice/tools/bench/nexmark.topAccum cannot be named from the generated package")
-	rt.RegisterPortableStage("3fd7bb78b37a94f16f9c31adf0bdd53b", "PCollection n8: type github.com/sluice-runner/sluice/tools/bench/nexmark.topBids cannot be named from the generated package")
 }
 
 // sluiceAppendV0S0ToS1 appends an element of PCollection "n1" as its wire
@@ -905,6 +907,52 @@ func sluiceDecodeV5S3ToS4(b []byte) (v0 int64, v1 []int64, n int, err error) {
 	}
 	n += m
 	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeVarInt); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV5S6ToS7 appends an element of PCollection "n16" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV5S6ToS7(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV5S6ToS7 decodes an element of PCollection "n16" and says how
+// many bytes it took.
+func sluiceDecodeV5S6ToS7(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
+		return
+	}
+	n += m
+	return
+}
+
+// sluiceAppendV6S4ToS5 appends an element of PCollection "n12" as its wire
+// coder writes it (the windowed-value header aside).
+func sluiceAppendV6S4ToS5(dst []byte, v0 int, v1 string) []byte {
+	dst = rt.AppendVarIntZ[int](dst, v0)
+	dst = rt.AppendString(dst, v1)
+	return dst
+}
+
+// sluiceDecodeV6S4ToS5 decodes an element of PCollection "n12" and says how
+// many bytes it took.
+func sluiceDecodeV6S4ToS5(b []byte) (v0 int, v1 string, n int, err error) {
+	var m int
+	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
+		return
+	}
+	n += m
+	if v1, m, err = rt.DecodeString(b[n:]); err != nil {
 		return
 	}
 	n += m
@@ -5299,6 +5347,369 @@ func (b *sluiceBundleV5S4) flush4() {
 	clear(b.idx4)
 }
 
+// sluiceStageV5S6 runs stage s6 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query5/Top/CombinePerKey/merge
+//	nexmark.Query5/Top/CombinePerKey/extract
+//	nexmark.Query5/Top/beam.dropKeyFn
+//	nexmark.Query5/Format/nexmark.formatQ5Fn
+//	nexmark.Query5/GlobalWindow/WindowInto
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV5S6 struct {
+	createAccumulator0 func() any // nexmark.topFn's methods, called with any values: the generated package cannot name their types
+	mergeAccumulators0 func(any, any) any
+	extractOutput1     func(any) any     // nexmark.topFn's methods, called with any values: the generated package cannot name their types
+	processElement3    func([]any) []any // nexmark.formatQ5Fn's ProcessElement, called with any values: the generated package cannot name its types
+	inCoder            *coder.Coder      // the input's coder: it has no typed one
+}
+
+// newSluiceStageV5S6 makes an instance of stage s6's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV5S6(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV5S6{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s6: the input's coder: %w", err)
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode1(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode3(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode0 decodes step0's CombineFn (nexmark.topFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV5S6) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query5/Top/CombinePerKey/merge")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/merge: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/merge: %w", err)
+	}
+	if s.createAccumulator0, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/merge: %w", err)
+	}
+	if s.mergeAccumulators0, err = rt.Boxed[func(any, any) any](cf, "MergeAccumulators"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/merge: %w", err)
+	}
+	return nil
+}
+
+// decode1 decodes step1's CombineFn (nexmark.topFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV5S6) decode1(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query5/Top/CombinePerKey/extract")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/extract: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/extract: %w", err)
+	}
+	if s.extractOutput1, err = rt.Boxed[func(any) any](cf, "ExtractOutput"); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Top/CombinePerKey/extract: %w", err)
+	}
+	return nil
+}
+
+// decode3 decodes step3's DoFn (nexmark.formatQ5Fn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it, and the SDK's caller of its ProcessElement.
+func (s *sluiceStageV5S6) decode3(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query5/Format/nexmark.formatQ5Fn")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Format/nexmark.formatQ5Fn: %w", err)
+	}
+	d, err := rt.DecodeBoxedDoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Format/nexmark.formatQ5Fn: %w", err)
+	}
+	if s.processElement3, err = d.ProcessElement(); err != nil {
+		return fmt.Errorf("sluice: stage s6: nexmark.Query5/Format/nexmark.formatQ5Fn: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV5S6) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV5S6) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s6: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV5S6{
+		outs:            outs,
+		sluiceStageV5S6: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit3x0 = b.pcoll4
+	return b, nil
+}
+
+// sluiceBundleV5S6 is a bundle in progress on sluiceStageV5S6.
+type sluiceBundleV5S6 struct {
+	*sluiceStageV5S6
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [7]int64
+	inCodec *rt.SDKCodec
+	emit3x0 func(string)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV5S6) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s6: decoding an element of nexmark.Query5/Top/CombinePerKey/grouped: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV5S6) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s6: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV5S6) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV5S6) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV5S6) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Top/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Top/beam.dropKeyFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query5/Format/nexmark.formatQ5Fn",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query5/GlobalWindow/WindowInto",
+	}, {
+		Count:     b.counts[6],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// decodeInput decodes an element of nexmark.Query5/Top/CombinePerKey/grouped with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV5S6) decodeInput(data []byte) (v0 int, v1 []any, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	v0, ok = fv.Elm.(int)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want int", fv.Elm)
+		return
+	}
+	if v1, err = rt.Boxes(fv.Elm2); err != nil {
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Query5/Top/CombinePerKey/grouped"
+// to step0.
+func (b *sluiceBundleV5S6) pcoll0(v0 int, v1 []any) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "nexmark.Query5/Top/CombinePerKey/merged"
+// to step1.
+func (b *sluiceBundleV5S6) pcoll1(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1)
+}
+
+// pcoll2 hands on an element of PCollection "n12"
+// to step2.
+func (b *sluiceBundleV5S6) pcoll2(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n13"
+// to step3.
+func (b *sluiceBundleV5S6) pcoll3(v0 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n14"
+// to step4.
+func (b *sluiceBundleV5S6) pcoll4(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0)
+}
+
+// pcoll5 hands on an element of PCollection "n15"
+// to step5.
+func (b *sluiceBundleV5S6) pcoll5(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	b.step5(v0)
+}
+
+// pcoll6 hands on an element of PCollection "n16"
+// to output 0.
+func (b *sluiceBundleV5S6) pcoll6(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[6]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV5S6ToS7(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query5/Top/CombinePerKey/merge:
+// nexmark.topFn merges a key's accumulators in order into the first, as the SDK does (none:
+// the accumulator CreateAccumulator makes, which the SDK makes for every key).
+func (b *sluiceBundleV5S6) step0(v0 int, v1 []any) {
+	a := b.createAccumulator0()
+	for i, x := range v1 {
+		if i == 0 {
+			a = x
+			continue
+		}
+		m := b.mergeAccumulators0(a, x)
+		a = m
+	}
+	b.pcoll1(v0, a)
+}
+
+// step1 runs nexmark.Query5/Top/CombinePerKey/extract:
+// nexmark.topFn's ExtractOutput of the merged accumulator.
+func (b *sluiceBundleV5S6) step1(v0 int, v1 any) {
+	o := b.extractOutput1(v1)
+	b.pcoll2(v0, o)
+}
+
+// step2 runs nexmark.Query5/Top/beam.dropKeyFn
+// (beam.dropKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV5S6) step2(v0 int, v1 any) {
+	b.pcoll3(v1)
+}
+
+// step3 runs nexmark.Query5/Format/nexmark.formatQ5Fn
+// once per window of the element, as the SDK runs a DoFn that observes its window.
+func (b *sluiceBundleV5S6) step3(v0 any) {
+	if b.h.Windows.Len() == 1 {
+		b.step3w(v0)
+		return
+	}
+	if b.h.Windows.Len() == 0 {
+		b.fail(fmt.Errorf("sluice: stage s6: nexmark.Query5/Format/nexmark.formatQ5Fn: DoFns that observe windows must be invoked with a single window, the element is in none"))
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step3w(v0)
+	}
+	b.h = h
+}
+
+// step3w runs nexmark.Query5/Format/nexmark.formatQ5Fn
+// (nexmark.formatQ5Fn, through the SDK's caller: the generated package cannot name its values).
+func (b *sluiceBundleV5S6) step3w(v0 any) {
+	b.processElement3([]any{b.h.Windows.Window(), v0, b.emit3x0})
+}
+
+// step4 runs nexmark.Query5/GlobalWindow/WindowInto: into the global window.
+func (b *sluiceBundleV5S6) step4(v0 string) {
+	h := b.h
+	b.h.Windows = rt.GlobalWindow
+	b.pcoll5(v0)
+	b.h = h
+}
+
+// step5 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV5S6) step5(v0 string) {
+	b.pcoll6(0, v0)
+}
+
 // sluiceStageV6S2 runs stage s2 natively, as one fused chain of typed calls:
 //
 //	nexmark.Read/nexmark.generateFn/process
@@ -5806,6 +6217,369 @@ func (b *sluiceBundleV6S2) flush4() {
 	clear(b.acc4)
 	b.acc4 = b.acc4[:0]
 	clear(b.idx4)
+}
+
+// sluiceStageV6S4 runs stage s4 natively, as one fused chain of typed calls:
+//
+//	nexmark.Query7/MaxBids/CombinePerKey/merge
+//	nexmark.Query7/MaxBids/CombinePerKey/extract
+//	nexmark.Query7/MaxBids/beam.dropKeyFn
+//	nexmark.Query7/Format/nexmark.formatQ7Fn
+//	nexmark.Query7/GlobalWindow/WindowInto
+//	Write/textio.Write/beam.addFixedKeyFn
+type sluiceStageV6S4 struct {
+	createAccumulator0 func() any // nexmark.maxBidsFn's methods, called with any values: the generated package cannot name their types
+	mergeAccumulators0 func(any, any) any
+	extractOutput1     func(any) any     // nexmark.maxBidsFn's methods, called with any values: the generated package cannot name their types
+	processElement3    func([]any) []any // nexmark.formatQ7Fn's ProcessElement, called with any values: the generated package cannot name its types
+	inCoder            *coder.Coder      // the input's coder: it has no typed one
+}
+
+// newSluiceStageV6S4 makes an instance of stage s4's chain (rt.StageFactory).
+// Each instance decodes its own struct DoFns and runs their Setup, in step order.
+func newSluiceStageV6S4(env rt.StageEnv) (_ rt.Stage, err error) {
+	s := &sluiceStageV6S4{}
+	// A panicking Setup fails the instance, as it fails the SDK harness's bundle.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if s.inCoder, err = env.InputCoder(); err != nil {
+		return nil, fmt.Errorf("sluice: stage s4: the input's coder: %w", err)
+	}
+	if err := s.decode0(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode1(env); err != nil {
+		return nil, err
+	}
+	if err := s.decode3(env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode0 decodes step0's CombineFn (nexmark.maxBidsFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV6S4) decode0(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query7/MaxBids/CombinePerKey/merge")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/merge: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/merge: %w", err)
+	}
+	if s.createAccumulator0, err = rt.Boxed[func() any](cf, "CreateAccumulator"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/merge: %w", err)
+	}
+	if s.mergeAccumulators0, err = rt.Boxed[func(any, any) any](cf, "MergeAccumulators"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/merge: %w", err)
+	}
+	return nil
+}
+
+// decode1 decodes step1's CombineFn (nexmark.maxBidsFn) from the payload the runner sent for
+// its transform, as the Go SDK decodes it.
+func (s *sluiceStageV6S4) decode1(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query7/MaxBids/CombinePerKey/extract")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/extract: %w", err)
+	}
+	cf, err := rt.DecodeCombineFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/extract: %w", err)
+	}
+	if s.extractOutput1, err = rt.Boxed[func(any) any](cf, "ExtractOutput"); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/MaxBids/CombinePerKey/extract: %w", err)
+	}
+	return nil
+}
+
+// decode3 decodes step3's DoFn (nexmark.formatQ7Fn) from the payload the runner sent for
+// its transform: the value the pipeline built, its configuration restored as the Go SDK
+// restores it, and the SDK's caller of its ProcessElement.
+func (s *sluiceStageV6S4) decode3(env rt.StageEnv) error {
+	payload, err := env.Payload("nexmark.Query7/Format/nexmark.formatQ7Fn")
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/Format/nexmark.formatQ7Fn: %w", err)
+	}
+	d, err := rt.DecodeBoxedDoFn(payload)
+	if err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/Format/nexmark.formatQ7Fn: %w", err)
+	}
+	if s.processElement3, err = d.ProcessElement(); err != nil {
+		return fmt.Errorf("sluice: stage s4: nexmark.Query7/Format/nexmark.formatQ7Fn: %w", err)
+	}
+	return nil
+}
+
+// Teardown has nothing to do: no DoFn of the stage has a Teardown.
+func (s *sluiceStageV6S4) Teardown() error {
+	return nil
+}
+
+// StartBundle starts a bundle: its emitters are made here, once.
+func (s *sluiceStageV6S4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.Bundle, error) {
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("sluice: stage s4: the harness gave %d outputs, want 1", len(outs))
+	}
+	b := &sluiceBundleV6S4{
+		outs:            outs,
+		sluiceStageV6S4: s,
+	}
+	b.inCodec = rt.NewSDKCodec(s.inCoder)
+	b.emit3x0 = b.pcoll4
+	return b, nil
+}
+
+// sluiceBundleV6S4 is a bundle in progress on sluiceStageV6S4.
+type sluiceBundleV6S4 struct {
+	*sluiceStageV6S4
+	outs []*rt.Output
+	// h is the header of the element in flight: what the chain's outputs carry.
+	h rt.Header
+	// err is the first error: emitters cannot return one, so steps record it here
+	// and the bundle returns it after the element.
+	err error
+	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
+	counts  [7]int64
+	inCodec *rt.SDKCodec
+	emit3x0 func(string)
+}
+
+// Process runs one element through the chain.
+func (b *sluiceBundleV6S4) Process(h rt.Header, data []byte) (n int, err error) {
+	// A panicking user function fails the bundle, as it does in the SDK harness.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v0, v1, n, err := b.decodeInput(data)
+	if err != nil {
+		return 0, fmt.Errorf("sluice: stage s4: decoding an element of nexmark.Query7/MaxBids/CombinePerKey/grouped: %w", err)
+	}
+	b.h = h
+	b.pcoll0(v0, v1)
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, b.outErr()
+}
+
+// Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
+// run, in step order, so that what one emits may still reach a later one.
+func (b *sluiceBundleV6S4) Finish() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sluice: stage s4: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if b.err != nil {
+		return b.err
+	}
+	return b.outErr()
+}
+
+// fail records the bundle's first error.
+func (b *sluiceBundleV6S4) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// outErr is the first output's failed send, if any.
+func (b *sluiceBundleV6S4) outErr() error {
+	for _, o := range b.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PCollectionCounts implements rt.PCollectionCounter.
+func (b *sluiceBundleV6S4) PCollectionCounts() []rt.PCollectionCount {
+	return []rt.PCollectionCount{{
+		Count:     b.counts[2],
+		Output:    "i0",
+		Transform: "nexmark.Query7/MaxBids/CombinePerKey/extract",
+	}, {
+		Count:     b.counts[3],
+		Output:    "i0",
+		Transform: "nexmark.Query7/MaxBids/beam.dropKeyFn",
+	}, {
+		Count:     b.counts[4],
+		Output:    "i0",
+		Transform: "nexmark.Query7/Format/nexmark.formatQ7Fn",
+	}, {
+		Count:     b.counts[5],
+		Output:    "i0",
+		Transform: "nexmark.Query7/GlobalWindow/WindowInto",
+	}, {
+		Count:     b.counts[6],
+		Output:    "i0",
+		Transform: "Write/textio.Write/beam.addFixedKeyFn",
+	}}
+}
+
+// decodeInput decodes an element of nexmark.Query7/MaxBids/CombinePerKey/grouped with the SDK's coder (the edge has no
+// typed coder) and takes the SDK's value apart, checking each part's type.
+func (b *sluiceBundleV6S4) decodeInput(data []byte) (v0 int, v1 []any, n int, err error) {
+	fv, n, err := b.inCodec.Decode(data)
+	if err != nil {
+		return
+	}
+	var ok bool
+	v0, ok = fv.Elm.(int)
+	if !ok {
+		err = fmt.Errorf("the SDK's coder gave a %T for value.Elm, want int", fv.Elm)
+		return
+	}
+	if v1, err = rt.Boxes(fv.Elm2); err != nil {
+		return
+	}
+	return
+}
+
+// pcoll0 hands on an element of PCollection "nexmark.Query7/MaxBids/CombinePerKey/grouped"
+// to step0.
+func (b *sluiceBundleV6S4) pcoll0(v0 int, v1 []any) {
+	if b.err != nil {
+		return
+	}
+	b.step0(v0, v1)
+}
+
+// pcoll1 hands on an element of PCollection "nexmark.Query7/MaxBids/CombinePerKey/merged"
+// to step1.
+func (b *sluiceBundleV6S4) pcoll1(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.step1(v0, v1)
+}
+
+// pcoll2 hands on an element of PCollection "n8"
+// to step2.
+func (b *sluiceBundleV6S4) pcoll2(v0 int, v1 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[2]++
+	b.step2(v0, v1)
+}
+
+// pcoll3 hands on an element of PCollection "n9"
+// to step3.
+func (b *sluiceBundleV6S4) pcoll3(v0 any) {
+	if b.err != nil {
+		return
+	}
+	b.counts[3]++
+	b.step3(v0)
+}
+
+// pcoll4 hands on an element of PCollection "n10"
+// to step4.
+func (b *sluiceBundleV6S4) pcoll4(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[4]++
+	b.step4(v0)
+}
+
+// pcoll5 hands on an element of PCollection "n11"
+// to step5.
+func (b *sluiceBundleV6S4) pcoll5(v0 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[5]++
+	b.step5(v0)
+}
+
+// pcoll6 hands on an element of PCollection "n12"
+// to output 0.
+func (b *sluiceBundleV6S4) pcoll6(v0 int, v1 string) {
+	if b.err != nil {
+		return
+	}
+	b.counts[6]++
+	buf := b.outs[0].Begin(b.h)
+	buf = sluiceAppendV6S4ToS5(buf, v0, v1)
+	b.outs[0].End(buf)
+}
+
+// step0 runs nexmark.Query7/MaxBids/CombinePerKey/merge:
+// nexmark.maxBidsFn merges a key's accumulators in order into the first, as the SDK does (none:
+// the accumulator CreateAccumulator makes, which the SDK makes for every key).
+func (b *sluiceBundleV6S4) step0(v0 int, v1 []any) {
+	a := b.createAccumulator0()
+	for i, x := range v1 {
+		if i == 0 {
+			a = x
+			continue
+		}
+		m := b.mergeAccumulators0(a, x)
+		a = m
+	}
+	b.pcoll1(v0, a)
+}
+
+// step1 runs nexmark.Query7/MaxBids/CombinePerKey/extract:
+// nexmark.maxBidsFn's ExtractOutput of the merged accumulator.
+func (b *sluiceBundleV6S4) step1(v0 int, v1 any) {
+	o := b.extractOutput1(v1)
+	b.pcoll2(v0, o)
+}
+
+// step2 runs nexmark.Query7/MaxBids/beam.dropKeyFn
+// (beam.dropKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV6S4) step2(v0 int, v1 any) {
+	b.pcoll3(v1)
+}
+
+// step3 runs nexmark.Query7/Format/nexmark.formatQ7Fn
+// once per window of the element, as the SDK runs a DoFn that observes its window.
+func (b *sluiceBundleV6S4) step3(v0 any) {
+	if b.h.Windows.Len() == 1 {
+		b.step3w(v0)
+		return
+	}
+	if b.h.Windows.Len() == 0 {
+		b.fail(fmt.Errorf("sluice: stage s4: nexmark.Query7/Format/nexmark.formatQ7Fn: DoFns that observe windows must be invoked with a single window, the element is in none"))
+		return
+	}
+	h := b.h
+	for w := range h.Windows.All() {
+		b.h.Windows = w
+		b.step3w(v0)
+	}
+	b.h = h
+}
+
+// step3w runs nexmark.Query7/Format/nexmark.formatQ7Fn
+// (nexmark.formatQ7Fn, through the SDK's caller: the generated package cannot name its values).
+func (b *sluiceBundleV6S4) step3w(v0 any) {
+	b.processElement3([]any{b.h.Windows.Window(), v0, b.emit3x0})
+}
+
+// step4 runs nexmark.Query7/GlobalWindow/WindowInto: into the global window.
+func (b *sluiceBundleV6S4) step4(v0 string) {
+	h := b.h
+	b.h.Windows = rt.GlobalWindow
+	b.pcoll5(v0)
+	b.h = h
+}
+
+// step5 runs Write/textio.Write/beam.addFixedKeyFn
+// (beam.addFixedKeyFn, written out: the SDK function only rearranges its arguments).
+func (b *sluiceBundleV6S4) step5(v0 string) {
+	b.pcoll6(0, v0)
 }
 
 // sluiceStageV7S2 runs stage s2 natively, as one fused chain of typed calls:
