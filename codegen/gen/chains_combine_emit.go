@@ -227,12 +227,14 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 	f.Line()
 	f.Commentf("flush%d emits what step%d holds, in first-seen order (the output is the same on every", st.idx, st.idx)
-	f.Comment("run), each partial under the header of its last element.")
+	f.Comment("run), each partial under the header of its last element, with no pane (the SDK's")
+	f.Comment("combine nodes set none).")
 	f.Add(em.method(fmt.Sprintf("flush%d", st.idx)).Block(
 		jen.Id("h").Op(":=").Id("b").Dot("h"),
 		jen.For(jen.Id("i").Op(":=").Range().Id("b").Dot(acc)).Block(
 			jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i")),
 			jen.Id("b").Dot("h").Op("=").Id("e").Dot("h"),
+			jen.Id("b").Dot("h").Dot("Pane").Op("=").Qual(wirePath, "PaneInfo").Values(),
 			jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("e").Dot("k"), jen.Id("e").Dot("a")),
 		),
 		jen.Id("b").Dot("h").Op("=").Id("h"),
@@ -242,6 +244,17 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	))
 }
 
+// combined hands a combine step's output on as the SDK's combine nodes do: with the
+// input's time and windows but no pane.
+func combined(st *step, args ...jen.Code) []jen.Code {
+	return []jen.Code{
+		jen.Id("h").Op(":=").Id("b").Dot("h"),
+		jen.Id("b").Dot("h").Dot("Pane").Op("=").Qual(wirePath, "PaneInfo").Values(),
+		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(args...),
+		jen.Id("b").Dot("h").Op("=").Id("h"),
+	}
+}
+
 func (em *emitter) emitMerge(f *jen.File, st *step) {
 	accum := st.outs[0].parts[1]
 	body := em.startAccum(st, accum)
@@ -249,8 +262,8 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 	loop = append(loop, em.combineCall(st, st.comb.merge, "m", accum, jen.Id("a"), jen.Id("x"))...)
 	loop = append(loop, jen.Id("a").Op("=").Id("m"))
 	body = append(body,
-		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("v1")).Block(loop...),
-		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), jen.Id("a")))
+		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("v1")).Block(loop...))
+	body = append(body, combined(st, jen.Id("v0"), jen.Id("a"))...)
 	f.Commentf("step%d runs %s:", st.idx, st.name)
 	f.Commentf("%s merges a key's accumulators in order into the first, as the SDK does (none:", shortFn(st.fn))
 	if st.comb.create != nil {
@@ -262,16 +275,15 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 }
 
 func (em *emitter) emitExtract(f *jen.File, st *step) {
-	out := jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx))
 	f.Commentf("step%d runs %s:", st.idx, st.name)
 	if st.comb.extract == nil {
 		f.Comment("a CombineFn without ExtractOutput outputs its accumulator.")
 		f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(
-			out.Call(ids("v", len(st.in.parts))...)))
+			combined(st, ids("v", len(st.in.parts))...)...))
 		return
 	}
 	body := em.combineCall(st, st.comb.extract, "o", st.outs[0].parts[1], jen.Id("v1"))
-	body = append(body, out.Call(jen.Id("v0"), jen.Id("o")))
+	body = append(body, combined(st, jen.Id("v0"), jen.Id("o"))...)
 	f.Commentf("%s's ExtractOutput of the merged accumulator.", shortFn(st.fn))
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
 }
@@ -300,7 +312,7 @@ func (em *emitter) emitCombineGrouped(f *jen.File, st *step) {
 		body = append(body, em.combineCall(st, cf.extract, "o", out[1], jen.Id("a"))...)
 		o = jen.Id("o")
 	}
-	body = append(body, jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(jen.Id("v0"), o))
+	body = append(body, combined(st, jen.Id("v0"), o)...)
 	f.Commentf("step%d runs %s, a combine not lifted:", st.idx, st.name)
 	f.Commentf("%s combines a key's values into one accumulator and extracts it, as the SDK does.", shortFn(st.fn))
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))

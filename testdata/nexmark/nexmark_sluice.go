@@ -4231,12 +4231,14 @@ func (b *sluiceBundleV4S4) step2(v0 int64, v1 int64) {
 }
 
 // flush2 emits what step2 holds, in first-seen order (the output is the same on every
-// run), each partial under the header of its last element.
+// run), each partial under the header of its last element, with no pane (the SDK's
+// combine nodes set none).
 func (b *sluiceBundleV4S4) flush2() {
 	h := b.h
 	for i := range b.acc2 {
 		e := &b.acc2[i]
 		b.h = e.h
+		b.h.Pane = wire.PaneInfo{}
 		b.pcoll3(e.k, e.a)
 	}
 	b.h = h
@@ -4503,7 +4505,10 @@ func (b *sluiceBundleV4S6) step0(v0 int64, v1 []any) {
 		m := b.mergeAccumulators0(a, x)
 		a = m
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll1(v0, a)
+	b.h = h
 }
 
 // step1 runs nexmark.Query4/Mean/CombinePerKey/extract:
@@ -4515,7 +4520,10 @@ func (b *sluiceBundleV4S6) step1(v0 int64, v1 any) {
 		b.fail(fmt.Errorf("sluice: stage s6: nexmark.Query4/Mean/CombinePerKey/extract: ExtractOutput returned a %T, want int64", oRaw))
 		return
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll2(v0, o)
+	b.h = h
 }
 
 // step2 runs nexmark.Query4/Format/nexmark.formatQ4Fn
@@ -4986,12 +4994,14 @@ func (b *sluiceBundleV5S2) step4w(v0 int64, v1 int64) {
 }
 
 // flush4 emits what step4 holds, in first-seen order (the output is the same on every
-// run), each partial under the header of its last element.
+// run), each partial under the header of its last element, with no pane (the SDK's
+// combine nodes set none).
 func (b *sluiceBundleV5S2) flush4() {
 	h := b.h
 	for i := range b.acc4 {
 		e := &b.acc4[i]
 		b.h = e.h
+		b.h.Pane = wire.PaneInfo{}
 		b.pcoll5(e.k, e.a)
 	}
 	b.h = h
@@ -5270,13 +5280,19 @@ func (b *sluiceBundleV5S4) step0(v0 int64, v1 []int64) {
 		m := b.fn0(a, x)
 		a = m
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll1(v0, a)
+	b.h = h
 }
 
 // step1 runs nexmark.Query5/Count/CombinePerKey/extract:
 // a CombineFn without ExtractOutput outputs its accumulator.
 func (b *sluiceBundleV5S4) step1(v0 int64, v1 int64) {
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll2(v0, v1)
+	b.h = h
 }
 
 // step2 runs nexmark.Query5/nexmark.toAuctionCount
@@ -5333,12 +5349,14 @@ func (b *sluiceBundleV5S4) step4w(v0 int, v1 nexmark.AuctionCount) {
 }
 
 // flush4 emits what step4 holds, in first-seen order (the output is the same on every
-// run), each partial under the header of its last element.
+// run), each partial under the header of its last element, with no pane (the SDK's
+// combine nodes set none).
 func (b *sluiceBundleV5S4) flush4() {
 	h := b.h
 	for i := range b.acc4 {
 		e := &b.acc4[i]
 		b.h = e.h
+		b.h.Pane = wire.PaneInfo{}
 		b.pcoll5(e.k, e.a)
 	}
 	b.h = h
@@ -5655,14 +5673,20 @@ func (b *sluiceBundleV5S6) step0(v0 int, v1 []any) {
 		m := b.mergeAccumulators0(a, x)
 		a = m
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll1(v0, a)
+	b.h = h
 }
 
 // step1 runs nexmark.Query5/Top/CombinePerKey/extract:
 // nexmark.topFn's ExtractOutput of the merged accumulator.
 func (b *sluiceBundleV5S6) step1(v0 int, v1 any) {
 	o := b.extractOutput1(v1)
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll2(v0, o)
+	b.h = h
 }
 
 // step2 runs nexmark.Query5/Top/beam.dropKeyFn
@@ -6205,12 +6229,14 @@ func (b *sluiceBundleV6S2) step4w(v0 int, v1 nexmark.Bid) {
 }
 
 // flush4 emits what step4 holds, in first-seen order (the output is the same on every
-// run), each partial under the header of its last element.
+// run), each partial under the header of its last element, with no pane (the SDK's
+// combine nodes set none).
 func (b *sluiceBundleV6S2) flush4() {
 	h := b.h
 	for i := range b.acc4 {
 		e := &b.acc4[i]
 		b.h = e.h
+		b.h.Pane = wire.PaneInfo{}
 		b.pcoll5(e.k, e.a)
 	}
 	b.h = h
@@ -6527,14 +6553,20 @@ func (b *sluiceBundleV6S4) step0(v0 int, v1 []any) {
 		m := b.mergeAccumulators0(a, x)
 		a = m
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll1(v0, a)
+	b.h = h
 }
 
 // step1 runs nexmark.Query7/MaxBids/CombinePerKey/extract:
 // nexmark.maxBidsFn's ExtractOutput of the merged accumulator.
 func (b *sluiceBundleV6S4) step1(v0 int, v1 any) {
 	o := b.extractOutput1(v1)
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll2(v0, o)
+	b.h = h
 }
 
 // step2 runs nexmark.Query7/MaxBids/beam.dropKeyFn

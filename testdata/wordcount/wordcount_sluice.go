@@ -1060,12 +1060,14 @@ func (b *sluiceBundleS2) step3(v0 string, v1 int) {
 }
 
 // flush3 emits what step3 holds, in first-seen order (the output is the same on every
-// run), each partial under the header of its last element.
+// run), each partial under the header of its last element, with no pane (the SDK's
+// combine nodes set none).
 func (b *sluiceBundleS2) flush3() {
 	h := b.h
 	for i := range b.acc3 {
 		e := &b.acc3[i]
 		b.h = e.h
+		b.h.Pane = wire.PaneInfo{}
 		b.pcoll4(e.k, e.a)
 	}
 	b.h = h
@@ -1255,13 +1257,19 @@ func (b *sluiceBundleS4) step0(v0 string, v1 []int) {
 		m := b.fn0(a, x)
 		a = m
 	}
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll1(v0, a)
+	b.h = h
 }
 
 // step1 runs CountWords/stats.Count/stats.SumPerKey/CombinePerKey/extract:
 // a CombineFn without ExtractOutput outputs its accumulator.
 func (b *sluiceBundleS4) step1(v0 string, v1 int) {
+	h := b.h
+	b.h.Pane = wire.PaneInfo{}
 	b.pcoll2(v0, v1)
+	b.h = h
 }
 
 // step2 runs Format/main.formatCount
