@@ -33,9 +33,10 @@
 // /proc/PID/status) and stops them. Each run records the pipeline process's wall time, its
 // exit status, its peak RSS (rusage MaxRSS) and its CPU time.
 //
-// wordcount and pardo also have a hand-written plain-Go program doing the same work
-// (tools/bench/reference), built and run in every round with the same arguments: the limit
-// a compiled pipeline is measured against. wordcount's output is checked against it too.
+// wordcount, pardo and Nexmark queries 0-2 also have a hand-written plain-Go program doing
+// the same work (tools/bench/reference), built and run in every round with the same
+// arguments: the limit a compiled pipeline is measured against. The output of wordcount's
+// and Nexmark's is checked like the runners'.
 //
 // The report shows median seconds, records per second, the speedup of Sluice over prism
 // (prism median / Sluice median) and over direct, and the peak RSS of each server and

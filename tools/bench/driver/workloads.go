@@ -117,7 +117,8 @@ var workloads = []workload{
 	synthetic("cogbk", 200_000, 50_000, false, true),
 	// sideinput's side input comes from the synthetic source: its seeding is most of the work.
 	synthetic("sideinput", 1_000_000, 100_000, true, false),
-	nexmark(0), nexmark(1), nexmark(2), nexmark(3), nexmark(4), nexmark(5), nexmark(7), nexmark(8),
+	withReference(nexmark(0), nexmarkReference), withReference(nexmark(1), nexmarkReference), withReference(nexmark(2), nexmarkReference),
+	nexmark(3), nexmark(4), nexmark(5), nexmark(7), nexmark(8),
 	{
 		// Per-key count in value state plus one event-time timer per key: three Fn API
 		// state round trips per element on any runner (the Go SDK caches no user state).
@@ -165,6 +166,10 @@ var nexmarkEvents = map[int]int64{
 }
 
 const nexmarkQuickEvents = 100_000
+
+// nexmarkReference is the hand-written program of the Nexmark queries that keep nothing
+// across events (0, 1, 2).
+const nexmarkReference = "./tools/bench/reference/nexmark"
 
 // nexmarkPrefix starts the names of the Nexmark workloads.
 const nexmarkPrefix = "nexmark_q"
