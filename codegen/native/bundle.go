@@ -38,10 +38,12 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	}
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
-	// Side inputs are read under the bundle's instruction id (rt.SideInputReader). The
-	// metrics context goes outermost: the SDK's metrics find their store by asserting
-	// the context's type, not through Value.
-	bctx := metrics.SetBundleID(rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id}), id)
+	// Side inputs and user state are read under the bundle's instruction id
+	// (rt.SideInputReader, rt.UserStateReader). The metrics context goes outermost: the
+	// SDK's metrics find their store by asserting the context's type, not through Value.
+	sctx := rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id})
+	sctx = rt.WithUserState(sctx, bundleUserState{c: h.state, instruction: id})
+	bctx := metrics.SetBundleID(sctx, id)
 	var bundle rt.Bundle
 	count, err := runBundle(bctx, stage, p.header, in, outs, func(b rt.Bundle) func() {
 		bundle = b

@@ -25,6 +25,10 @@
 // continuation tokens (state.go). The runner serves them from the stage's task, as it
 // serves the SDK harness's. It announces protocol.CapabilitySideInputs.
 //
+// User state: stateful ParDos read and write it through rt.UserStateReader, handed each
+// bundle the same way, over the same stream (bag, multimap and multimap keys user state
+// keys). It announces protocol.CapabilityUserState.
+//
 // Concurrency: the Harness owns a control, a data and a state receive loop; each
 // bundle runs on its own goroutine, owned by the Harness and ended by its context. Sends
 // on a stream are serialized by a mutex. Stage instances are pooled per descriptor, one
