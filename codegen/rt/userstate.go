@@ -71,12 +71,12 @@ type UserStates struct {
 }
 
 type userStateSpec struct {
-	enc      exec.ElementEncoder
-	dec      exec.ElementDecoder
-	keyEnc   exec.ElementEncoder // map and set states: the map key's coder
-	keyDec   exec.ElementDecoder
-	combine  *graph.CombineFn // combining states
-	ordered  bool             // ordered list states: not served natively
+	enc     exec.ElementEncoder
+	dec     exec.ElementDecoder
+	keyEnc  exec.ElementEncoder // map and set states: the map key's coder
+	keyDec  exec.ElementDecoder
+	combine *graph.CombineFn // combining states
+	ordered bool             // ordered list states: not served natively
 }
 
 // NewUserStates reads the state specs of the stateful ParDo named uniqueName (runner id
