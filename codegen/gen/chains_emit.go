@@ -140,6 +140,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	body = append(body, em.sdkStartBundle()...)
 	body = append(body, em.splitStartBundle()...)
 	body = append(body, em.sideStartBundle()...)
+	body = append(body, em.stateStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -293,6 +294,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 	fields = append(fields, em.sdkBundleFields()...)
 	fields = append(fields, em.splitBundleFields()...)
 	fields = append(fields, em.sideBundleFields()...)
+	fields = append(fields, em.stateBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
@@ -468,6 +470,8 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			vals++
 		case "RTracker":
 			args = append(args, jen.Id("tr"))
+		case "StateProvider":
+			args = append(args, jen.Id("sp"))
 		case "Emit":
 			args = append(args, jen.Id("b").Dot(emitName(st, p)))
 		}
@@ -480,7 +484,7 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		return
 	}
 	call := em.callee(st).Call(args...)
-	body, post := em.sideReads(st), []jen.Code(nil)
+	body, post := append(em.sideReads(st), em.stateProvider(st)...), []jen.Code(nil)
 	if st.kind == stepSDFProcess {
 		body, post = em.trackerStmts(st) // no side inputs: chains.go refuses them there
 	}

@@ -316,10 +316,15 @@ func (em *emitter) emitStage(f *jen.File) {
 		).Block(jen.Return(jen.Nil(), jen.Err())))
 	}
 	fields = append(fields, em.sdkStageFields()...)
+	fields = append(fields, em.stateStageFields()...)
 	for _, st := range ch.tidSteps() {
 		why := "its metrics' transform"
-		if !st.usesContext() {
+		switch {
+		case st.usesContext():
+		case len(st.sides) > 0:
 			why = "its side inputs' state keys name it"
+		default:
+			why = "its user state keys name it"
 		}
 		fields = append(fields, jen.Id(fmt.Sprintf("tid%d", st.idx)).String().Comment("the runner's id of "+st.name+": "+why))
 		resolve = append(resolve, jen.If(
@@ -349,6 +354,7 @@ func (em *emitter) emitStage(f *jen.File) {
 	}
 	body = append(body, em.sdkFactory()...)
 	body = append(body, resolve...)
+	body = append(body, em.stateFactory()...)
 	for _, st := range decoded {
 		body = append(body, jen.If(jen.Err().Op(":=").Id("s").Dot(fmt.Sprintf("decode%d", st.idx)).Call(jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err())))
