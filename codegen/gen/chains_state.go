@@ -28,6 +28,10 @@ func statefulWhy(fn *capture.Fn, pd *pipepb.ParDoPayload) string {
 		}
 		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
 	}
+	if len(fn.State) > 0 && len(pd.GetSideInputs()) > 0 {
+		// rt.UserStates takes the key coder from the transform's one input.
+		return fmt.Sprintf("user state and side inputs in %s: %s", shortFn(fn.Name), notCovered)
+	}
 	if len(pd.GetStateSpecs()) != len(fn.State) {
 		return fmt.Sprintf("user state in %s: %d states in the payload, %d in the capture", shortFn(fn.Name), len(pd.GetStateSpecs()), len(fn.State))
 	}
