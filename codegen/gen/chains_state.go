@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"strings"
 
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"github.com/dave/jennifer/jen"
@@ -39,7 +38,7 @@ func statefulWhy(fn *capture.Fn, pd *pipepb.ParDoPayload) string {
 		switch s.Kind {
 		case "Value", "Bag", "Combining", "Map", "Set":
 		default:
-			return fmt.Sprintf("%s state %q in %s: %s", strings.ToLower(s.Kind), s.ID, shortFn(fn.Name), notCovered)
+			return fmt.Sprintf("%s state %q in %s: %s", s.Kind, s.ID, shortFn(fn.Name), notCovered)
 		}
 		if pd.GetStateSpecs()[s.ID] == nil {
 			return fmt.Sprintf("user state %q of %s is not in its payload", s.ID, shortFn(fn.Name))
