@@ -325,11 +325,12 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
 		return fmt.Sprintf("transform %s: bad ParDoPayload: %v", st.name, err)
 	}
+	if why := statefulWhy(fn, &pd); why != "" {
+		return why
+	}
 	switch {
 	case len(pd.GetSideInputs()) > 0 && sdfProcess:
 		return fmt.Sprintf("side inputs of splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
-	case statefulWhy(fn, &pd) != "":
-		return statefulWhy(fn, &pd)
 	case len(fn.State) > 0 && sdfProcess:
 		return fmt.Sprintf("user state in splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
 	case pd.GetRestrictionCoderId() != "" && !sdfProcess:

@@ -15,8 +15,8 @@ import (
 // for each call, for the element's key and its one window (a stateful DoFn runs once per
 // window), over the State API. The chain gets the same provider from rt (rt.UserStates:
 // exec's provider, ported, with the SDK's coders of the payload's state specs), so the
-// DoFn reads and writes the bytes it would portably. Timers and ordered list state keep
-// the stage portable.
+// DoFn reads and writes the bytes it would portably. Timers, ordered list state and
+// state with side inputs keep the stage portable.
 
 // statefulWhy says why a ParDo's user state or timers are not covered ("" if they are,
 // or if it has none).
