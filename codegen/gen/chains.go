@@ -237,7 +237,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		pc.outIdx = append(pc.outIdx, i)
 		ch.outs = append(ch.outs, ec)
 	}
-	if len(s.TimerFamilies) > 0 {
+	if len(s.TimerFamilies) > 0 && len(ch.timerSteps()) == 0 {
 		return nil, "timers" // the ParDos' payloads say so first; this guards the planner's view
 	}
 	if why := ch.checkHeld(); why != "" {
@@ -312,10 +312,6 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	fn := e.Fn
 	st.fn = fn.Name
 	switch {
-	case len(fn.Timers) > 0 && len(fn.State) > 0:
-		return fmt.Sprintf("user state and timers in %s", shortFn(fn.Name))
-	case len(fn.Timers) > 0:
-		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
 	case fn.Kind != "func" && fn.Kind != "struct":
 		return fmt.Sprintf("%s DoFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
 	case fn.Splittable && !sdfProcess:
@@ -331,8 +327,8 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	switch {
 	case len(pd.GetSideInputs()) > 0 && sdfProcess:
 		return fmt.Sprintf("side inputs of splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
-	case len(fn.State) > 0 && sdfProcess:
-		return fmt.Sprintf("user state in splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
+	case (len(fn.State) > 0 || len(fn.Timers) > 0) && sdfProcess:
+		return fmt.Sprintf("user state or timers in splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
 	case pd.GetRestrictionCoderId() != "" && !sdfProcess:
 		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
 	case pd.GetRequestsFinalization():
@@ -379,6 +375,10 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		case "StateProvider":
 			if len(fn.State) == 0 {
 				return fmt.Sprintf("%s: a state provider without user state", what)
+			}
+		case "TimerProvider":
+			if len(fn.Timers) == 0 {
+				return fmt.Sprintf("%s: a timer provider without timers", what)
 			}
 		default:
 			return fmt.Sprintf("%s: a %s parameter: %s", what, p.Kind, notCovered)
@@ -465,6 +465,10 @@ func (st *step) check() string {
 			case p.kind == "StateProvider":
 				if p.typ.str != typeStateProvider {
 					return fmt.Sprintf("state provider parameter of type %s", p.typ.str)
+				}
+			case p.kind == "TimerProvider":
+				if p.typ.str != typeTimerProvider {
+					return fmt.Sprintf("timer provider parameter of type %s", p.typ.str)
 				}
 			}
 		}

@@ -159,7 +159,7 @@ func (ch *chain) sideSteps() []*step {
 func (ch *chain) tidSteps() []*step {
 	var out []*step
 	for _, st := range ch.steps {
-		if st.usesContext() || len(st.sides) > 0 || st.stateful() {
+		if st.usesContext() || len(st.sides) > 0 || st.stateful() || st.timerful() {
 			out = append(out, st)
 		}
 	}

@@ -15,21 +15,18 @@ import (
 // for each call, for the element's key and its one window (a stateful DoFn runs once per
 // window), over the State API. The chain gets the same provider from rt (rt.UserStates:
 // exec's provider, ported, with the SDK's coders of the payload's state specs), so the
-// DoFn reads and writes the bytes it would portably. Timers, ordered list state and
-// state with side inputs keep the stage portable.
+// DoFn reads and writes the bytes it would portably. Ordered list state, and state or
+// timers with side inputs, keep the stage portable. Timers: chains_timers.go.
 
 // statefulWhy says why a ParDo's user state or timers are not covered ("" if they are,
 // or if it has none).
 func statefulWhy(fn *capture.Fn, pd *pipepb.ParDoPayload) string {
-	if len(fn.Timers) > 0 || len(pd.GetTimerFamilySpecs()) > 0 {
-		if len(fn.State) > 0 {
-			return fmt.Sprintf("user state and timers in %s", shortFn(fn.Name))
-		}
-		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
+	if len(fn.Timers) != len(pd.GetTimerFamilySpecs()) {
+		return fmt.Sprintf("timers in %s: %d families in the payload, %d in the capture", shortFn(fn.Name), len(pd.GetTimerFamilySpecs()), len(fn.Timers))
 	}
-	if len(fn.State) > 0 && len(pd.GetSideInputs()) > 0 {
+	if (len(fn.State) > 0 || len(fn.Timers) > 0) && len(pd.GetSideInputs()) > 0 {
 		// rt.UserStates takes the key coder from the transform's one input.
-		return fmt.Sprintf("user state and side inputs in %s: %s", shortFn(fn.Name), notCovered)
+		return fmt.Sprintf("user state or timers and side inputs in %s: %s", shortFn(fn.Name), notCovered)
 	}
 	if len(pd.GetStateSpecs()) != len(fn.State) {
 		return fmt.Sprintf("user state in %s: %d states in the payload, %d in the capture", shortFn(fn.Name), len(pd.GetStateSpecs()), len(fn.State))
@@ -58,16 +55,16 @@ func (st *step) stateful() bool {
 	return false
 }
 
-// checkState says why a stateful step's input cannot key its state ("" if it can): the
-// SDK keys user state by the key of a KV input.
+// checkState says why a stateful step's input cannot key its state and timers ("" if
+// it can): the SDK keys them by the key of a KV input.
 func (st *step) checkState() string {
-	if !st.stateful() {
+	if !st.stateful() && !st.timerful() {
 		return ""
 	}
 	if st.in.shape == nil || st.in.shape.key == nil || len(st.in.parts) != 2 {
-		return "user state on an input that is not a KV"
+		return "user state or timers on an input that is not a KV"
 	}
-	return ""
+	return st.checkOnTimer()
 }
 
 // typeStateProvider is the declared type of a state.Provider parameter.

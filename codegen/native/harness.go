@@ -139,7 +139,7 @@ func (h *Harness) Run(ctx context.Context) error {
 // worker id yet.
 func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
 	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs,
-		protocol.CapabilitiesKey, protocol.CapabilityUserState}
+		protocol.CapabilitiesKey, protocol.CapabilityUserState, protocol.CapabilitiesKey, protocol.CapabilityTimers}
 	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
 		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
 	}
@@ -254,6 +254,10 @@ func (h *Harness) receiveData(stream fnpb.BeamFnData_DataClient) {
 		msg, err := stream.Recv()
 		if err != nil {
 			return
+		}
+		// The SDK harness processes a message's timers before its data.
+		for _, t := range msg.GetTimers() {
+			h.inbox.get(t.GetInstructionId()).putTimers(t.GetTransformId(), t.GetTimerFamilyId(), t.GetTimers())
 		}
 		for _, d := range msg.GetData() {
 			h.inbox.get(d.GetInstructionId()).put(d.GetData(), d.GetIsLast())

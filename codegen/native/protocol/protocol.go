@@ -44,6 +44,10 @@ const (
 	// with the State API (under a bundle's instruction id, BagUserState,
 	// MultimapUserState and MultimapKeysUserState keys, as the Go SDK harness does).
 	CapabilityUserState = "user-state"
+	// CapabilityTimers says the harness fires the timers the runner sends on the data
+	// stream and sends back the timers bundles set, each family ended with is_last, as
+	// the Go SDK harness does.
+	CapabilityTimers = "timers"
 	// StageURN is the URN of a native stage descriptor's one transform.
 	StageURN = "sluice:native:stage:v1"
 	// HookName is the Beam Go hook the native harness starts from; the runner looks for
