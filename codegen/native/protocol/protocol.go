@@ -10,7 +10,8 @@
 //     and what it can do beyond running chains over the data stream in CapabilitiesKey
 //     (CapabilitySideInputs: it reads side inputs over the State API, so the runner
 //     serves its bundles' state requests as it serves the SDK harness's;
-//     CapabilityUserState: it keeps stateful ParDos' user state there too).
+//     CapabilityUserState: it keeps stateful ParDos' user state there too;
+//     CapabilityTimers: it fires and sets timers on the data stream).
 //   - The runner registers one descriptor per native stage: a single transform of URN
 //     StageURN whose payload is a Stage (JSON), naming the chain by fingerprint and the
 //     data source and sink transform ids its elements travel under.
