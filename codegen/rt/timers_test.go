@@ -167,3 +167,26 @@ func TestTimersProcess(t *testing.T) {
 		t.Error("timers of an undeclared family fired")
 	}
 }
+
+// Processing-time timers keep their own order: a processing-time timer set in the bundle
+// does not fire inline before an event-time timer of the runner's, and the other way
+// round.
+func TestTimersProcessDomains(t *testing.T) {
+	b := newTestTimers().Bundle()
+	w := window.IntervalWindow{Start: 0, End: 100}
+	var fired []string
+	fire := func(ft FiredTimer) error {
+		fired = append(fired, fmt.Sprintf("%s/%s@%d", ft.Family, ft.Tag, ft.Header.Timestamp))
+		return nil
+	}
+	b.SetCurrentKey("k")
+	p := b.Provider(Header{Windows: IntervalWindows(wire.IntervalWindow{Start: 0, End: 100})})
+	timers.InProcessingTime("proc").Set(p, at(5), timers.WithTag("p"))
+	timers.InEventTime("again").Set(p, at(5), timers.WithTag("e"))
+	if err := b.ProcessTimers("proc", encodeRunnerTimers(t, runnerTimer("k", "q", w, 10)), fire); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"proc/p@5", "proc/q@10"}; !slices.Equal(fired, want) {
+		t.Errorf("fired %q, want %q (the event-time timer not among them)", fired, want)
+	}
+}
