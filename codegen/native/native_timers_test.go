@@ -57,3 +57,41 @@ func TestTimersNativeMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+// The processing-time timers program (codegen/testdata/nativeproctimers: a flush a second
+// after each key's first element) gives the same output native as portable.
+func TestProcessingTimersNativeMatchesPortable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a pipeline program")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "nativeproctimers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildWith(t, dir, map[string]string{"nativeproctimers" + capture.GeneratedSuffix: generate(t, dir)})
+	want := []string{"a 3 flush", "b 2 flush", "c 1 flush"}
+	portable, msgs, _ := runOnSluice(t, bin, loopback, "--sluice_native=false")
+	for id, mode := range stageModes(msgs) {
+		if mode != "portable" {
+			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
+		}
+	}
+	if !slices.Equal(portable, want) {
+		t.Fatalf("portable output %q, want %q", portable, want)
+	}
+	for _, env := range []string{loopback, process} {
+		native, msgs, _ := runOnSluice(t, bin, env)
+		modes := stageModes(msgs)
+		if len(modes) != 2 {
+			t.Errorf("%s: stage modes %v, want 2 SDK stages; messages:\n%s", env, modes, strings.Join(msgs, "\n"))
+		}
+		for id, mode := range modes {
+			if mode != "native" {
+				t.Errorf("%s: stage %s runs %s", env, id, mode)
+			}
+		}
+		if !slices.Equal(native, portable) {
+			t.Errorf("%s: native output %q, portable %q", env, native, portable)
+		}
+	}
+}
