@@ -216,6 +216,9 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		if why := st.check(); why != "" {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
+		if why := st.checkState(); why != "" {
+			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
+		}
 		if why := st.checkWindows(); why != "" {
 			return nil, fmt.Sprintf("transform %s: %s", st.name, why)
 		}
@@ -240,7 +243,7 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 		pc.outIdx = append(pc.outIdx, i)
 		ch.outs = append(ch.outs, ec)
 	}
-	if len(s.TimerFamilies) > 0 {
+	if len(s.TimerFamilies) > 0 && len(ch.timerSteps()) == 0 {
 		return nil, "timers" // the ParDos' payloads say so first; this guards the planner's view
 	}
 	if why := ch.checkHeld(); why != "" {
@@ -314,16 +317,7 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	sdfProcess := st.kind == stepSDFProcess
 	fn := e.Fn
 	st.fn = fn.Name
-	var stateful []string
-	if len(fn.State) > 0 {
-		stateful = append(stateful, "user state")
-	}
-	if len(fn.Timers) > 0 {
-		stateful = append(stateful, "timers")
-	}
 	switch {
-	case len(stateful) > 0:
-		return fmt.Sprintf("%s in %s", strings.Join(stateful, " and "), shortFn(fn.Name))
 	case fn.Kind != "func" && fn.Kind != "struct":
 		return fmt.Sprintf("%s DoFn %s: %s", fn.Kind, shortFn(fn.Name), notCovered)
 	case fn.Splittable && !sdfProcess:
@@ -333,13 +327,14 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
 		return fmt.Sprintf("transform %s: bad ParDoPayload: %v", st.name, err)
 	}
+	if why := statefulWhy(fn, &pd); why != "" {
+		return why
+	}
 	switch {
 	case len(pd.GetSideInputs()) > 0 && sdfProcess:
 		return fmt.Sprintf("side inputs of splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
-	case len(pd.GetStateSpecs()) > 0:
-		return fmt.Sprintf("user state in %s", shortFn(fn.Name))
-	case len(pd.GetTimerFamilySpecs()) > 0:
-		return fmt.Sprintf("timers in %s", shortFn(fn.Name))
+	case (len(fn.State) > 0 || len(fn.Timers) > 0) && sdfProcess:
+		return fmt.Sprintf("user state or timers in splittable DoFn %s: %s", shortFn(fn.Name), notCovered)
 	case pd.GetRestrictionCoderId() != "" && !sdfProcess:
 		return fmt.Sprintf("splittable DoFn %s", shortFn(fn.Name))
 	case pd.GetRequestsFinalization():
@@ -383,6 +378,14 @@ func (env *chainEnv) parDo(st *step, id string, t *pipepb.PTransform) string {
 		case "Emit":
 			part.out = out
 			out++
+		case "StateProvider":
+			if len(fn.State) == 0 {
+				return fmt.Sprintf("%s: a state provider without user state", what)
+			}
+		case "TimerProvider":
+			if len(fn.Timers) == 0 {
+				return fmt.Sprintf("%s: a timer provider without timers", what)
+			}
 		default:
 			return fmt.Sprintf("%s: a %s parameter: %s", what, p.Kind, notCovered)
 		}
@@ -464,6 +467,14 @@ func (st *step) check() string {
 			case p.kind == "Window":
 				if p.typ.str != typexWindow {
 					return fmt.Sprintf("window parameter of type %s", p.typ.str)
+				}
+			case p.kind == "StateProvider":
+				if p.typ.str != typeStateProvider {
+					return fmt.Sprintf("state provider parameter of type %s", p.typ.str)
+				}
+			case p.kind == "TimerProvider":
+				if p.typ.str != typeTimerProvider {
+					return fmt.Sprintf("timer provider parameter of type %s", p.typ.str)
 				}
 			}
 		}

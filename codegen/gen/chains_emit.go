@@ -97,6 +97,7 @@ func (em *emitter) emit(f *jen.File) {
 		}
 	}
 	em.emitMultimapReads(f)
+	em.emitTimers(f)
 	for _, pc := range ch.pcolls {
 		f.Line()
 		em.emitPCollection(f, pc)
@@ -140,6 +141,8 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	body = append(body, em.sdkStartBundle()...)
 	body = append(body, em.splitStartBundle()...)
 	body = append(body, em.sideStartBundle()...)
+	body = append(body, em.stateStartBundle()...)
+	body = append(body, em.timerStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -295,6 +298,8 @@ func (em *emitter) emitBundle(f *jen.File) {
 	fields = append(fields, em.sdkBundleFields()...)
 	fields = append(fields, em.splitBundleFields()...)
 	fields = append(fields, em.sideBundleFields()...)
+	fields = append(fields, em.stateBundleFields()...)
+	fields = append(fields, em.timerBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
@@ -470,6 +475,10 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 			vals++
 		case "RTracker":
 			args = append(args, jen.Id("tr"))
+		case "StateProvider":
+			args = append(args, jen.Id("sp"))
+		case "TimerProvider":
+			args = append(args, jen.Id("tp"))
 		case "Emit":
 			args = append(args, jen.Id("b").Dot(emitName(st, p)))
 		}
@@ -482,7 +491,9 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 		return
 	}
 	call := em.callee(st).Call(args...)
-	body, post := em.sideReads(st), []jen.Code(nil)
+	body := append(em.sideReads(st), em.stateProvider(st)...)
+	body = append(body, em.timerProvider(st)...)
+	post := em.timerCheck(st)
 	if st.kind == stepSDFProcess {
 		body, post = em.trackerStmts(st) // no side inputs: chains.go refuses them there
 	}

@@ -155,11 +155,11 @@ func (ch *chain) sideSteps() []*step {
 }
 
 // tidSteps are the steps whose runner transform id the stage needs: for their context
-// (metrics) or to name them in side input state keys.
+// (metrics) or to name them in side input or user state keys.
 func (ch *chain) tidSteps() []*step {
 	var out []*step
 	for _, st := range ch.steps {
-		if st.usesContext() || len(st.sides) > 0 {
+		if st.usesContext() || len(st.sides) > 0 || st.stateful() || st.timerful() {
 			out = append(out, st)
 		}
 	}

@@ -27,6 +27,8 @@ type structFn struct {
 	calls []*sdfMethod
 	// noProcess is set for the steps of a splittable DoFn that do not call ProcessElement.
 	noProcess bool
+	// onTimer is its OnTimer, for a DoFn with timers (chains_timers.go).
+	onTimer *onTimer
 }
 
 // boundMethod is a method a stage holds a method value of when it cannot name the type.
@@ -43,6 +45,9 @@ func (st *step) bound() []boundMethod {
 	}
 	for _, c := range st.recv.calls {
 		ms = append(ms, boundMethod{c.name, c.fnType})
+	}
+	if ot := st.recv.onTimer; ot != nil {
+		ms = append(ms, boundMethod{"OnTimer", ot.fnType})
 	}
 	for _, lc := range st.recv.lifecycle {
 		ms = append(ms, boundMethod{lc.name, lc.fnType})
@@ -121,6 +126,13 @@ func (st *step) planStruct(fn *capture.Fn, what string) string {
 			}
 			return fmt.Sprintf("%s: its %s method: %s", what, m.Name, notCovered)
 		case "Setup", "StartBundle", "FinishBundle", "Teardown":
+		case "OnTimer":
+			ot, why := st.planOnTimer(m, what)
+			if why != "" {
+				return why
+			}
+			sf.onTimer = ot
+			continue
 		default:
 			return fmt.Sprintf("%s: its %s method: %s", what, m.Name, notCovered)
 		}
@@ -256,6 +268,13 @@ func (st *step) usesContext() bool {
 	if st.recv == nil {
 		return false
 	}
+	if ot := st.recv.onTimer; ot != nil {
+		for _, p := range ot.params {
+			if p.kind == "Context" {
+				return true
+			}
+		}
+	}
 	for _, c := range st.recv.calls {
 		if c.ctx {
 			return true
@@ -320,10 +339,20 @@ func (em *emitter) emitStage(f *jen.File) {
 		).Block(jen.Return(jen.Nil(), jen.Err())))
 	}
 	fields = append(fields, em.sdkStageFields()...)
+	fields = append(fields, em.stateStageFields()...)
+	fields = append(fields, em.timerStageFields()...)
 	for _, st := range ch.tidSteps() {
 		why := "its metrics' transform"
-		if !st.usesContext() {
+		switch {
+		case st.usesContext():
+		case len(st.sides) > 0:
 			why = "its side inputs' state keys name it"
+		case st.stateful() && st.timerful():
+			why = "its user state keys and timers name it"
+		case st.stateful():
+			why = "its user state keys name it"
+		default:
+			why = "its timers name it"
 		}
 		fields = append(fields, jen.Id(fmt.Sprintf("tid%d", st.idx)).String().Comment("the runner's id of "+st.name+": "+why))
 		resolve = append(resolve, jen.If(
@@ -353,6 +382,8 @@ func (em *emitter) emitStage(f *jen.File) {
 	}
 	body = append(body, em.sdkFactory()...)
 	body = append(body, resolve...)
+	body = append(body, em.stateFactory()...)
+	body = append(body, em.timerFactory()...)
 	for _, st := range decoded {
 		body = append(body, jen.If(jen.Err().Op(":=").Id("s").Dot(fmt.Sprintf("decode%d", st.idx)).Call(jen.Id("env")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err())))

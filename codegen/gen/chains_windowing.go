@@ -171,7 +171,7 @@ func (st *step) checkWindows() string {
 }
 
 // explodes says whether the step runs once per window of an element in several: a DoFn
-// taking its window, and a precombine (which keys its cache by window), on interval
+// taking its window or keeping user state (per key and window), and a precombine (which keys its cache by window), on interval
 // windows. Its method step<idx> then calls step<idx>w per window.
 func (st *step) explodes() bool {
 	if !st.in.windowed {
@@ -181,7 +181,7 @@ func (st *step) explodes() bool {
 		return true
 	}
 	for _, p := range st.params {
-		if p.kind == "Window" {
+		if p.kind == "Window" || p.kind == "StateProvider" {
 			return true
 		}
 	}

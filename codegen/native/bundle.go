@@ -38,12 +38,14 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	}
 	// The bundle's context carries a metrics store, as the SDK harness's does: user
 	// metrics the DoFns update are reported with the bundle's response.
-	// Side inputs are read under the bundle's instruction id (rt.SideInputReader). The
-	// metrics context goes outermost: the SDK's metrics find their store by asserting
-	// the context's type, not through Value.
-	bctx := metrics.SetBundleID(rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id}), id)
+	// Side inputs and user state are read under the bundle's instruction id
+	// (rt.SideInputReader, rt.UserStateReader). The metrics context goes outermost: the
+	// SDK's metrics find their store by asserting the context's type, not through Value.
+	sctx := rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id})
+	sctx = rt.WithUserState(sctx, bundleUserState{c: h.state, instruction: id})
+	bctx := metrics.SetBundleID(sctx, id)
 	var bundle rt.Bundle
-	count, err := runBundle(bctx, stage, p.header, in, outs, func(b rt.Bundle) func() {
+	count, timers, err := runBundle(bctx, stage, p.header, in, outs, func(b rt.Bundle) func() {
 		bundle = b
 		return h.trackSplitter(id, b)
 	})
@@ -57,7 +59,13 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	for i, sink := range p.spec.Sinks {
 		last[i] = &fnpb.Elements_Data{InstructionId: id, TransformId: sink, IsLast: true}
 	}
-	if err := h.data.Send(&fnpb.Elements{Data: last}); err != nil {
+	// The timers the bundle set, each family's ended, as the SDK harness answers every
+	// family the runner closed.
+	var ts []*fnpb.Elements_Timers
+	for _, t := range timers {
+		ts = append(ts, &fnpb.Elements_Timers{InstructionId: id, TransformId: t.TransformID, TimerFamilyId: t.Family, Timers: t.Data, IsLast: true})
+	}
+	if err := h.data.Send(&fnpb.Elements{Data: last, Timers: ts}); err != nil {
 		return nil, fmt.Errorf("stage %s: closing its outputs: %w", p.spec.Name, err)
 	}
 	infos := []*pipepb.MonitoringInfo{elementCount(p.spec.Input, count)}
@@ -107,28 +115,40 @@ func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
 	return infos, nil
 }
 
-// runBundle feeds every input element to a bundle of stage, its header decoded by header,
-// and returns how many there were. started is told of the bundle while it runs (for splits) and returns its undo.
-func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Header, int, error), in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, error) {
+// runBundle feeds every input element, and every timer the runner fires, to a bundle of
+// stage, its header decoded by header, and returns how many elements there were and the
+// timers the bundle set. started is told of the bundle while it runs (for splits) and
+// returns its undo.
+func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Header, int, error), in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, []rt.TimerOutput, error) {
 	b, err := stage.StartBundle(ctx, outs)
 	if err != nil {
-		return 0, fmt.Errorf("starting a bundle: %w", err)
+		return 0, nil, fmt.Errorf("starting a bundle: %w", err)
 	}
 	defer started(b)()
 	var count int64
 	for {
-		block, last, err := in.take(ctx)
+		blk, last, err := in.take(ctx)
 		if err != nil {
-			return count, err
+			return count, nil, err
 		}
+		if t := blk.timers; t != nil {
+			tb, ok := b.(rt.TimerBundle)
+			if !ok {
+				return count, nil, fmt.Errorf("timers for family %q of transform %q, and the stage has none", t.family, t.transform)
+			}
+			if err := tb.ProcessTimers(t.transform, t.family, t.data); err != nil {
+				return count, nil, fmt.Errorf("firing timers of family %q: %w", t.family, err)
+			}
+		}
+		block := blk.data
 		for len(block) > 0 {
 			hdr, n, err := header(block)
 			if err != nil {
-				return count, fmt.Errorf("input element %d: %w", count, err)
+				return count, nil, fmt.Errorf("input element %d: %w", count, err)
 			}
 			m, err := b.Process(hdr, block[n:])
 			if err != nil {
-				return count, fmt.Errorf("input element %d: %w", count, err)
+				return count, nil, fmt.Errorf("input element %d: %w", count, err)
 			}
 			block = block[n+m:]
 			count++
@@ -138,14 +158,20 @@ func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Head
 		}
 	}
 	if err := b.Finish(); err != nil {
-		return count, fmt.Errorf("finishing the bundle: %w", err)
+		return count, nil, fmt.Errorf("finishing the bundle: %w", err)
 	}
 	for _, o := range outs {
 		if err := o.Flush(); err != nil {
-			return count, fmt.Errorf("sending output: %w", err)
+			return count, nil, fmt.Errorf("sending output: %w", err)
 		}
 	}
-	return count, nil
+	var timers []rt.TimerOutput
+	if tb, ok := b.(rt.TimerBundle); ok {
+		if timers, err = tb.Timers(); err != nil {
+			return count, nil, fmt.Errorf("encoding the timers set: %w", err)
+		}
+	}
+	return count, timers, nil
 }
 
 // innerCounts are the element counts of the PCollections inside the chain, by the ids
@@ -216,18 +242,42 @@ func (b *inboxes) closeAll(err error) {
 // size), filled by the data receive loop and drained by the bundle's goroutine.
 type inbox struct {
 	mu     sync.Mutex
-	blocks [][]byte
+	blocks []block
 	last   bool
 	err    error
 	ready  chan struct{} // signalled after each put
 }
 
+// block is a block of input elements, or of timers the runner fires.
+type block struct {
+	data   []byte
+	timers *timerChunk
+}
+
+// timerChunk is encoded timers of one timer family of one transform.
+type timerChunk struct {
+	transform, family string
+	data              []byte
+}
+
 func (in *inbox) put(b []byte, last bool) {
 	in.mu.Lock()
 	if len(b) > 0 {
-		in.blocks = append(in.blocks, b)
+		in.blocks = append(in.blocks, block{data: b})
 	}
 	in.last = in.last || last
+	in.mu.Unlock()
+	in.signal()
+}
+
+// putTimers queues timers to fire. Their is_last markers end nothing: a bundle ends
+// with its data input's.
+func (in *inbox) putTimers(transform, family string, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	in.mu.Lock()
+	in.blocks = append(in.blocks, block{timers: &timerChunk{transform: transform, family: family, data: data}})
 	in.mu.Unlock()
 	in.signal()
 }
@@ -249,12 +299,12 @@ func (in *inbox) signal() {
 }
 
 // take returns the next block, and whether it is the last one.
-func (in *inbox) take(ctx context.Context) ([]byte, bool, error) {
+func (in *inbox) take(ctx context.Context) (block, bool, error) {
 	for {
 		in.mu.Lock()
 		if len(in.blocks) > 0 {
 			b := in.blocks[0]
-			in.blocks[0] = nil
+			in.blocks[0] = block{}
 			in.blocks = in.blocks[1:]
 			last := in.last && len(in.blocks) == 0
 			in.mu.Unlock()
@@ -262,18 +312,18 @@ func (in *inbox) take(ctx context.Context) ([]byte, bool, error) {
 		}
 		if in.last {
 			in.mu.Unlock()
-			return nil, true, nil
+			return block{}, true, nil
 		}
 		if in.err != nil {
 			err := in.err
 			in.mu.Unlock()
-			return nil, false, err
+			return block{}, false, err
 		}
 		in.mu.Unlock()
 		select {
 		case <-in.ready:
 		case <-ctx.Done():
-			return nil, false, ctx.Err()
+			return block{}, false, ctx.Err()
 		}
 	}
 }

@@ -25,6 +25,16 @@
 // continuation tokens (state.go). The runner serves them from the stage's task, as it
 // serves the SDK harness's. It announces protocol.CapabilitySideInputs.
 //
+// User state: stateful ParDos read and write it through rt.UserStateReader, handed each
+// bundle the same way, over the same stream (bag, multimap and multimap keys user state
+// keys). It announces protocol.CapabilityUserState.
+//
+// Timers: timer elements the runner sends on the data stream go to the bundle's inbox
+// with its data (a message's timers before its data, as the SDK harness takes them) and
+// to the chain (rt.TimerBundle); once the bundle finished, the timers it set go back on
+// the data stream, every timer family of the stage ended with is_last, as the runner
+// expects of the SDK harness. It announces protocol.CapabilityTimers.
+//
 // Concurrency: the Harness owns a control, a data and a state receive loop; each
 // bundle runs on its own goroutine, owned by the Harness and ended by its context. Sends
 // on a stream are serialized by a mutex. Stage instances are pooled per descriptor, one

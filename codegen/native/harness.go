@@ -138,7 +138,8 @@ func (h *Harness) Run(ctx context.Context) error {
 // connectControl opens the control stream, retrying while the runner does not know the
 // worker id yet.
 func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
-	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs}
+	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs,
+		protocol.CapabilitiesKey, protocol.CapabilityUserState, protocol.CapabilitiesKey, protocol.CapabilityTimers}
 	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
 		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
 	}
@@ -254,6 +255,10 @@ func (h *Harness) receiveData(stream fnpb.BeamFnData_DataClient) {
 		if err != nil {
 			return
 		}
+		// The SDK harness processes a message's timers before its data.
+		for _, t := range msg.GetTimers() {
+			h.inbox.get(t.GetInstructionId()).putTimers(t.GetTransformId(), t.GetTimerFamilyId(), t.GetTimers())
+		}
 		for _, d := range msg.GetData() {
 			h.inbox.get(d.GetInstructionId()).put(d.GetData(), d.GetIsLast())
 		}
@@ -333,6 +338,14 @@ func (e *stageEnv) TransformCoder(name string, output bool) (*coder.Coder, error
 	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(cid)
 	if err != nil {
 		return nil, fmt.Errorf("the coder %q of PCollection %q: %w", cid, id, err)
+	}
+	return c, nil
+}
+
+func (e *stageEnv) Coder(id string) (*coder.Coder, error) {
+	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(id)
+	if err != nil {
+		return nil, fmt.Errorf("the coder %q: %w", id, err)
 	}
 	return c, nil
 }

@@ -18,13 +18,29 @@ func TestInboxOrderAndLast(t *testing.T) {
 	in := ib.get("b1")
 	ctx := context.Background()
 	for _, want := range []string{"one", "two"} {
-		b, last, err := in.take(ctx)
+		blk, last, err := in.take(ctx)
+		b := blk.data
 		if err != nil || string(b) != want || last != (want == "two") {
 			t.Fatalf("take: %q, last %v, %v; want %q", b, last, err, want)
 		}
 	}
-	if b, last, err := in.take(ctx); b != nil || !last || err != nil {
-		t.Fatalf("take after the last block: %q, %v, %v", b, last, err)
+	if b, last, err := in.take(ctx); b.data != nil || b.timers != nil || !last || err != nil {
+		t.Fatalf("take after the last block: %+v, %v, %v", b, last, err)
+	}
+}
+
+// Timers queue with the data, in arrival order; the last block (timers or data) before
+// the input's end says it is last.
+func TestInboxTimers(t *testing.T) {
+	var ib inboxes
+	ib.init()
+	in := ib.get("b1")
+	in.putTimers("t1", "f", []byte("timers"))
+	in.putTimers("t1", "g", nil) // an empty family's end: nothing to fire
+	in.put(nil, true)
+	b, last, err := in.take(context.Background())
+	if err != nil || !last || b.timers == nil || b.timers.transform != "t1" || b.timers.family != "f" || string(b.timers.data) != "timers" {
+		t.Fatalf("take: %+v, last %v, %v; want the timers of t1/f", b, last, err)
 	}
 }
 

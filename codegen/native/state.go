@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
+
+	"github.com/sluice-runner/sluice/codegen/rt"
 )
 
 // stateClient is the harness's one State API stream to the runner: every bundle's
@@ -147,4 +149,50 @@ func (s bundleSideInputs) Multimap(ctx context.Context, transformID, sideInputID
 	return s.c.get(ctx, s.instruction, &fnpb.StateKey{Type: &fnpb.StateKey_MultimapSideInput_{MultimapSideInput: &fnpb.StateKey_MultimapSideInput{
 		TransformId: transformID, SideInputId: sideInputID, Window: window, Key: key,
 	}}})
+}
+
+// bundleUserState is a bundle's rt.UserStateReader: user state requests under its
+// instruction id, answered by the runner's task serving the stage's state.
+type bundleUserState struct {
+	c           *stateClient
+	instruction string
+}
+
+func (s bundleUserState) Get(ctx context.Context, k rt.UserStateKey) ([]byte, error) {
+	return s.c.get(ctx, s.instruction, userStateKey(k))
+}
+
+func (s bundleUserState) Append(ctx context.Context, k rt.UserStateKey, data []byte) error {
+	_, err := s.c.call(ctx, &fnpb.StateRequest{
+		InstructionId: s.instruction,
+		StateKey:      userStateKey(k),
+		Request:       &fnpb.StateRequest_Append{Append: &fnpb.StateAppendRequest{Data: data}},
+	})
+	return err
+}
+
+func (s bundleUserState) Clear(ctx context.Context, k rt.UserStateKey) error {
+	_, err := s.c.call(ctx, &fnpb.StateRequest{
+		InstructionId: s.instruction,
+		StateKey:      userStateKey(k),
+		Request:       &fnpb.StateRequest_Clear{Clear: &fnpb.StateClearRequest{}},
+	})
+	return err
+}
+
+// userStateKey is the Fn API state key of k.
+func userStateKey(k rt.UserStateKey) *fnpb.StateKey {
+	switch k.Kind {
+	case rt.UserMultimap:
+		return &fnpb.StateKey{Type: &fnpb.StateKey_MultimapUserState_{MultimapUserState: &fnpb.StateKey_MultimapUserState{
+			TransformId: k.TransformID, UserStateId: k.StateID, Window: k.Window, Key: k.Key, MapKey: k.MapKey,
+		}}}
+	case rt.UserMultimapKeys:
+		return &fnpb.StateKey{Type: &fnpb.StateKey_MultimapKeysUserState_{MultimapKeysUserState: &fnpb.StateKey_MultimapKeysUserState{
+			TransformId: k.TransformID, UserStateId: k.StateID, Window: k.Window, Key: k.Key,
+		}}}
+	}
+	return &fnpb.StateKey{Type: &fnpb.StateKey_BagUserState_{BagUserState: &fnpb.StateKey_BagUserState{
+		TransformId: k.TransformID, UserStateId: k.StateID, Window: k.Window, Key: k.Key,
+	}}}
 }

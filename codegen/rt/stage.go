@@ -194,6 +194,9 @@ type StageEnv interface {
 	// with output, writes), as the runner's descriptor has it, windows aside: what the
 	// SDK's own nodes code values inside a stage with (a CoGroupByKey's inject and expand).
 	TransformCoder(uniqueName string, output bool) (*coder.Coder, error)
+	// Coder is the coder of the given id in the runner's descriptor: a stateful ParDo's
+	// state coders (see UserStates).
+	Coder(id string) (*coder.Coder, error)
 }
 
 // TransformContext is the context a transform's DoFn methods get in a bundle: ctx (the

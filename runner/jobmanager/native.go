@@ -129,10 +129,10 @@ func nativeStage(g *plan.JobGraph, s *plan.Stage, nw *fnharness.Worker, requeste
 }
 
 // nativeIneligible is why a stage whose chain the binary carries still cannot run on
-// the native harness nw, which keeps no user state, sets no timers and does not split,
-// and reads side inputs only if it announced it can (the SDKTask then serves its
-// bundles' state requests as it serves the SDK harness's: the same handler, under the
-// native bundle's instruction id). sluicegen generates no chain for such stages, so this
+// the native harness nw, which does not split, and reads side inputs, keeps user state
+// and sets timers only if it announced it can (the SDKTask then serves its bundles'
+// state requests as it serves the SDK harness's: the same handler, under the native
+// bundle's instruction id, the user state keyed and partitioned as for the SDK harness). sluicegen generates no chain for such stages, so this
 // only guards against a mismatched binary. A bounded splittable DoFn is fine: its
 // bundles run whole, and draining does not apply to it (truncating a bounded
 // restriction keeps all of it).
@@ -140,10 +140,10 @@ func nativeIneligible(s *plan.Stage, nw *fnharness.Worker) string {
 	switch {
 	case len(s.SideInputs) > 0 && !nw.HasCapability(protocol.CapabilitySideInputs):
 		return "it reads side inputs, which the native harness does not announce it can"
-	case len(s.TimerFamilies) > 0:
-		return "it sets timers"
-	case len(s.UserStateIDs()) > 0:
-		return "it keeps user state"
+	case len(s.TimerFamilies) > 0 && !nw.HasCapability(protocol.CapabilityTimers):
+		return "it sets timers, which the native harness does not announce it can"
+	case len(s.UserStateIDs()) > 0 && !nw.HasCapability(protocol.CapabilityUserState):
+		return "it keeps user state, which the native harness does not announce it can"
 	case s.DrainDescriptor != nil && unbounded(s):
 		return "it runs an unbounded splittable DoFn (draining truncates restrictions, which native chains cannot)"
 	}

@@ -9,7 +9,9 @@
 //     its generated file knows but could not generate, with why, in PortableKey,
 //     and what it can do beyond running chains over the data stream in CapabilitiesKey
 //     (CapabilitySideInputs: it reads side inputs over the State API, so the runner
-//     serves its bundles' state requests as it serves the SDK harness's).
+//     serves its bundles' state requests as it serves the SDK harness's;
+//     CapabilityUserState: it keeps stateful ParDos' user state there too;
+//     CapabilityTimers: it fires and sets timers on the data stream).
 //   - The runner registers one descriptor per native stage: a single transform of URN
 //     StageURN whose payload is a Stage (JSON), naming the chain by fingerprint and the
 //     data source and sink transform ids its elements travel under.
@@ -39,6 +41,14 @@ const (
 	// CapabilitySideInputs says the harness reads side inputs with the State API (under
 	// a bundle's instruction id, IterableSideInput and MultimapSideInput keys, paged).
 	CapabilitySideInputs = "side-inputs"
+	// CapabilityUserState says the harness reads and writes stateful ParDos' user state
+	// with the State API (under a bundle's instruction id, BagUserState,
+	// MultimapUserState and MultimapKeysUserState keys, as the Go SDK harness does).
+	CapabilityUserState = "user-state"
+	// CapabilityTimers says the harness fires the timers the runner sends on the data
+	// stream and sends back the timers bundles set, each family ended with is_last, as
+	// the Go SDK harness does.
+	CapabilityTimers = "timers"
 	// StageURN is the URN of a native stage descriptor's one transform.
 	StageURN = "sluice:native:stage:v1"
 	// HookName is the Beam Go hook the native harness starts from; the runner looks for

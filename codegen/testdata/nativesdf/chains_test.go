@@ -70,6 +70,8 @@ func (e *fakeEnv) TransformCoder(string, bool) (*coder.Coder, error) {
 	return nil, fmt.Errorf("not served")
 }
 
+func (e *fakeEnv) Coder(string) (*coder.Coder, error) { return nil, fmt.Errorf("not served") }
+
 // planned captures the pipeline built with the given configuration, plans it as
 // sluicegen does and returns the env of each SDK stage (its ports' coders from the plan's
 // port coders, unmarshalled as the harness does).

@@ -44,6 +44,8 @@ func (fakeEnv) TransformCoder(string, bool) (*coder.Coder, error) {
 	return nil, fmt.Errorf("not served")
 }
 
+func (fakeEnv) Coder(string) (*coder.Coder, error) { return nil, fmt.Errorf("not served") }
+
 // envFor captures the pipeline built with the given configuration and serves its
 // transforms.
 func envFor(t *testing.T, lines *makeLinesFn, format string, extra ...any) fakeEnv {

@@ -58,6 +58,8 @@ func (e *fakeEnv) TransformCoder(string, bool) (*coder.Coder, error) {
 	return nil, fmt.Errorf("not used")
 }
 
+func (e *fakeEnv) Coder(string) (*coder.Coder, error) { return nil, fmt.Errorf("not used") }
+
 // planned captures the pipeline, plans it as sluicegen does and returns stage s1's env.
 func planned(t *testing.T) *fakeEnv {
 	t.Helper()
