@@ -43,14 +43,16 @@
 // split and process steps, as the SDK's exec nodes run them; a multi-input
 // CoGroupByKey's inject and expand steps, as the SDK's nodes run them; iterators over
 // grouped values; WindowInto and DoFns taking their window, on global or interval
-// windows), the element's header (time, pane, windows) travelling alongside, and the
-// output edges' typed appenders (the SDK's own coder, through rt.SDKCodec, on a stage port
-// whose values have no typed coder: rows, custom types, sized restrictions). A stage with
-// anything not covered (side inputs outside the global window or without typed coders,
-// state, timers, self-checkpointing splittable DoFns, custom windows, ...) stays portable,
-// and the header says why. When
-// the file registers a chain it also imports codegen/native, the worker-side harness that
-// runs registered chains next to the SDK harness.
+// windows; ParDos over values of unexported types, called through the SDK's callers; side
+// inputs, user state and timers through the native harness's State API stream and data
+// stream, as the SDK's exec nodes use them), the element's header (time, pane, windows)
+// travelling alongside, and the output edges' typed appenders (the SDK's own coder,
+// through rt.SDKCodec, on a stage port whose values have no typed coder: rows, custom
+// types, sized restrictions). A stage with anything not covered (side inputs outside the
+// global window or without typed coders, ordered-list state, state or timers with side
+// inputs, self-checkpointing splittable DoFns, custom windows, ...) stays portable, and
+// the header says why. When the file registers a chain it also imports codegen/native,
+// the worker-side harness that runs registered chains next to the SDK harness.
 //
 // Package rt is the runtime the generated code calls: typed wire coders for the Go values
 // on a native stage's edges, byte-identical to the Go SDK's encoders (checked against them
