@@ -14,11 +14,11 @@
 // does not match the running pipeline's runs portably, never wrongly.
 //
 // Each SDK stage whose transforms are all covered (function and struct DoFns, grouped
-// values, bounded splittable DoFns, CombineFns, CoGroupByKeys, side inputs, global and interval windows) runs
-// natively: a fused chain of plain Go calls between typed coders (byte for byte the Go
-// SDK's wire format, through codegen/rt; the SDK's own coder on a stage port without a
-// typed one), registered by fingerprint. Every other stage runs portably, over the Fn
-// API, and says why.
+// values, bounded splittable DoFns, CombineFns, CoGroupByKeys, side inputs, user state,
+// timers, global and interval windows) runs natively: a fused chain of plain Go calls
+// between typed coders (byte for byte the Go SDK's wire format, through codegen/rt; the
+// SDK's own coder on a stage port without a typed one), registered by fingerprint.
+// Every other stage runs portably, over the Fn API, and says why.
 //
 // Variant V0 (--query=0):
 //
