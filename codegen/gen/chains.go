@@ -559,14 +559,6 @@ func iterElem(p sigPart) *goTyp {
 	return t.params[0].elem
 }
 
-func types(ps []sigPart) []*goTyp {
-	ts := make([]*goTyp, len(ps))
-	for i, p := range ps {
-		ts[i] = p.typ
-	}
-	return ts
-}
-
 // fits says why declared types cannot carry a PCollection's values ("" if they can): one
 // per part, each the part's own type or a universal one (converted with a check).
 func fits(declared []*goTyp, parts []capture.Value, verb string) string {

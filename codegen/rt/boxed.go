@@ -4,11 +4,6 @@ import (
 	"fmt"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
-	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/protox"
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // BoxedDoFn is a ParDo's DoFn as the SDK harness decodes it from the transform's payload
@@ -22,17 +17,9 @@ type BoxedDoFn struct {
 // DecodeBoxedDoFn decodes the DoFn of a ParDo whose payload is a ParDoPayload. A chain
 // decodes its own per stage instance, as the SDK harness decodes one per transform.
 func DecodeBoxedDoFn(payload []byte) (*BoxedDoFn, error) {
-	var pd pipepb.ParDoPayload
-	if err := proto.Unmarshal(payload, &pd); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a ParDoPayload: %w", err)
-	}
-	var tp v1pb.TransformPayload
-	if err := protox.DecodeBase64(string(pd.GetDoFn().GetPayload()), &tp); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a DoFn's transform payload: %w", err)
-	}
-	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())
+	fn, err := parDoFn(payload)
 	if err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a DoFn: %w", err)
+		return nil, fmt.Errorf("sluice native: a DoFn: %w", err)
 	}
 	dofn, err := graph.AsDoFn(fn, graph.MainUnknown)
 	if err != nil {

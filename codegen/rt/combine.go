@@ -6,9 +6,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/funcx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
-	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/protox"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/reflectx"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
@@ -29,28 +26,24 @@ func DecodeCombineFn(payload []byte) (*CombineFn, error) {
 	if err := proto.Unmarshal(payload, &cp); err != nil {
 		return nil, fmt.Errorf("sluice native: decoding a CombinePayload: %w", err)
 	}
-	return decodeCombineFn(cp.GetCombineFn())
+	fn, err := userFn(cp.GetCombineFn().GetPayload())
+	if err != nil {
+		return nil, fmt.Errorf("sluice native: a CombineFn: %w", err)
+	}
+	return asCombineFn(fn)
 }
 
 // DecodeCombineFnParDo decodes the CombineFn of a combine the planner did not lift: the
 // ParDo of the composite's expansion, whose payload is a ParDoPayload.
 func DecodeCombineFnParDo(payload []byte) (*CombineFn, error) {
-	var pd pipepb.ParDoPayload
-	if err := proto.Unmarshal(payload, &pd); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a ParDoPayload: %w", err)
+	fn, err := parDoFn(payload)
+	if err != nil {
+		return nil, fmt.Errorf("sluice native: a CombineFn: %w", err)
 	}
-	return decodeCombineFn(pd.GetDoFn())
+	return asCombineFn(fn)
 }
 
-func decodeCombineFn(spec *pipepb.FunctionSpec) (*CombineFn, error) {
-	var tp v1pb.TransformPayload
-	if err := protox.DecodeBase64(string(spec.GetPayload()), &tp); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a CombineFn's transform payload: %w", err)
-	}
-	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())
-	if err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a CombineFn: %w", err)
-	}
+func asCombineFn(fn *graph.Fn) (*CombineFn, error) {
 	cf, err := graph.AsCombineFn(fn)
 	if err != nil {
 		return nil, fmt.Errorf("sluice native: decoding a CombineFn: %w", err)

@@ -13,11 +13,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
-	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/protox"
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sluice-runner/sluice/runner/wire"
 )
@@ -210,17 +205,9 @@ func TransformContext(ctx context.Context, transformID string) context.Context {
 // the pointer the SDK makes), its exported fields restored as the Go SDK restores them.
 // It runs once per stage instance, so its reflection costs nothing per element.
 func DoFn(payload []byte) (any, error) {
-	var pardo pipepb.ParDoPayload
-	if err := proto.Unmarshal(payload, &pardo); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a ParDo payload: %w", err)
-	}
-	var tp v1pb.TransformPayload
-	if err := protox.DecodeBase64(string(pardo.GetDoFn().GetPayload()), &tp); err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a DoFn's transform payload: %w", err)
-	}
-	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())
+	fn, err := parDoFn(payload)
 	if err != nil {
-		return nil, fmt.Errorf("sluice native: decoding a DoFn: %w", err)
+		return nil, fmt.Errorf("sluice native: a DoFn: %w", err)
 	}
 	if fn.Recv == nil {
 		return nil, fmt.Errorf("sluice native: the payload holds a function, not a DoFn struct")

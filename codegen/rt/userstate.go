@@ -9,10 +9,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
-	v1pb "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx/v1"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/protox"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -155,13 +152,9 @@ func newUserStateSpec(env StageEnv, spec *pipepb.StateSpec) (*userStateSpec, err
 
 // stateCombineFn decodes a combining state's CombineFn from its spec's payload.
 func stateCombineFn(payload []byte) (*graph.CombineFn, error) {
-	var tp v1pb.TransformPayload
-	if err := protox.DecodeBase64(string(payload), &tp); err != nil {
-		return nil, fmt.Errorf("decoding its CombineFn's transform payload: %w", err)
-	}
-	_, fn, _, _, _, err := graphx.DecodeMultiEdge(tp.GetEdge())
+	fn, err := userFn(payload)
 	if err != nil {
-		return nil, fmt.Errorf("decoding its CombineFn: %w", err)
+		return nil, fmt.Errorf("its CombineFn: %w", err)
 	}
 	cfn, err := graph.AsCombineFn(fn)
 	if err != nil {

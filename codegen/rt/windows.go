@@ -177,8 +177,10 @@ func AssignFixed(ts, size int64) Windows {
 // AssignSliding is the sliding windows of size starting every period that hold ts, latest
 // first (none when ts falls between windows shorter than their period).
 func AssignSliding(ts, size, period int64) Windows {
-	// Room for a few windows: the count is size/period or one more, which can be large.
-	b := make([]byte, 4, 4+12*min((size+period-1)/period+1, 8))
+	// Room on the stack for a few windows (the count is size/period or one more, which can
+	// be large): the Windows string is then the element's one allocation.
+	var buf [4 + 18*8]byte
+	b := buf[:4]
 	k := uint32(0)
 	lastStart := ts - ts%period
 	for start := lastStart; start > normalize(ts-size); start -= period {
