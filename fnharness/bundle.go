@@ -19,9 +19,6 @@ const MaxElementsBatch = 1 << 20
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, MaxElementsBatch+MaxElementsBatch/4); return &b }}
 
 func batchBuffer(first []byte) []byte {
-	if len(first) > MaxElementsBatch {
-		return append([]byte(nil), first...)
-	}
 	return append((*batchBuffers.Get().(*[]byte))[:0], first...)
 }
 
@@ -189,8 +186,10 @@ func (b *Bundle) DescriptorID() string { return b.descID }
 
 // Send queues encoded elements (whole elements, in the port's windowed-value
 // coder) for a source transform. Batches of about MaxElementsBatch are sent as
-// one Elements message; data is copied. Send may block on the data stream's flow
-// control; it fails once the bundle ended.
+// one Elements message; data is copied, or, when larger than a batch, sent as a
+// message of its own before Send returns (a hot key's group is not copied once
+// more). Send may block on the data stream's flow control; it fails once the
+// bundle ended.
 func (b *Bundle) Send(transformID string, data []byte) error {
 	return b.queue(transformID, "", data)
 }
@@ -208,6 +207,9 @@ func (b *Bundle) queue(transformID, family string, data []byte) error {
 	}
 	if err := b.endedErr(); err != nil {
 		return err
+	}
+	if family == "" && len(data) > MaxElementsBatch {
+		return b.sendLargeLocked(transformID, data)
 	}
 	if family == "" {
 		n := len(b.batch.Data)
@@ -244,6 +246,21 @@ func (b *Bundle) Flush() error {
 		return nil
 	}
 	return b.flushLocked()
+}
+
+// sendLargeLocked sends what is queued, then data in a message of its own. gRPC has
+// marshalled the message when Send returns, so data need not be copied.
+func (b *Bundle) sendLargeLocked(transformID string, data []byte) error {
+	if len(b.batch.Data) > 0 || len(b.batch.Timers) > 0 {
+		if err := b.flushLocked(); err != nil {
+			return err
+		}
+	}
+	msg := &fnpb.Elements{Data: []*fnpb.Elements_Data{{InstructionId: b.id, TransformId: transformID, Data: data}}}
+	if err := b.w.sendData(b.ctx, msg); err != nil {
+		return fmt.Errorf("fnharness: bundle %s: sending input: %w", b.id, err)
+	}
+	return nil
 }
 
 func (b *Bundle) flushLocked() error {

@@ -203,6 +203,18 @@ func TestLargeInputIsBatched(t *testing.T) {
 		}
 		want = append(want, elem...)
 	}
+	// An element larger than a batch goes in a message of its own, after what was
+	// queued, and its memory is the caller's again when Send returns.
+	huge := bytes.Repeat([]byte("y"), 2*MaxElementsBatch+5)
+	for _, e := range [][]byte{huge, elem} {
+		if err := b.Send("src", e); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e...)
+	}
+	for i := range huge {
+		huge[i] = 'z'
+	}
 	if err := b.CloseInput([]string{"src"}, nil); err != nil {
 		t.Fatal(err)
 	}

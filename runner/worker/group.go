@@ -22,11 +22,10 @@ import (
 // values not yet emitted. In discarding mode a pane holds the values since the previous
 // one; in accumulating mode all of them. Data for an expired window, or a window whose
 // trigger has finished, is dropped and counted. Session windows merge as group_merge.go
-// says. A group's values are kept in memory, concatenated as they arrive (one allocation
-// per group, no pointer per value, so a million small groups cost the garbage collector
-// little); with
-// Large set, values past the first InlineBytes of a group go to the state store instead
-// and the element carries a state token for them. A GroupBuffer belongs to one task
+// says. A group's values are kept in memory, concatenated as they arrive (see
+// groupValues); with Large set, values past the first InlineBytes of a group go to the
+// state store instead, in blocks (see spill), and the element carries a state token for
+// them. A GroupBuffer belongs to one task
 // goroutine; only its RunnerState side is shared.
 type GroupBuffer struct {
 	InCodec  *wire.WindowedValueCodec
@@ -91,9 +90,9 @@ type group struct {
 	keyAt        int // the key is storeKey[keyAt:]
 	window       wire.Window
 	minTs, maxTs int64
-	values       []byte // encoded values, concatenated
-	count        int    // values in memory
-	stored       int    // values in the store
+	values       groupValues
+	count        int   // values in memory
+	spilled      spill // values for the store
 	// gen numbers the group's bags in the store: a fired bag is cleared only after the
 	// bundle reading it, so values after a pane go to the next one.
 	gen   uint64
@@ -110,7 +109,7 @@ type group struct {
 
 func (gr *group) key() string { return gr.storeKey[gr.keyAt:] }
 
-func (gr *group) empty() bool { return gr.count == 0 && gr.stored == 0 }
+func (gr *group) empty() bool { return gr.count == 0 && gr.spilled.count == 0 }
 
 func (g *GroupBuffer) init() error {
 	if g.groups != nil {
@@ -210,13 +209,12 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		}
 		gr.minTs = min(gr.minTs, g.wv.Timestamp)
 		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
-		if g.Large != nil && !g.accumulating() && !g.mergesEagerly() && gr.count > 0 && len(gr.values)+len(value) > InlineBytes {
-			if err := g.Store.AppendBag(gr.bagKey(), value); err != nil {
+		if g.Large != nil && !g.accumulating() && !g.mergesEagerly() && gr.count > 0 && gr.values.size+len(value) > InlineBytes {
+			if err := gr.spillValue(g.Store, value); err != nil {
 				return err
 			}
-			gr.stored++
 		} else {
-			gr.values = append(gr.values, value...)
+			gr.values.add(value)
 			gr.count++
 		}
 		// The default trigger only needs to hear of a pane's first element, and of every
@@ -376,14 +374,15 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 		return err
 	}
 	if !g.accumulating() || gr.closed {
-		if gr.stored > 0 {
+		if gr.spilled.count > 0 {
 			g.fired = append(g.fired, gr.bagKey())
 			gr.gen++
 		}
-		gr.values, gr.count, gr.stored = gr.values[:0], 0, 0
+		gr.values.reset()
+		gr.count, gr.spilled.count = 0, 0
 		gr.minTs, gr.maxTs = math.MaxInt64, math.MinInt64
 	}
-	return emit(rec)
+	return g.emitted(rec, emit(rec))
 }
 
 // onTimePaneOwed says whether gr, even with nothing new, is owed an on-time pane now: only
@@ -439,20 +438,22 @@ func (g *GroupBuffer) emit(f firing, emit func(rec []byte) error) error {
 	}
 	for _, m := range f.members {
 		delete(g.groups, m.storeKey)
-		if m.stored > 0 {
+		if m.spilled.count > 0 {
 			g.fired = append(g.fired, m.bagKey())
 		}
+		m.values.reset()
 	}
-	return emit(rec)
+	return g.emitted(rec, emit(rec))
 }
 
 // encode builds the output element of f: header, key, then the values, the ones in the
 // store behind a state token.
 func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
-	count, stored, minTs, maxTs := 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
+	count, stored, size, minTs, maxTs := 0, 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
 	for _, m := range f.members {
 		count += m.count
-		stored += m.stored
+		stored += m.spilled.count
+		size += m.values.size
 		minTs, maxTs = min(minTs, m.minTs), max(maxTs, m.maxTs)
 	}
 	pane := g.pane(f, finished)
@@ -460,35 +461,64 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 	if count+stored > 0 {
 		ts = window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	}
-	rec := wire.AppendHeader(g.rec[:0], g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
+	rec := g.rec[:0]
+	if need := size + len(f.members[0].key()) + 64; need > cap(rec) {
+		// Sized at once: a hot key's group may be large.
+		if need >= groupBlockBytes {
+			rec = getLargeBuffer(need)
+		} else {
+			rec = make([]byte, 0, need)
+		}
+	}
+	rec = wire.AppendHeader(rec, g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.members[0].key()...)
 	if g.Large == nil || count == 0 && stored == 0 {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
 		for _, m := range f.members {
-			rec = append(rec, m.values...)
+			rec = m.values.appendTo(rec)
 		}
-		g.rec = rec
-		return rec, nil
+		return g.keepRec(rec), nil
 	}
 	// Chunked form: one block of the values in memory, then the end or a state token.
 	rec = wire.AppendIterableStart(rec)
 	rec = wire.AppendVarInt(rec, int64(count)) // > 0: a group's first value is in memory
 	for _, m := range f.members {
-		rec = append(rec, m.values...)
+		rec = m.values.appendTo(rec)
 	}
 	if stored == 0 {
-		rec = wire.AppendIterableEnd(rec)
-	} else {
-		var keys [][]byte
-		for _, m := range f.members {
-			if m.stored > 0 {
-				keys = append(keys, m.bagKey())
-			}
-		}
-		rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, 0))
+		return g.keepRec(wire.AppendIterableEnd(rec)), nil
 	}
-	g.rec = rec
-	return rec, nil
+	var keys [][]byte
+	for _, m := range f.members {
+		if m.spilled.count > 0 {
+			if err := m.flushSpill(g.Store); err != nil {
+				return nil, err
+			}
+			keys = append(keys, m.bagKey())
+		}
+	}
+	rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, 0))
+	return g.keepRec(rec), nil
+}
+
+// keepRec keeps rec's memory for the next element unless it is large: one hot key's group
+// should not hold its size in memory for the rest of the job (see emitted).
+func (g *GroupBuffer) keepRec(rec []byte) []byte {
+	if cap(rec) <= maxKeptRec {
+		g.rec = rec
+	}
+	return rec
+}
+
+// maxKeptRec is the largest output buffer a GroupBuffer keeps between elements.
+const maxKeptRec = 4 * groupBlockBytes
+
+// emitted is told that emit has returned with rec: a large one goes back to largeBuffers.
+func (g *GroupBuffer) emitted(rec []byte, err error) error {
+	if cap(rec) > maxKeptRec {
+		putLargeBuffer(rec)
+	}
+	return err
 }
 
 // Release drops the stored values of every group fired so far. Call it when no bundle

@@ -65,7 +65,7 @@ func (g *GroupBuffer) mergeInto(key []byte, w wire.Window) (*group, error) {
 	states := []*trigger.State{g.trig.NewState()} // w's own, fresh
 	var panes firedPanes
 	for _, s := range overlap {
-		gr.values = append(gr.values, s.values...)
+		gr.values.addAll(&s.values)
 		gr.count += s.count
 		gr.minTs, gr.maxTs = min(gr.minTs, s.minTs), max(gr.maxTs, s.maxTs)
 		gr.fresh = gr.fresh || s.fresh

@@ -190,6 +190,10 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 	if inline >= n || inline == 0 {
 		t.Fatalf("inline values = %d, want some but fewer than %d", inline, n)
 	}
+	// The store holds the rest in blocks: its cost is per entry.
+	if entries, err := g.Store.BagSize(g.fired[0]); err != nil || entries > (n-inline)/16 {
+		t.Errorf("the store holds %d values in %d entries (%v), want blocks of many", n-inline, entries, err)
+	}
 	// The SDK pages through the rest with continuation tokens.
 	var rest []string
 	for start := 0; ; {
@@ -542,5 +546,47 @@ func TestGroupBufferKeepsTriggerStateInTheStore(t *testing.T) {
 	groupPanes(t, g, []groupStep{{wm: 20}})
 	if got := stored(); len(got) != 0 {
 		t.Errorf("trigger states left after the window expired: %q", got)
+	}
+}
+
+// A hot key's group in memory grows past one block: it comes out whole and in order, and
+// the next window's group of the same key, reusing the recycled blocks, does too.
+func TestGroupBufferHotKeyInMemory(t *testing.T) {
+	in, out := groupCodecs(t)
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore()}
+	value := strings.Repeat("v", 1000)
+	const n = 5000 // ~5 MB: several blocks
+	for round, w := range []wire.IntervalWindow{{Start: 0, End: 10}, {Start: 10, End: 20}} {
+		for i := range n {
+			if err := g.Add(kvRecord(in, w.Start, w, "hot", fmt.Sprintf("%d-%04d%s", round, i, value))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.Add(kvRecord(in, w.Start, w, "cold", "c")); err != nil {
+			t.Fatal(err)
+		}
+		var hot []string
+		groups := 0
+		if err := g.Fire(w.MaxTimestamp()+1, func(rec []byte) error {
+			groups++
+			desc, tok := decodeGroup(t, out, rec)
+			if tok != nil {
+				t.Fatal("a state token without Large")
+			}
+			if strings.HasPrefix(desc, "hot@") {
+				hot = strings.Split(desc[strings.Index(desc, ": ")+2:], ",")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if groups != 2 || len(hot) != n {
+			t.Fatalf("round %d: %d groups, hot one of %d values; want 2 and %d", round, groups, len(hot), n)
+		}
+		for i, v := range hot {
+			if want := fmt.Sprintf("%d-%04d%s", round, i, value); v != want {
+				t.Fatalf("round %d: value %d = %.12q…, want %.12q…", round, i, v, want)
+			}
+		}
 	}
 }
