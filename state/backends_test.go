@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -155,6 +156,17 @@ func apply(s Store, op string, args []string) (string, error) {
 				return nil
 			})
 		}
+	case "pages":
+		// pages KEY N reads the bag in pages of at most N values, each resuming after the
+		// cursor of the last value of the one before.
+		if err = need(2); err == nil {
+			var n int
+			if n, err = strconv.Atoi(args[1]); err != nil || n < 1 {
+				return "", fmt.Errorf("pages: bad page size %q", args[1])
+			}
+			fmt.Fprintf(&out, "pages %s:", show([]byte(args[0])))
+			err = readPages([]byte(args[0]), n, s, &out)
+		}
 	case "size":
 		if err = need(1); err == nil {
 			var n int
@@ -193,4 +205,82 @@ func apply(s Store, op string, args []string) (string, error) {
 		return "", err
 	}
 	return out.String(), nil
+}
+
+// readPages reads the bag at key in pages of n values through ReadBagFrom, printing each.
+func readPages(key []byte, n int, s Store, out *strings.Builder) error {
+	errFull := errors.New("page full")
+	var from BagCursor
+	for {
+		var page []string
+		err := s.ReadBagFrom(key, from, func(v []byte, at BagCursor) error {
+			if len(page) == n {
+				return errFull
+			}
+			page, from = append(page, show(v)), at
+			return nil
+		})
+		if err != nil && !errors.Is(err, errFull) {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		fmt.Fprintf(out, " [%s]", strings.Join(page, " "))
+	}
+}
+
+// A cursor stays meaningful while its bag changes: values appended after it are read, and
+// after a clear only the values appended since are.
+func TestReadBagFromResumesAcrossChanges(t *testing.T) {
+	for _, name := range []string{"memory", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			var b testBackend
+			if name == "memory" {
+				b = newMemBackend()
+			} else {
+				b = newPebbleBackend(t)
+			}
+			s := b.store("job/stage/0/main")
+			key := []byte("bag")
+			read := func(from BagCursor) (vals []string, last BagCursor) {
+				t.Helper()
+				last = from
+				if err := s.ReadBagFrom(key, from, func(v []byte, at BagCursor) error {
+					vals, last = append(vals, string(v)), at
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return vals, last
+			}
+			for _, v := range []string{"a", "b"} {
+				if err := s.AppendBag(key, []byte(v)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, cur := read(0)
+			if fmt.Sprint(got) != "[a b]" {
+				t.Fatalf("first read %v", got)
+			}
+			if err := s.AppendBag(key, []byte("c")); err != nil {
+				t.Fatal(err)
+			}
+			if got, cur = read(cur); fmt.Sprint(got) != "[c]" {
+				t.Fatalf("after an append, resumed read %v, want [c]", got)
+			}
+			if err := s.ClearBag(key); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AppendBag(key, []byte("d")); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ = read(cur); fmt.Sprint(got) != "[d]" {
+				t.Fatalf("after a clear, resumed read %v, want [d]", got)
+			}
+			if got, _ = read(0); fmt.Sprint(got) != "[d]" {
+				t.Fatalf("after a clear, full read %v, want [d]", got)
+			}
+		})
+	}
 }

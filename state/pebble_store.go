@@ -98,24 +98,39 @@ func (s *pebbleStore) AppendBag(key, value []byte) error {
 
 // ReadBag implements Store. The slice passed to fn is valid until fn returns.
 func (s *pebbleStore) ReadBag(key []byte, fn func(value []byte) error) error {
+	return s.ReadBagFrom(key, 0, func(v []byte, _ BagCursor) error { return fn(v) })
+}
+
+// ReadBagFrom implements Store: a value's cursor is its sequence number, so resuming is
+// one seek. The slice passed to fn is valid until fn returns.
+func (s *pebbleStore) ReadBagFrom(key []byte, from BagCursor, fn func(value []byte, at BagCursor) error) error {
 	if !s.enter() {
 		return ErrClosed
 	}
 	defer s.db.exit()
-	it, ok, _, err := s.live(key)
+	it, ok, bag, err := s.live(key)
 	if err != nil {
 		return err
+	}
+	// live is at the first live value: seek forward only, never back into cleared ones.
+	if ok && from > 0 && valueSeq(it.Key(), bag) <= uint64(from) {
+		ok = it.SeekGE(valuesFrom(bag, uint64(from)+1))
 	}
 	for ; ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err == nil {
-			err = fn(v)
+			err = fn(v, BagCursor(valueSeq(it.Key(), bag)))
 		}
 		if err != nil {
 			return errors.Join(err, it.Close())
 		}
 	}
 	return it.Close()
+}
+
+// valueSeq is the sequence number in k, the key of one of bag's values.
+func valueSeq(k, bag []byte) uint64 {
+	return binary.BigEndian.Uint64(k[len(bag)+1:])
 }
 
 // BagSize implements Store.

@@ -2,6 +2,8 @@ package state
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"sort"
 )
 
@@ -18,6 +20,10 @@ type Store interface {
 	// to fn is owned by the store and valid only until fn returns: it must not be
 	// modified or kept. fn may call the store.
 	ReadBag(key []byte, fn func(value []byte) error) error
+	// ReadBagFrom is ReadBag from the value after cursor from (the zero BagCursor: from
+	// the first value), passing fn each value's cursor too: a reader that stops can
+	// resume after the last value it took without reading the bag from its start again.
+	ReadBagFrom(key []byte, from BagCursor, fn func(value []byte, at BagCursor) error) error
 	// BagSize returns the number of values in the bag at key.
 	BagSize(key []byte) (int, error)
 	// ClearBag removes the bag at key.
@@ -32,14 +38,26 @@ type Store interface {
 	Close() error
 }
 
+// BagCursor is a place in a bag, after one of its values (see Store.ReadBagFrom). It stays
+// meaningful while the bag changes: values appended later come after it, and after a
+// clear it is before every value appended since. The store numbers values in append order
+// across all bags; that number is the cursor after a value.
+type BagCursor uint64
+
 // MemStore is an in-memory Store.
 type MemStore struct {
-	bags  map[string][][]byte
+	bags  map[string][]memValue
+	seq   BagCursor // of the last value appended
 	bytes int64
 }
 
+type memValue struct {
+	at BagCursor
+	v  []byte
+}
+
 // NewMemStore returns an empty in-memory store.
-func NewMemStore() *MemStore { return &MemStore{bags: map[string][][]byte{}} }
+func NewMemStore() *MemStore { return &MemStore{bags: map[string][]memValue{}} }
 
 // AppendBag implements Store.
 func (m *MemStore) AppendBag(key, value []byte) error {
@@ -47,18 +65,26 @@ func (m *MemStore) AppendBag(key, value []byte) error {
 		return ErrClosed
 	}
 	k := string(key)
-	m.bags[k] = append(m.bags[k], bytes.Clone(value))
+	m.seq++
+	m.bags[k] = append(m.bags[k], memValue{at: m.seq, v: bytes.Clone(value)})
 	m.bytes += int64(len(value))
 	return nil
 }
 
 // ReadBag implements Store.
 func (m *MemStore) ReadBag(key []byte, fn func([]byte) error) error {
+	return m.ReadBagFrom(key, 0, func(v []byte, _ BagCursor) error { return fn(v) })
+}
+
+// ReadBagFrom implements Store.
+func (m *MemStore) ReadBagFrom(key []byte, from BagCursor, fn func([]byte, BagCursor) error) error {
 	if m.bags == nil {
 		return ErrClosed
 	}
-	for _, v := range m.bags[string(key)] {
-		if err := fn(v); err != nil {
+	vs := m.bags[string(key)]
+	i, _ := slices.BinarySearchFunc(vs, from+1, func(v memValue, at BagCursor) int { return cmp.Compare(v.at, at) })
+	for _, v := range vs[i:] {
+		if err := fn(v.v, v.at); err != nil {
 			return err
 		}
 	}
@@ -80,7 +106,7 @@ func (m *MemStore) ClearBag(key []byte) error {
 	}
 	k := string(key)
 	for _, v := range m.bags[k] {
-		m.bytes -= int64(len(v))
+		m.bytes -= int64(len(v.v))
 	}
 	delete(m.bags, k)
 	return nil

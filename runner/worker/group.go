@@ -497,7 +497,7 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 			keys = append(keys, m.bagKey())
 		}
 	}
-	rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys, 0))
+	rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys))
 	return g.keepRec(rec), nil
 }
 

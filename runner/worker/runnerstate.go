@@ -21,12 +21,11 @@ type RunnerState struct {
 }
 
 type parkedGroup struct {
-	store  state.Store
-	keys   [][]byte
-	inline int // values already sent inside the element
+	store state.Store
+	keys  [][]byte
 }
 
-func (r *RunnerState) park(store state.Store, keys [][]byte, inline int) []byte {
+func (r *RunnerState) park(store state.Store, keys [][]byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.parked == nil {
@@ -34,7 +33,7 @@ func (r *RunnerState) park(store state.Store, keys [][]byte, inline int) []byte 
 	}
 	r.next++
 	tok := "g" + strconv.Itoa(r.next)
-	r.parked[tok] = parkedGroup{store: store, keys: keys, inline: inline}
+	r.parked[tok] = parkedGroup{store: store, keys: keys}
 	return []byte(tok)
 }
 
@@ -56,5 +55,5 @@ func (r *RunnerState) handle(k *fnpb.StateKey_Runner, req *fnpb.StateRequest) *f
 	if !ok {
 		return stateError("unknown or expired runner state token %q", k.GetKey())
 	}
-	return pagedGet(p.store, p.keys, p.inline, get.Get)
+	return pagedGet(p.store, p.keys, get.Get)
 }

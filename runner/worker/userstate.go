@@ -126,7 +126,7 @@ func (u *userState) expire(wm int64) (int, error) {
 func (u *userState) bag(key []byte, req *fnpb.StateRequest) *fnpb.StateResponse {
 	switch r := req.GetRequest().(type) {
 	case *fnpb.StateRequest_Get:
-		return pagedGet(u.store, [][]byte{key}, 0, r.Get)
+		return pagedGet(u.store, [][]byte{key}, r.Get)
 	case *fnpb.StateRequest_Append:
 		if err := u.store.AppendBag(key, r.Append.GetData()); err != nil {
 			return stateError("appending to user state: %v", err)

@@ -229,3 +229,32 @@ func BenchmarkUserStateOrderedListRange(b *testing.B) {
 		return ops
 	})
 }
+
+// BenchmarkUserStateLargeBagRead reads a bag of 100,000 appended 100-byte values (10 MB,
+// ten pages) through continuation tokens; one op is the whole read.
+func BenchmarkUserStateLargeBagRead(b *testing.B) {
+	benchUserState(b, func(b *testing.B, u *userState) int {
+		const size = 100_000
+		key := bagKey("big")
+		put := &fnpb.StateRequest{Request: &fnpb.StateRequest_Append{Append: &fnpb.StateAppendRequest{Data: make([]byte, 100)}}}
+		for range size {
+			handleOK(b, u, key, put)
+		}
+		ops := 0
+		for b.Loop() {
+			n := 0
+			for tok := []byte(nil); ; {
+				r := handleOK(b, u, key, &fnpb.StateRequest{Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: tok}}}).GetGet()
+				n += len(r.GetData())
+				if tok = r.GetContinuationToken(); tok == nil {
+					break
+				}
+			}
+			if n != 100*size {
+				b.Fatalf("read %d bytes, want %d", n, 100*size)
+			}
+			ops++
+		}
+		return ops
+	})
+}

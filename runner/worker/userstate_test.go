@@ -103,3 +103,35 @@ func TestUserStateOrderedList(t *testing.T) {
 		t.Errorf("after clearing [5,6): %x", got)
 	}
 }
+
+// A bag larger than a page comes back in pages, each resuming where the last stopped, and
+// a bad continuation token is an error, not a restart.
+func TestUserStateBagPages(t *testing.T) {
+	u := &userState{store: state.NewMemStore()}
+	bag := &fnpb.StateKey{Type: &fnpb.StateKey_BagUserState_{BagUserState: &fnpb.StateKey_BagUserState{
+		TransformId: "t", UserStateId: "s", Window: []byte("w"), Key: []byte("k")}}}
+	value := make([]byte, 1000)
+	var want []byte
+	for i := range 3000 { // ~3 MB: several pages
+		value[0], value[1] = byte(i>>8), byte(i)
+		call(t, u, bag, &fnpb.StateAppendRequest{Data: value})
+		want = append(want, value...)
+	}
+	var got []byte
+	pages := 0
+	for tok := []byte(nil); ; {
+		pages++
+		r := call(t, u, bag, &fnpb.StateGetRequest{ContinuationToken: tok}).GetGet()
+		got = append(got, r.GetData()...)
+		if tok = r.GetContinuationToken(); tok == nil {
+			break
+		}
+	}
+	if pages < 3 || string(got) != string(want) {
+		t.Errorf("read %d bytes in %d pages, want the %d appended in several", len(got), pages, len(want))
+	}
+	resp, _ := u.handle(&fnpb.StateRequest{StateKey: bag, Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: []byte("7")}}})
+	if resp.GetError() == "" {
+		t.Error("a malformed continuation token was accepted")
+	}
+}
