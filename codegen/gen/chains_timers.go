@@ -14,9 +14,10 @@ import (
 // and tag winning, and sent to the runner at its end; the runner fires them back as timer
 // elements of a later bundle, and the DoFn's OnTimer runs for each, in the SDK's order
 // (rt.UserTimersBundle, exec's adapter ported), its outputs at the timer's hold time in
-// its window with no firing pane. OnTimer takes a context, the state and timer
-// providers, the key and the timers.Context, and ProcessElement's emitters (all of them,
-// in order), and may return an error.
+// its window with no firing pane. OnTimer takes a context, its window and event time (the
+// timer's window and hold time, as exec passes them), the state and timer providers, the
+// key and the timers.Context, and ProcessElement's emitters (all of them, in order), and
+// may return an error.
 
 // typeTimerProvider and typeTimerContext are the declared types of a timers.Provider
 // parameter and of OnTimer's timers.Context.
@@ -28,9 +29,9 @@ const (
 // onTimer is a struct DoFn's OnTimer method.
 type onTimer struct {
 	fnType *goTyp
-	// params are its parameters: Context, StateProvider, TimerProvider, Value (the key,
-	// then the timers.Context) or Emit with the index (in the step's params) of the
-	// ProcessElement emitter it is.
+	// params are its parameters: Context, Window, EventTime, StateProvider,
+	// TimerProvider, Value (the key, then the timers.Context) or Emit with the index (in
+	// the step's params) of the ProcessElement emitter it is.
 	params []sigPart
 	hasErr bool
 }
@@ -74,6 +75,8 @@ func (st *step) planOnTimer(m capture.Method, what string) (*onTimer, string) {
 		part := sigPart{kind: p.Kind, typ: fnType.params[i]}
 		switch {
 		case p.Kind == "Context" && p.Type == "context.Context":
+		case p.Kind == "Window" && p.Type == typexWindow:
+		case p.Kind == "EventTime" && part.typ.isEventTime():
 		case p.Kind == "StateProvider" && p.Type == typeStateProvider:
 		case p.Kind == "TimerProvider" && p.Type == typeTimerProvider:
 		case p.Kind == "Value" && values == 0:
@@ -243,6 +246,10 @@ func (em *emitter) emitOnTimer(f *jen.File, st *step) {
 		switch p.kind {
 		case "Context":
 			args = append(args, stepCtx(st))
+		case "Window":
+			args = append(args, jen.Id("ft").Dot("Header").Dot("Windows").Dot("Window").Call())
+		case "EventTime":
+			args = append(args, p.typ.code().Call(jen.Id("ft").Dot("Header").Dot("Timestamp")))
 		case "StateProvider":
 			body = append(body,
 				jen.List(jen.Id("sp"), jen.Err()).Op(":=").Id("b").Dot(ustName(st)).Dot("Provider").Call(jen.Id("k"), jen.Id("ft").Dot("Header").Dot("Windows")),

@@ -29,7 +29,7 @@ func TestTimersNativeMatchesPortable(t *testing.T) {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
-	for _, want := range []string{"user0 flush 2", "user0 again after2 2", "user1 never alpha", "user3 flush 1", "user3 again after1 1"} {
+	for _, want := range []string{"user0 flush 2 in window ending 9999, at 9999", "user0 again after2 2", "user1 never alpha", "user3 flush 1 in window ending 9999, at 9999", "user0 flush 1 in window ending 19999, at 19999", "user3 again after1 1"} {
 		if !slices.Contains(portable, want) {
 			t.Errorf("portable output lacks %q", want)
 		}

@@ -75,14 +75,15 @@ func (f *flushFn) ProcessElement(w beam.Window, sp state.Provider, tp timers.Pro
 	return nil
 }
 
-func (f *flushFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, user string, tc timers.Context, emit func(string)) error {
+// OnTimer takes the timer's window and its hold time (the event time its outputs carry).
+func (f *flushFn) OnTimer(ctx context.Context, w beam.Window, ts beam.EventTime, sp state.Provider, tp timers.Provider, user string, tc timers.Context, emit func(string)) error {
 	n, _, err := f.Count.Read(sp)
 	if err != nil {
 		return err
 	}
 	switch tc.Family {
 	case f.Flush.Family:
-		emit(fmt.Sprintf("%s flush %d", user, n))
+		emit(fmt.Sprintf("%s flush %d in window ending %d, at %d", user, n, w.MaxTimestamp(), ts))
 		end, _, err := f.End.Read(sp)
 		if err != nil {
 			return err
