@@ -252,15 +252,6 @@ func chainFor(env *chainEnv, s *plan.Stage) (*chain, string) {
 	return ch, ""
 }
 
-// globalWindows says why PCollection id is not in the global window ("" if it is).
-func globalWindows(comps *pipepb.Components, id string) string {
-	ws := comps.GetWindowingStrategies()[comps.GetPcollections()[id].GetWindowingStrategyId()]
-	if urn := ws.GetWindowFn().GetUrn(); urn != urnGlobalWindows {
-		return fmt.Sprintf("windowing %s: only the global window is generated", urn)
-	}
-	return ""
-}
-
 // mainInput is the one input of a transform that is not a ParDo's side input.
 func mainInput(t *pipepb.PTransform) (string, error) {
 	var sides map[string]*pipepb.SideInput

@@ -21,7 +21,11 @@ import (
 // again for each element (it has no cache without the runner's cache tokens); the values
 // cannot change while the stage runs (the runner materializes them before its first
 // bundle), so a chain reads each once per bundle, at its first use, and a multimap's once
-// per key and bundle. Only the global window, and typed coders, are generated.
+// per key and bundle. A side input in fixed or sliding windows is read in the window the
+// element's window maps to (exec's windowMapper: the side window fn assigns the main
+// window's last timestamp, the earliest window wins; rt.SideWindowFn), the DoFn called
+// once per window (exec's mustExplodeWindows), and read again when the main window
+// changes. Only typed coders are generated.
 
 // sideIn is one side input of a ParDo step.
 type sideIn struct {
@@ -33,6 +37,55 @@ type sideIn struct {
 	// key is the declared type of a multimap's key, elem the declared type an iterator
 	// or a multimap's iterator yields.
 	key, elem *goTyp
+	// wfn is the side input's fixed or sliding windows; nil in the global window.
+	wfn *windowAssign
+}
+
+// Window mapping fn URNs of the Go SDK's side inputs (graphx.URNWindowMapping*), by the
+// side input's window fn.
+var sideWindowMappings = map[string]string{
+	urnGlobalWindows:  "beam:go:windowmapping:global:v1",
+	urnFixedWindows:   "beam:go:windowmapping:fixed:v1",
+	urnSlidingWindows: "beam:go:windowmapping:sliding:v1",
+}
+
+// sideWindowFn is the window fn of side input PCollection id (nil for the global
+// window), or why its windows are not covered.
+func sideWindowFn(comps *pipepb.Components, id string, spec *pipepb.SideInput) (*windowAssign, string) {
+	if _, why := windowing(comps, id); why != "" {
+		return nil, why
+	}
+	fn := comps.GetWindowingStrategies()[comps.GetPcollections()[id].GetWindowingStrategyId()].GetWindowFn()
+	mapping, ok := sideWindowMappings[fn.GetUrn()]
+	if !ok {
+		return nil, fmt.Sprintf("windowing %s: %s (global, fixed and sliding windows are)", fn.GetUrn(), notCovered)
+	}
+	if got := spec.GetWindowMappingFn().GetUrn(); got != mapping {
+		return nil, fmt.Sprintf("window mapping %s for windowing %s: %s (the Go SDK's %s is)", got, fn.GetUrn(), notCovered, mapping)
+	}
+	w, why := parseWindowFn(fn)
+	if why != "" || w.urn == urnGlobalWindows {
+		return nil, why
+	}
+	return w, ""
+}
+
+// window returns the statements computing w, the side input window to read for the
+// element's window (returning ret on failure), and w: nil in the global window.
+func (s *sideIn) window(em *emitter, st *step, ret ...jen.Code) ([]jen.Code, jen.Code) {
+	if s.wfn == nil {
+		return nil, jen.Nil()
+	}
+	d := jen.Dict{jen.Id("Size"): jen.Lit(s.wfn.size)}
+	if s.wfn.period > 0 {
+		d[jen.Id("Period")] = jen.Lit(s.wfn.period)
+	}
+	return []jen.Code{
+		jen.List(jen.Id("w"), jen.Err()).Op(":=").Parens(jen.Qual(rtPath, "SideWindowFn").Values(d)).Dot("Map").Call(jen.Id("b").Dot("h").Dot("Windows")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
+			jen.Return(ret...)),
+	}, jen.Id("w")
 }
 
 // Side input access patterns (ParDoPayload side input URNs).
@@ -69,10 +122,11 @@ func (env *chainEnv) sideInputs(st *step, e capture.Edge, t *pipepb.PTransform, 
 			return fmt.Sprintf("%s: side input %s is not in its payload", what, local)
 		}
 		name := env.comps.GetPcollections()[pcID].GetUniqueName()
-		if why := globalWindows(env.comps, pcID); why != "" {
+		wfn, why := sideWindowFn(env.comps, pcID, spec)
+		if why != "" {
 			return fmt.Sprintf("side input %s (%s) of %s: %s", local, name, st.name, why)
 		}
-		s := &sideIn{local: local, kind: in.Kind, param: data[offset+i]}
+		s := &sideIn{local: local, kind: in.Kind, param: data[offset+i], wfn: wfn}
 		p := st.params[s.param]
 		access := urnIterableSide
 		switch {
@@ -186,6 +240,9 @@ func (em *emitter) sideBundleFields() []jen.Code {
 	for _, st := range steps {
 		for _, s := range st.sides {
 			f := sideName(st, s)
+			if s.wfn != nil {
+				fields = append(fields, jen.Id("mw"+f[len("side"):]).Qual(rtPath, "Windows").Comment("the main window "+f+" was read for"))
+			}
 			switch s.kind {
 			case "Singleton":
 				fields = append(fields, jen.Id(f).Add(goType(s.parts[0])).Comment(st.name+"'s side input "+s.local+", once read"),
@@ -245,21 +302,31 @@ func sideArg(st *step, p sigPart) jen.Code {
 }
 
 // sideReads are the statements a step starts with: each iterable side input read at its
-// first use in the bundle (a failed read fails the bundle, as in the SDK harness).
+// first use in the bundle, and again in a new main window for a windowed one (whose
+// multimap keys are forgotten then); a failed read fails the bundle, as in the SDK harness.
 func (em *emitter) sideReads(st *step) []jen.Code {
 	var body []jen.Code
 	for _, s := range st.sides {
+		f := sideName(st, s)
+		if s.wfn != nil {
+			mw := jen.Id("b").Dot("mw" + f[len("side"):])
+			forget := jen.Id("b").Dot(f + "ok").Op("=").False()
+			if s.kind == "MultiMap" {
+				forget = jen.Id("b").Dot(f).Op("=").Nil()
+			}
+			body = append(body, jen.If(jen.Id("b").Dot("h").Dot("Windows").Op("!=").Add(mw.Clone())).Block(
+				mw.Clone().Op("=").Id("b").Dot("h").Dot("Windows"), forget))
+		}
 		if s.kind == "MultiMap" {
 			continue
 		}
-		f := sideName(st, s)
-		read := []jen.Code{
+		read, w := s.window(em, st)
+		read = append(read,
 			jen.List(jen.Id("vs"), jen.Err()).Op(":=").Qual(rtPath, "IterableSideInput").Call(
-				jen.Id("b").Dot("sctx"), jen.Id("b").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Lit(s.local), rtFunc("Decode", s.parts[0])),
+				jen.Id("b").Dot("sctx"), jen.Id("b").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Lit(s.local), w, rtFunc("Decode", s.parts[0])),
 			jen.If(jen.Err().Op("!=").Nil()).Block(
 				jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
-				jen.Return()),
-		}
+				jen.Return()))
 		if s.kind == "Singleton" {
 			read = append(read,
 				jen.List(jen.Id("v"), jen.Err()).Op(":=").Qual(rtPath, "SingletonSideInput").Call(jen.Id("vs"), jen.Lit(shortFn(st.params[s.param].typ.str))),
@@ -302,9 +369,12 @@ func (em *emitter) emitMultimapReads(f *jen.File) {
 			kt, _ := mapKey(kv, nil)
 			m := jen.Id("b").Dot(field)
 			body = append(body,
-				jen.If(jen.List(jen.Id("vs"), jen.Id("ok")).Op(":=").Add(m.Clone()).Index(mk), jen.Id("ok")).Block(jen.Return(jen.Id("vs"))),
+				jen.If(jen.List(jen.Id("vs"), jen.Id("ok")).Op(":=").Add(m.Clone()).Index(mk), jen.Id("ok")).Block(jen.Return(jen.Id("vs"))))
+			mapWindow, w := s.window(em, st, jen.Nil())
+			body = append(body, mapWindow...)
+			body = append(body,
 				jen.List(jen.Id("vs"), jen.Err()).Op(":=").Qual(rtPath, "MultimapSideInput").Call(
-					jen.Id("b").Dot("sctx"), jen.Id("b").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Lit(s.local), k.Clone(), rtFunc("Append", kv), rtFunc("Decode", vv)),
+					jen.Id("b").Dot("sctx"), jen.Id("b").Dot(fmt.Sprintf("tid%d", st.idx)), jen.Lit(s.local), k.Clone(), w, rtFunc("Append", kv), rtFunc("Decode", vv)),
 				jen.If(jen.Err().Op("!=").Nil()).Block(
 					jen.Id("b").Dot("fail").Call(em.errorf(st.name+": %w", jen.Err())),
 					jen.Return(jen.Nil())),

@@ -77,27 +77,32 @@ func (env *chainEnv) windowInto(st *step, t *pipepb.PTransform) string {
 	if err := proto.Unmarshal(t.GetSpec().GetPayload(), &wp); err != nil {
 		return fmt.Sprintf("transform %s: bad WindowIntoPayload: %v", st.name, err)
 	}
-	fn := wp.GetWindowFn()
-	st.win = &windowAssign{urn: fn.GetUrn()}
+	var why string
+	if st.win, why = parseWindowFn(wp.GetWindowFn()); why != "" {
+		return fmt.Sprintf("transform %s: %s", st.name, why)
+	}
+	return ""
+}
+
+// parseWindowFn reads a window fn the chains know, or says why it is not covered.
+func parseWindowFn(fn *pipepb.FunctionSpec) (*windowAssign, string) {
+	w := &windowAssign{urn: fn.GetUrn()}
 	var why string
 	switch fn.GetUrn() {
 	case urnGlobalWindows:
 	case urnFixedWindows:
 		var p pipepb.FixedWindowsPayload
-		why = unmarshalWindowFn(fn, &p, p.GetOffset, duration{"size", p.GetSize, &st.win.size})
+		why = unmarshalWindowFn(fn, &p, p.GetOffset, duration{"size", p.GetSize, &w.size})
 	case urnSlidingWindows:
 		var p pipepb.SlidingWindowsPayload
-		why = unmarshalWindowFn(fn, &p, p.GetOffset, duration{"size", p.GetSize, &st.win.size}, duration{"period", p.GetPeriod, &st.win.period})
+		why = unmarshalWindowFn(fn, &p, p.GetOffset, duration{"size", p.GetSize, &w.size}, duration{"period", p.GetPeriod, &w.period})
 	case urnSessionWindows:
 		var p pipepb.SessionWindowsPayload
-		why = unmarshalWindowFn(fn, &p, nil, duration{"gap", p.GetGapSize, &st.win.gap})
+		why = unmarshalWindowFn(fn, &p, nil, duration{"gap", p.GetGapSize, &w.gap})
 	default:
 		why = fmt.Sprintf("window fn %s: %s", fn.GetUrn(), notCovered)
 	}
-	if why != "" {
-		return fmt.Sprintf("transform %s: %s", st.name, why)
-	}
-	return ""
+	return w, why
 }
 
 // duration is a window fn payload's duration field: its name, getter, and where its
@@ -171,8 +176,10 @@ func (st *step) checkWindows() string {
 }
 
 // explodes says whether the step runs once per window of an element in several: a DoFn
-// taking its window or keeping user state (per key and window), and a precombine (which keys its cache by window), on interval
-// windows. Its method step<idx> then calls step<idx>w per window.
+// taking its window, keeping user state (per key and window) or reading side inputs (in
+// the window each main window maps to), and a precombine (which keys its cache by
+// window), on interval windows, as exec's mustExplodeWindows says. Its method step<idx>
+// then calls step<idx>w per window.
 func (st *step) explodes() bool {
 	if !st.in.windowed {
 		return false
@@ -185,7 +192,7 @@ func (st *step) explodes() bool {
 			return true
 		}
 	}
-	return false
+	return len(st.sides) > 0
 }
 
 // bodyName is the name of the method that runs the step on one element (in one window,
@@ -223,7 +230,7 @@ func (em *emitter) emitExplode(f *jen.File, st *step) {
 	if st.kind == stepPrecombine {
 		f.Comment("once per window of the element, as the SDK runs a lifted combine.")
 	} else {
-		f.Comment("once per window of the element, as the SDK runs a DoFn that observes its window.")
+		f.Comment("once per window of the element, as the SDK runs a DoFn that observes its window, state or side inputs.")
 	}
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
 	f.Line()

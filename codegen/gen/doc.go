@@ -32,10 +32,11 @@
 // functions and struct CombineFns (chains_combine.go: CreateAccumulator, AddInput,
 // MergeAccumulators, ExtractOutput as the SDK's exec nodes call them, with contexts and
 // errors; Setup and Teardown; accumulators the generated package cannot name held as
-// any and the methods called through the SDK's callers); side inputs in the global
-// window with typed coders (chains_side.go: a singleton, Iter, ReIter or multimap
-// parameter, read at first use once per bundle through rt's SideInputReader, a multimap
-// once per key and bundle); user state of struct DoFns taking a state.Provider
+// any and the methods called through the SDK's callers); side inputs in global, fixed and
+// sliding windows with typed coders (chains_side.go: a singleton, Iter, ReIter or
+// multimap parameter, read at first use once per bundle through rt's SideInputReader, a
+// multimap once per key and bundle, a windowed one in the window the element's maps to
+// and again when that changes); user state of struct DoFns taking a state.Provider
 // (chains_state.go: value, bag, combining, map and set state on a KV input, the DoFn
 // called once per window, each call with a new provider from rt.UserStates, which the
 // SDK's exec stateProvider is ported to, over rt's UserStateReader; not ordered lists, or

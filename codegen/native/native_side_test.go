@@ -54,3 +54,49 @@ func TestSideInputsNativeMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+// The windowed side-input program (codegen/testdata/nativewindowedside: side inputs in
+// fixed, sliding and global windows, read from fixed and sliding main windows) gives the
+// same output native as portable: each element reads the side windows its own window
+// maps to, once per window.
+func TestWindowedSideInputsNativeMatchesPortable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a pipeline program")
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "testdata", "nativewindowedside"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildWith(t, dir, map[string]string{"nativewindowedside" + capture.GeneratedSuffix: generate(t, dir)})
+
+	portable, msgs, _ := runOnSluice(t, bin, loopback, "--sluice_native=false")
+	for id, mode := range stageModes(msgs) {
+		if mode != "portable" {
+			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
+		}
+	}
+	// Main window [10s, 20s) ends at 19.999s: the label of [0s, 20s), the marks of the
+	// earliest sliding window holding that time, [-10s, 20s), and the weights of
+	// [10s, 20s) (gamma's at 10s; delta's at 15s is a stop word's). Sliding main window
+	// [-20s, 10s) reads the marks of sliding side window [-20s, 10s): 0 and 7.
+	for _, want := range []string{
+		"[10000:20000) gamma: label@0s marks=[0 7 14] weights=10/1",
+		"sliding kappa: 2 marks summing to 7",
+	} {
+		if !slices.Contains(portable, want) {
+			t.Errorf("portable output lacks %q", want)
+		}
+	}
+	t.Logf("portable output: %d lines, e.g. %q", len(portable), portable[:3])
+	for _, env := range []string{loopback, process} {
+		native, msgs, _ := runOnSluice(t, bin, env)
+		for id, mode := range stageModes(msgs) {
+			if mode != "native" {
+				t.Errorf("%s: stage %s runs %s; messages:\n%s", env, id, mode, strings.Join(msgs, "\n"))
+			}
+		}
+		if !slices.Equal(native, portable) {
+			t.Errorf("%s: native output (%d lines) differs from portable output (%d lines):\nnative:   %q\nportable: %q", env, len(native), len(portable), native, portable)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // SideInputReader reads a bundle's side inputs from the runner. The native harness
@@ -40,20 +42,61 @@ func sideInputs(ctx context.Context) (SideInputReader, error) {
 	return r, nil
 }
 
-// globalWindowKey is the global window as a side input state key names it: the global
-// window coder writes no bytes.
-var globalWindowKey = []byte{}
+// SideWindowFn maps a main input window to the window of a side input to read, as the Go
+// SDK's exec windowMapper does: the side input's window fn assigns the main window's last
+// timestamp, and the earliest of the windows it gives is the one read. Size and Period
+// are the side input's fixed (Period 0) or sliding windows in milliseconds; the zero
+// SideWindowFn is the global window's.
+type SideWindowFn struct {
+	Size, Period int64
+}
+
+// Map returns the side input window of main input windows ws (one window: a DoFn reading
+// windowed side inputs is called once per window), encoded as the side input state key
+// names it: nothing for the global window, else the interval window coder's bytes.
+func (f SideWindowFn) Map(ws Windows) ([]byte, error) {
+	if f.Size == 0 {
+		return nil, nil
+	}
+	if n := ws.Len(); n != 1 {
+		return nil, fmt.Errorf("sluice native: side inputs read in %d windows at once, want one", n)
+	}
+	last := wire.EndOfGlobalWindowTime // the global window's last timestamp
+	if ws != GlobalWindow {
+		w, _ := decodeWellFormed([]byte(ws[4:]))
+		last = w.End - 1
+	}
+	var cands Windows
+	if f.Period == 0 {
+		cands = AssignFixed(last, f.Size)
+	} else {
+		cands = AssignSliding(last, f.Size, f.Period)
+	}
+	if cands.Len() == 0 {
+		return nil, fmt.Errorf("sluice native: no side input window (size %d ms, period %d ms) holds %d, the end of main input window %v", f.Size, f.Period, last, ws)
+	}
+	// The earliest candidate: assignment gives the latest first.
+	rest := []byte(cands[4:])
+	for {
+		_, n := decodeWellFormed(rest)
+		if n == len(rest) {
+			return rest, nil
+		}
+		rest = rest[n:]
+	}
+}
 
 // IterableSideInput reads and decodes every value of an iterable side input (a
-// singleton, Iter or ReIter parameter) in the global window, in the order the runner
-// serves them. Chains read it once per bundle: the values do not change while the stage
-// runs (the runner materializes side inputs before the stage's first bundle).
-func IterableSideInput[T any](ctx context.Context, transformID, sideInputID string, decode func([]byte) (T, int, error)) ([]T, error) {
+// singleton, Iter or ReIter parameter) in window (see SideWindowFn.Map), in the order the
+// runner serves them. Chains read it once per bundle and window: the values do not change
+// while the stage runs (the runner materializes side inputs before the stage's first
+// bundle).
+func IterableSideInput[T any](ctx context.Context, transformID, sideInputID string, window []byte, decode func([]byte) (T, int, error)) ([]T, error) {
 	r, err := sideInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	data, err := r.Iterable(ctx, transformID, sideInputID, globalWindowKey)
+	data, err := r.Iterable(ctx, transformID, sideInputID, window)
 	if err != nil {
 		return nil, fmt.Errorf("sluice native: reading side input %s of %s: %w", sideInputID, transformID, err)
 	}
@@ -65,13 +108,13 @@ func IterableSideInput[T any](ctx context.Context, transformID, sideInputID stri
 }
 
 // MultimapSideInput reads and decodes the values of a multimap side input under one
-// key (appended by appendKey, the key coder) in the global window.
-func MultimapSideInput[K, V any](ctx context.Context, transformID, sideInputID string, key K, appendKey func([]byte, K) []byte, decode func([]byte) (V, int, error)) ([]V, error) {
+// key (appended by appendKey, the key coder) in window (see SideWindowFn.Map).
+func MultimapSideInput[K, V any](ctx context.Context, transformID, sideInputID string, key K, window []byte, appendKey func([]byte, K) []byte, decode func([]byte) (V, int, error)) ([]V, error) {
 	r, err := sideInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	data, err := r.Multimap(ctx, transformID, sideInputID, appendKey(nil, key), globalWindowKey)
+	data, err := r.Multimap(ctx, transformID, sideInputID, appendKey(nil, key), window)
 	if err != nil {
 		return nil, fmt.Errorf("sluice native: reading side input %s of %s at key %v: %w", sideInputID, transformID, key, err)
 	}

@@ -166,3 +166,47 @@ func TestDecodeIntervalHeaderRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A side input's window is the SDK's windowMapper's (exec/window.go): the side window fn
+// assigns the main window's last timestamp and the earliest candidate is read, encoded as
+// the side input state key has it.
+func TestSideWindowFnMatchesSDK(t *testing.T) {
+	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+	mains := []typex.Window{window.GlobalWindow{}}
+	for _, ts := range []int64{0, 1, -1, 9, 10, 59_999, 1_700_000_123_456, -1_700_000_123_456} {
+		mains = append(mains, window.IntervalWindow{Start: mtime.Time(ts - 10), End: mtime.Time(ts)}, window.IntervalWindow{Start: mtime.Time(ts), End: mtime.Time(ts + 60_000)})
+	}
+	fns := []struct {
+		rt  SideWindowFn
+		sdk *window.Fn
+	}{
+		{SideWindowFn{Size: 10}, window.NewFixedWindows(ms(10))},
+		{SideWindowFn{Size: 60_000}, window.NewFixedWindows(ms(60_000))},
+		{SideWindowFn{Size: 10, Period: 5}, window.NewSlidingWindows(ms(5), ms(10))},
+		{SideWindowFn{Size: 60_000, Period: 7}, window.NewSlidingWindows(ms(7), ms(60_000))},
+	}
+	for _, main := range mains {
+		ws := GlobalWindow
+		if iw, ok := main.(window.IntervalWindow); ok {
+			ws = IntervalWindows(wire.IntervalWindow{Start: int64(iw.Start), End: int64(iw.End)})
+		}
+		for _, fn := range fns {
+			cands := sdkAssign(t, fn.sdk, int64(main.MaxTimestamp()))
+			want, err := exec.EncodeWindow(exec.MakeWindowEncoder(coder.NewIntervalWindow()), cands[len(cands)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fn.rt.Map(ws)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%+v of main window %v: %x, %v; SDK %x", fn.rt, main, got, err, want)
+			}
+		}
+	}
+	if got, err := (SideWindowFn{}).Map(IntervalWindows(wire.IntervalWindow{Start: 0, End: 10})); err != nil || len(got) != 0 {
+		t.Errorf("the global side window fn maps to %x, %v; want no bytes", got, err)
+	}
+	two := IntervalWindows(wire.IntervalWindow{Start: 0, End: 10}, wire.IntervalWindow{Start: 5, End: 15})
+	if _, err := (SideWindowFn{Size: 10}).Map(two); err == nil {
+		t.Error("mapping two main windows at once did not fail")
+	}
+}

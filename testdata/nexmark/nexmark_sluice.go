@@ -5696,7 +5696,7 @@ func (b *sluiceBundleV5S6) step2(v0 int, v1 any) {
 }
 
 // step3 runs nexmark.Query5/Format/nexmark.formatQ5Fn
-// once per window of the element, as the SDK runs a DoFn that observes its window.
+// once per window of the element, as the SDK runs a DoFn that observes its window, state or side inputs.
 func (b *sluiceBundleV5S6) step3(v0 any) {
 	if b.h.Windows.Len() == 1 {
 		b.step3w(v0)
@@ -6576,7 +6576,7 @@ func (b *sluiceBundleV6S4) step2(v0 int, v1 any) {
 }
 
 // step3 runs nexmark.Query7/Format/nexmark.formatQ7Fn
-// once per window of the element, as the SDK runs a DoFn that observes its window.
+// once per window of the element, as the SDK runs a DoFn that observes its window, state or side inputs.
 func (b *sluiceBundleV6S4) step3(v0 any) {
 	if b.h.Windows.Len() == 1 {
 		b.step3w(v0)
@@ -7361,7 +7361,7 @@ func (b *sluiceBundleV7S4) step0(v0 int64, v1 []rt.Union) {
 }
 
 // step1 runs nexmark.Query8/Select/nexmark.q8JoinFn
-// once per window of the element, as the SDK runs a DoFn that observes its window.
+// once per window of the element, as the SDK runs a DoFn that observes its window, state or side inputs.
 func (b *sluiceBundleV7S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
 	if b.h.Windows.Len() == 1 {
 		b.step1w(v0, v1, v2)
