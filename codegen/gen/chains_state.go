@@ -15,8 +15,8 @@ import (
 // for each call, for the element's key and its one window (a stateful DoFn runs once per
 // window), over the State API. The chain gets the same provider from rt (rt.UserStates:
 // exec's provider, ported, with the SDK's coders of the payload's state specs), so the
-// DoFn reads and writes the bytes it would portably. Ordered list state, and state or
-// timers with side inputs, keep the stage portable. Timers: chains_timers.go.
+// DoFn reads and writes the bytes it would portably. Ordered list state, and timers with
+// side inputs, keep the stage portable. Timers: chains_timers.go.
 
 // statefulWhy says why a ParDo's user state or timers are not covered ("" if they are,
 // or if it has none).
@@ -24,9 +24,9 @@ func statefulWhy(fn *capture.Fn, pd *pipepb.ParDoPayload) string {
 	if len(fn.Timers) != len(pd.GetTimerFamilySpecs()) {
 		return fmt.Sprintf("timers in %s: %d families in the payload, %d in the capture", shortFn(fn.Name), len(pd.GetTimerFamilySpecs()), len(fn.Timers))
 	}
-	if (len(fn.State) > 0 || len(fn.Timers) > 0) && len(pd.GetSideInputs()) > 0 {
-		// rt.UserStates takes the key coder from the transform's one input.
-		return fmt.Sprintf("user state or timers and side inputs in %s: %s", shortFn(fn.Name), notCovered)
+	if len(fn.Timers) > 0 && len(pd.GetSideInputs()) > 0 {
+		// exec.ParDo.processTimer hands OnTimer the side inputs after its timers.Context.
+		return fmt.Sprintf("timers and side inputs in %s: %s", shortFn(fn.Name), notCovered)
 	}
 	if len(pd.GetStateSpecs()) != len(fn.State) {
 		return fmt.Sprintf("user state in %s: %d states in the payload, %d in the capture", shortFn(fn.Name), len(pd.GetStateSpecs()), len(fn.State))

@@ -30,8 +30,10 @@ func TestStatefulWhy(t *testing.T) {
 		{"state and timers", &capture.Fn{Name: "main.fn", State: []capture.State{{ID: "a", Kind: "Value"}}, Timers: []capture.Timer{{Family: "t"}}},
 			&pipepb.ParDoPayload{StateSpecs: map[string]*pipepb.StateSpec{"a": value}, TimerFamilySpecs: map[string]*pipepb.TimerFamilySpec{"t": {}}}, ""},
 		{"timers in the payload only", fn(), &pipepb.ParDoPayload{TimerFamilySpecs: map[string]*pipepb.TimerFamilySpec{"t": {}}}, "timers in main.fn: 1 families in the payload, 0 in the capture"},
-		{"side inputs", fn(capture.State{ID: "a", Kind: "Value"}),
-			&pipepb.ParDoPayload{StateSpecs: map[string]*pipepb.StateSpec{"a": value}, SideInputs: map[string]*pipepb.SideInput{"i1": {}}}, "user state or timers and side inputs in main.fn: not covered yet"},
+		{"state and side inputs", fn(capture.State{ID: "a", Kind: "Value"}),
+			&pipepb.ParDoPayload{StateSpecs: map[string]*pipepb.StateSpec{"a": value}, SideInputs: map[string]*pipepb.SideInput{"i1": {}}}, ""},
+		{"timers and side inputs", &capture.Fn{Name: "main.fn", Timers: []capture.Timer{{Family: "t"}}},
+			&pipepb.ParDoPayload{TimerFamilySpecs: map[string]*pipepb.TimerFamilySpec{"t": {}}, SideInputs: map[string]*pipepb.SideInput{"i1": {}}}, "timers and side inputs in main.fn: not covered yet"},
 		{"payload and capture disagree", fn(capture.State{ID: "a", Kind: "Value"}), &pipepb.ParDoPayload{}, "1 in the capture"},
 		{"state not in the payload", fn(capture.State{ID: "a", Kind: "Value"}), &pipepb.ParDoPayload{StateSpecs: map[string]*pipepb.StateSpec{"b": value}}, `user state "a" of main.fn is not in its payload`},
 	} {

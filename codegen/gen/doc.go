@@ -39,10 +39,9 @@
 // and again when that changes); user state of struct DoFns taking a state.Provider
 // (chains_state.go: value, bag, combining, map and set state on a KV input, the DoFn
 // called once per window, each call with a new provider from rt.UserStates, which the
-// SDK's exec stateProvider is ported to, over rt's UserStateReader; not ordered lists, or
-// state with side inputs) and timers (chains_timers.go: a timers.Provider parameter and
-// OnTimer taking a context, its window and event time, the providers, its key and
-// timers.Context and the emitters; rt.UserTimers, exec's timer adapter and ProcessTimers
+// SDK's exec stateProvider is ported to, over rt's UserStateReader; not ordered lists)
+// and timers (chains_timers.go: a timers.Provider parameter and OnTimer taking a context,
+// its window and event time, the providers, its key and timers.Context and the emitters; rt.UserTimers, exec's timer adapter and ProcessTimers
 // ported, keeps what a bundle sets and fires what the runner sends); bounded splittable DoFns
 // (chains_sdf.go: pair and split at a stage's tail, process at the next one's head, as
 // the SDK's exec nodes run them; not ProcessContinuation results or watermark

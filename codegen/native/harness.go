@@ -277,6 +277,9 @@ type stagePool struct {
 	free   []rt.Stage
 }
 
+// parDoURN is the URN of a ParDo, whose inputs are its main input and its side inputs.
+const parDoURN = "beam:transform:pardo:v1"
+
 // stageEnv serves a native stage's descriptor to its chain's factory (rt.StageEnv).
 type stageEnv struct {
 	desc   *fnpb.ProcessBundleDescriptor
@@ -326,6 +329,16 @@ func (e *stageEnv) TransformCoder(name string, output bool) (*coder.Coder, error
 	pcs := t.GetInputs()
 	if output {
 		pcs = t.GetOutputs()
+	} else if len(pcs) > 1 && t.GetSpec().GetUrn() == parDoURN {
+		var pd pipepb.ParDoPayload
+		if err := proto.Unmarshal(t.GetSpec().GetPayload(), &pd); err != nil {
+			return nil, fmt.Errorf("transform %q: bad ParDo payload: %w", name, err)
+		}
+		main := maps.Clone(pcs)
+		for local := range pd.GetSideInputs() {
+			delete(main, local)
+		}
+		pcs = main
 	}
 	if len(pcs) != 1 {
 		return nil, fmt.Errorf("transform %q has %d PCollections there, want 1", name, len(pcs))

@@ -56,9 +56,9 @@ func TestSideInputsNativeMatchesPortable(t *testing.T) {
 }
 
 // The windowed side-input program (codegen/testdata/nativewindowedside: side inputs in
-// fixed, sliding and global windows, read from fixed and sliding main windows) gives the
-// same output native as portable: each element reads the side windows its own window
-// maps to, once per window.
+// fixed, sliding and global windows, read from fixed and sliding main windows, and by a
+// DoFn with user state) gives the same output native as portable: each
+// element reads the side windows its own window maps to, once per window.
 func TestWindowedSideInputsNativeMatchesPortable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a pipeline program")
@@ -82,6 +82,7 @@ func TestWindowedSideInputsNativeMatchesPortable(t *testing.T) {
 	for _, want := range []string{
 		"[10000:20000) gamma: label@0s marks=[0 7 14] weights=10/1",
 		"sliding kappa: 2 marks summing to 7",
+		"tally [10000:20000) gamma: second event under label@0s",
 	} {
 		if !slices.Contains(portable, want) {
 			t.Errorf("portable output lacks %q", want)

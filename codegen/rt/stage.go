@@ -185,9 +185,10 @@ type StageEnv interface {
 	// SDK harness (see SDKCodec).
 	InputCoder() (*coder.Coder, error)
 	OutputCoder(i int) (*coder.Coder, error)
-	// TransformCoder is the coder of the one PCollection the named transform reads (or,
-	// with output, writes), as the runner's descriptor has it, windows aside: what the
-	// SDK's own nodes code values inside a stage with (a CoGroupByKey's inject and expand).
+	// TransformCoder is the coder of the one PCollection the named transform reads (its
+	// main input: a ParDo's side inputs aside) or, with output, writes, as the runner's
+	// descriptor has it: what the SDK's own nodes code values inside a stage with (a
+	// CoGroupByKey's inject and expand, a stateful ParDo's keys).
 	TransformCoder(uniqueName string, output bool) (*coder.Coder, error)
 	// Coder is the coder of the given id in the runner's descriptor: a stateful ParDo's
 	// state coders (see UserStates).

@@ -3,8 +3,9 @@
 // iterable in sliding windows (30s every 10s: the earliest window holding the end of the
 // main window is read), a multimap in fixed 10s windows and an iterable in the global
 // window; a second ParDo, in sliding main windows (an element in three windows), is
-// called once per window. It appends its results to --output (the native harness's
-// end-to-end test compares them native and portable).
+// called once per window; a third keeps user state per word and window, with a side
+// input. It appends its results to --output (the native harness's end-to-end test
+// compares them native and portable).
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 )
@@ -104,6 +106,27 @@ func (f *countMarksFn) ProcessElement(word string, marks func(*int) bool) string
 	return fmt.Sprintf("%s %s: %d marks summing to %d", f.Prefix, word, n, sum)
 }
 
+// tallyFn counts a word's events per window in user state and reports its second one,
+// with the window's label from a side input. (A DoFn with timers and side inputs fails in
+// the Go SDK: exec hands OnTimer the side inputs too.)
+type tallyFn struct {
+	Count state.Value[int]
+}
+
+func (f *tallyFn) ProcessElement(w beam.Window, sp state.Provider, word string, one int, label string, emit func(string)) error {
+	n, _, err := f.Count.Read(sp)
+	if err != nil {
+		return err
+	}
+	if n+one == 2 {
+		emit(fmt.Sprintf("tally %v %s: second event under %s", w, word, label))
+	}
+	return f.Count.Write(sp, n+one)
+}
+
+// keyOne makes a word a KV for tallyFn.
+func keyOne(word string) (string, int) { return word, 1 }
+
 var out struct {
 	sync.Mutex
 	f *os.File
@@ -135,6 +158,8 @@ func init() {
 	register.Function2x0(makeWeights)
 	register.Function7x0(describe)
 	register.DoFn2x1[string, func(*int) bool, string](&countMarksFn{})
+	register.DoFn6x1[beam.Window, state.Provider, string, int, string, func(string), error](&tallyFn{})
+	register.Function1x2(keyOne)
 	register.Function1x1(writeLine)
 	register.Emitter1[string]()
 	register.Emitter2[beam.EventTime, string]()
@@ -161,10 +186,12 @@ func main() {
 		beam.SideInput{Input: labels}, beam.SideInput{Input: marks}, beam.SideInput{Input: weights}, beam.SideInput{Input: stops})
 	sliding := beam.WindowInto(s.Scope("Sliding"), window.NewSlidingWindows(sec(10), sec(30)), evs)
 	counted := beam.ParDo(s.Scope("Count"), &countMarksFn{Prefix: "sliding"}, sliding, beam.SideInput{Input: marks})
+	tallied := beam.ParDo(s.Scope("Tally"), &tallyFn{Count: state.MakeValueState[int]("count")},
+		beam.ParDo(s.Scope("Key"), keyOne, fixed), beam.SideInput{Input: labels})
 	toGlobal := func(name string, col beam.PCollection) beam.PCollection {
 		return beam.WindowInto(s.Scope(name), window.NewGlobalWindows(), col)
 	}
-	all := beam.Flatten(s, toGlobal("GlobalDescribed", described), toGlobal("GlobalCounted", counted))
+	all := beam.Flatten(s, toGlobal("GlobalDescribed", described), toGlobal("GlobalCounted", counted), toGlobal("GlobalTallied", tallied))
 	beam.ParDo0(s.Scope("Write"), writeLine, all)
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintln(os.Stderr, "nativewindowedside:", err)
