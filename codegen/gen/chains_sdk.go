@@ -122,6 +122,7 @@ func (em *emitter) sdkStageFields() []jen.Code {
 			fields = append(fields, jen.Id(outCoderField(i)).Op("*").Qual(coderPath, "Coder").Comment(fmt.Sprintf("output %d's coder: it has no typed one", i)))
 		}
 	}
+	fields = append(fields, em.keyStageFields()...)
 	return append(fields, em.cogbkStageFields()...)
 }
 
@@ -143,11 +144,12 @@ func (em *emitter) sdkFactory() []jen.Code {
 			get(outCoderField(i), jen.Id("env").Dot("OutputCoder").Call(jen.Lit(i)), fmt.Sprintf("output %d", i))
 		}
 	}
+	stmts = append(stmts, em.keyFactory()...)
 	return append(stmts, em.cogbkFactory()...)
 }
 
 func (em *emitter) usesSDKCodec() bool {
-	if em.ch.inCode == nil || len(em.cogbkSDKSteps()) > 0 {
+	if em.ch.inCode == nil || len(em.cogbkSDKSteps()) > 0 || len(em.encodedKeySteps()) > 0 {
 		return true
 	}
 	for _, ec := range em.ch.outs {
@@ -169,6 +171,7 @@ func (em *emitter) sdkBundleFields() []jen.Code {
 			fields = append(fields, jen.Id(outCodecField(i)).Op("*").Qual(rtPath, "SDKCodec"))
 		}
 	}
+	fields = append(fields, em.keyBundleFields()...)
 	return append(fields, em.cogbkBundleFields()...)
 }
 
@@ -183,6 +186,7 @@ func (em *emitter) sdkStartBundle() []jen.Code {
 			stmts = append(stmts, jen.Id("b").Dot(outCodecField(i)).Op("=").Qual(rtPath, "NewSDKCodec").Call(jen.Id("s").Dot(outCoderField(i))))
 		}
 	}
+	stmts = append(stmts, em.keyStartBundle()...)
 	return append(stmts, em.cogbkStartBundle()...)
 }
 
