@@ -310,7 +310,11 @@ func (em *emitter) emitBundle(f *jen.File) {
 		}
 		if st.kind == stepPrecombine {
 			f.Line()
-			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
+			if st.encodedKey() {
+				f.Commentf("%s is a key step%d holds: the key, accumulator and header of its last element.", em.accType(st), st.idx)
+			} else {
+				f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
+			}
 			f.Type().Id(em.accType(st)).Struct(
 				jen.Id("k").Add(valType(st.in.parts[0])),
 				jen.Id("a").Add(valType(st.outs[0].parts[1])),

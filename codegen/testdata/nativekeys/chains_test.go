@@ -4,9 +4,10 @@ package main
 // (nativekeys_sluice.go, which codegen's tests add with a build overlay) the way the
 // native harness does, and runs the Go SDK's own exec nodes (ParDo, WindowInto,
 // LiftedCombine) on the same impulse: each precombine's partials, keyed by float32 values,
-// a row-coded struct, a custom-coded struct and the struct per fixed window, must be the
-// SDK's element for element (its key's encoding, its count, its last element's time and
-// its window; in the SDK's cache order, which is a map's, sorted here).
+// a row-coded struct, a custom-coded struct, a struct the generated file cannot name
+// (held as any) and the struct per fixed window, must be the SDK's element for element
+// (its key's encoding, its count, its last element's time and its window; in the SDK's
+// cache order, which is a map's, sorted here).
 
 import (
 	"bytes"
@@ -29,6 +30,7 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
 	"github.com/sluice-runner/sluice/codegen/rt"
+	"github.com/sluice-runner/sluice/codegen/testdata/nativekeys/internal/zone"
 	"github.com/sluice-runner/sluice/runner/wire"
 )
 
@@ -105,8 +107,8 @@ func planned(t *testing.T) *fakeEnv {
 			env.outs = append(env.outs, c)
 		}
 	}
-	if len(env.outs) != 4 {
-		t.Fatalf("stage s1 has %d outputs, want 4", len(env.outs))
+	if len(env.outs) != 5 {
+		t.Fatalf("stage s1 has %d outputs, want 5", len(env.outs))
 	}
 	return env
 }
@@ -266,7 +268,7 @@ func partials(t *testing.T, c *coder.Coder, b []byte) []partial {
 
 // Each precombine's partials are the SDK's LiftedCombine's: keys the SDK's coder codes
 // alike are one key (-0 and +0 are two, the two NaNs two, the tags of one name in any
-// case one), each partial at its key's last element's time. Panes are left out: the
+// case one, -0 and +0 two zones), each partial at its key's last element's time. Panes are left out: the
 // runner's grouping reads none.
 func TestPartialsMatchSDK(t *testing.T) {
 	env := planned(t)
@@ -282,6 +284,9 @@ func TestPartialsMatchSDK(t *testing.T) {
 		{"tags", sumInts, func(next exec.Node) []exec.Node {
 			return []exec.Node{&exec.ParDo{UID: 2, Fn: doFn(t, tagOf), Out: []exec.Node{next}}}
 		}, 2},
+		{"zones", sumInt, func(next exec.Node) []exec.Node {
+			return []exec.Node{&exec.ParDo{UID: 2, Fn: doFn(t, zone.Of), Out: []exec.Node{next}}}
+		}, 5},
 		{"regions", sumInt, func(next exec.Node) []exec.Node {
 			return []exec.Node{&exec.ParDo{UID: 2, Fn: doFn(t, regionOf), Out: []exec.Node{next}}}
 		}, 4},

@@ -3,7 +3,8 @@
 // over float32 values (the SDK's custom float coder: -0 and +0 are == but encode apart,
 // NaN != NaN but encodes the same), stats.SumPerKey over a struct key coded by the SDK's
 // row coder, a CombinePerKey over a key of a custom coder that encodes only part of it
-// (keys the coder codes the same are one key), and the struct key again in fixed windows.
+// (keys the coder codes the same are one key), a struct key of package zone the generated
+// file cannot name, and the struct key again in fixed windows.
 // Every branch appends its lines to --output, so that an end-to-end test can compare a
 // native run with a portable one. With --doubles it also counts the float64 values, which
 // the Go SDK's lifted combine fails on (it has no hasher for the double coder).
@@ -25,6 +26,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/sluice-runner/sluice/codegen/testdata/nativekeys/internal/zone"
 )
 
 var (
@@ -171,7 +174,7 @@ func main() {
 
 // build adds the pipeline to s: n values counted by value (as float32, and as float64
 // with --doubles), summed per region (globally
-// and in fixed windows) and per tag, written.
+// and in fixed windows), per tag and per zone, written.
 func build(s beam.Scope, n int) {
 	values := beam.ParDo(s.Scope("Values"), &makeValuesFn{Events: n}, beam.Impulse(s))
 	write := func(name string, lines beam.PCollection) {
@@ -190,6 +193,9 @@ func build(s beam.Scope, n int) {
 
 	tagged := beam.ParDo(s.Scope("Tags"), tagOf, values)
 	write("Tags", beam.ParDo(s.Scope("FormatTags"), formatTag, beam.CombinePerKey(s.Scope("SumTags"), sumInts, tagged)))
+
+	zones := stats.SumPerKey(s.Scope("SumZones"), beam.ParDo(s.Scope("Zones"), zone.Of, values))
+	write("Zones", beam.ParDo(s.Scope("FormatZones"), zone.Format, zones))
 
 	fixed := beam.WindowInto(s.Scope("Fixed"), window.NewFixedWindows(2*time.Second), regions)
 	write("Windowed", beam.ParDo(s.Scope("FormatWindowed"), formatWindowed, stats.SumPerKey(s.Scope("SumWindowed"), fixed)))
