@@ -111,7 +111,8 @@ func outCoderField(i int) string { return fmt.Sprintf("outCoder%d", i) }
 func inCodecField() string       { return "inCodec" }
 func outCodecField(i int) string { return fmt.Sprintf("outCodec%d", i) }
 
-// sdkStageFields are the stage's fields holding the SDK-coded ports' coders.
+// sdkStageFields are the stage's fields holding the SDK-coded ports' coders and the SDK
+// coders of values coded inside the stage (precombine keys, CoGroupByKey values).
 func (em *emitter) sdkStageFields() []jen.Code {
 	var fields []jen.Code
 	if em.ch.inCode == nil {
@@ -126,8 +127,7 @@ func (em *emitter) sdkStageFields() []jen.Code {
 	return append(fields, em.cogbkStageFields()...)
 }
 
-// sdkFactory are the factory's statements asking the harness for the SDK-coded ports'
-// coders.
+// sdkFactory are the factory's statements asking the harness for those coders.
 func (em *emitter) sdkFactory() []jen.Code {
 	var stmts []jen.Code
 	get := func(field string, call jen.Code, what string) {
@@ -160,7 +160,8 @@ func (em *emitter) usesSDKCodec() bool {
 	return false
 }
 
-// sdkBundleFields are the bundle's codecs, one per SDK-coded port.
+// sdkBundleFields are the bundle's codecs, one per SDK-coded port, and encoders of the
+// values coded inside the stage.
 func (em *emitter) sdkBundleFields() []jen.Code {
 	var fields []jen.Code
 	if em.ch.inCode == nil {
