@@ -227,12 +227,13 @@ func withGenerated(name string, src []byte, args ...string) error {
 }
 
 // TestNativeChainsRun runs the chains generated for testdata/nativecount,
-// testdata/nativestructs, testdata/nativesdf and testdata/nativewindows: each package's own test (chains_test.go)
+// testdata/nativestructs, testdata/nativesdf, testdata/nativewindows and
+// testdata/nativekeys: each package's own test (chains_test.go)
 // looks them up by fingerprint, feeds them encoded elements and checks what they write,
 // with the generated file added through an overlay.
 func TestNativeChainsRun(t *testing.T) {
 	skipShort(t)
-	for _, name := range []string{"nativecount", "nativestructs", "nativesdf", "nativewindows"} {
+	for _, name := range []string{"nativecount", "nativestructs", "nativesdf", "nativewindows", "nativekeys"} {
 		t.Run(name, func(t *testing.T) {
 			src := generate(t, captureOf(t, name, 0), nil)
 			if err := withGenerated(name, src, "test", "-count=1", "."); err != nil {

@@ -37,9 +37,11 @@
 // one-method interfaces when the package cannot name their type, their lifecycle run as
 // the SDK runs it; SDK functions that only rearrange their arguments, such as stats.Count's
 // keyedCountFn, written out typed rather than called on boxed values; the lifted combine's
-// precombine, merge and extract, or a combine it does not lift, for a merge function or
-// a struct CombineFn (its accumulator held as any, its methods called through the SDK's
-// callers, when the package cannot name their types); a bounded splittable DoFn's pair,
+// precombine (its keys told apart by their encoding, as the SDK's are, where Go
+// equality could disagree: rows, custom coders), merge and extract, or a combine it does
+// not lift, for a merge function or a struct CombineFn (its accumulator held as any,
+// its methods called through the SDK's callers, when the package cannot name their
+// types); a bounded splittable DoFn's pair,
 // split and process steps, as the SDK's exec nodes run them; a multi-input
 // CoGroupByKey's inject and expand steps, as the SDK's nodes run them; iterators over
 // grouped values; WindowInto and DoFns taking their window, on global or interval
@@ -50,7 +52,8 @@
 // through rt.SDKCodec, on a stage port whose values have no typed coder: rows, custom
 // types, sized restrictions). A stage with anything not covered (side inputs outside the
 // global window or without typed coders, ordered-list state, state or timers with side
-// inputs, self-checkpointing splittable DoFns, custom windows, ...) stays portable, and
+// inputs, self-checkpointing splittable DoFns, custom windows, lifted combines on float64
+// or bool keys, on which the Go SDK fails, ...) stays portable, and
 // the header says why. When the file registers a chain it also imports codegen/native,
 // the worker-side harness that runs registered chains next to the SDK harness.
 //

@@ -207,13 +207,6 @@ func (st *step) planCombineStruct(fn *capture.Fn, what string, lcs []capture.Met
 	return ""
 }
 
-// typedKeys are the key kinds whose Go equality is the equality of their encodings, by
-// which the SDK's precombine tells keys apart (not doubles: -0 and NaN).
-var typedKeys = map[string]bool{
-	capture.ValueString: true, capture.ValueVarInt: true, capture.ValueVarIntZ: true,
-	capture.ValueBool: true, capture.ValueBytes: true,
-}
-
 // checkCombine verifies that a combine step's CombineFn fits the values of its input and
 // output: KV<key, V> to KV<key, A> (precombine), KV<key, iterable<A>> to KV<key, A>
 // (merge), KV<key, A> to KV<key, O> (extract).
@@ -233,8 +226,8 @@ func (st *step) checkCombine() string {
 	}
 	switch st.kind {
 	case stepPrecombine:
-		if k := in[0]; !typedKeys[k.Kind] || spellable(k) != "" {
-			return fmt.Sprintf("its key %s (%s): the SDK tells keys apart by their encoding, a chain by Go equality: only string, integer, bool and bytes keys are generated", valueTypeString(k), k.Kind)
+		if why := precombineKey(in[0]); why != "" {
+			return why
 		}
 		if cf.add != nil {
 			if why := fits(cf.add.in[1:], in[1:], "AddInput reads"); why != "" {

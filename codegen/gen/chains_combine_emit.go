@@ -177,14 +177,9 @@ func (em *emitter) startAccum(st *step, accum capture.Value) []jen.Code {
 func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	cf := st.comb
 	acc, idx := fmt.Sprintf("acc%d", st.idx), fmt.Sprintf("idx%d", st.idx)
-	key := jen.Id("v0")
-	if st.in.parts[0].Kind == capture.ValueBytes {
-		key = jen.String().Call(jen.Id("v0"))
-	}
+	body, key := em.cacheKey(st)
 	per, held := "key", "keys"
 	if st.in.windowed {
-		// The SDK's lifted combine keeps a partial per key and window.
-		key = jen.Id(em.precombineKeyType(st)).Values(key, jen.Id("b").Dot("h").Dot("Windows"))
 		per, held = "key and window", "keys and windows"
 	}
 	accum := st.outs[0].parts[1]
@@ -194,11 +189,15 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	}
 	seen := []jen.Code{jen.Id("e").Op(":=").Op("&").Id("b").Dot(acc).Index(jen.Id("i"))}
 	seen = append(seen, em.combineCall(st, combineIn, "x", accum, jen.Id("e").Dot("a"), jen.Id("v1"))...)
+	seen = append(seen, jen.Id("e").Dot("a").Op("=").Id("x"))
+	if st.encodedKey() {
+		// Equal encodings need not be equal keys: the SDK's entry holds its latest.
+		seen = append(seen, jen.Id("e").Dot("k").Op("=").Id("v0"))
+	}
 	seen = append(seen,
-		jen.Id("e").Dot("a").Op("=").Id("x"),
 		jen.Id("e").Dot("h").Op("=").Id("b").Dot("h"),
 		jen.Return())
-	body := []jen.Code{jen.If(jen.List(jen.Id("i"), jen.Id("ok")).Op(":=").Id("b").Dot(idx).Index(key.Clone()), jen.Id("ok")).Block(seen...)}
+	body = append(body, jen.If(jen.List(jen.Id("i"), jen.Id("ok")).Op(":=").Id("b").Dot(idx).Index(key.Clone()), jen.Id("ok")).Block(seen...))
 	first := jen.Id("v1")
 	switch {
 	case cf.add != nil:
@@ -223,6 +222,10 @@ func (em *emitter) emitPrecombine(f *jen.File, st *step) {
 	} else {
 		f.Commentf("%s are held. A key's first value is its accumulator, as the SDK has it for a", held)
 		f.Comment("merge-only CombineFn; each partial keeps the header of its key's last element.")
+	}
+	if st.encodedKey() {
+		f.Comment("Keys are told apart by their encoding with the SDK's key coder, as the SDK's lifted")
+		f.Comment("combine tells them apart, and a partial goes out with its last element's key.")
 	}
 	f.Add(em.method(st.bodyName(), partParams("v", st.in.parts)...).Block(body...))
 	f.Line()

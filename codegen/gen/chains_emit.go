@@ -193,23 +193,6 @@ func (em *emitter) emitCounts(f *jen.File) {
 
 func emitName(st *step, p sigPart) string { return fmt.Sprintf("emit%dx%d", st.idx, p.out) }
 
-// keyType is the map key of a precombine: the key's own type, or a string for []byte keys
-// (slices are not comparable; the same bytes are the same key, as the SDK's encoded-key
-// cache has it); with the window on interval windows, in a struct (keyOf).
-func (em *emitter) keyType(st *step) jen.Code {
-	if st.in.windowed {
-		return jen.Id(em.precombineKeyType(st))
-	}
-	return em.plainKeyType(st)
-}
-
-func (em *emitter) plainKeyType(st *step) jen.Code {
-	if k := st.in.parts[0]; k.Kind != capture.ValueBytes {
-		return goType(k)
-	}
-	return jen.String()
-}
-
 // emitterFunc is the function a ParDo's emitter is: the consuming PCollection's method
 // itself when the emitter's declared types are its values' types, else a closure that
 // converts boxed values (checked) and sets the event time it is given.
@@ -327,9 +310,13 @@ func (em *emitter) emitBundle(f *jen.File) {
 		}
 		if st.kind == stepPrecombine {
 			f.Line()
-			f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
+			if st.encodedKey() {
+				f.Commentf("%s is a key step%d holds: the key, accumulator and header of its last element.", em.accType(st), st.idx)
+			} else {
+				f.Commentf("%s is a key step%d holds: its accumulator and the header of its last element.", em.accType(st), st.idx)
+			}
 			f.Type().Id(em.accType(st)).Struct(
-				jen.Id("k").Add(goType(st.in.parts[0])),
+				jen.Id("k").Add(valType(st.in.parts[0])),
 				jen.Id("a").Add(valType(st.outs[0].parts[1])),
 				jen.Id("h").Qual(rtPath, "Header"),
 			)

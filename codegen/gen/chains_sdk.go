@@ -111,7 +111,8 @@ func outCoderField(i int) string { return fmt.Sprintf("outCoder%d", i) }
 func inCodecField() string       { return "inCodec" }
 func outCodecField(i int) string { return fmt.Sprintf("outCodec%d", i) }
 
-// sdkStageFields are the stage's fields holding the SDK-coded ports' coders.
+// sdkStageFields are the stage's fields holding the SDK-coded ports' coders and the SDK
+// coders of values coded inside the stage (precombine keys, CoGroupByKey values).
 func (em *emitter) sdkStageFields() []jen.Code {
 	var fields []jen.Code
 	if em.ch.inCode == nil {
@@ -122,11 +123,11 @@ func (em *emitter) sdkStageFields() []jen.Code {
 			fields = append(fields, jen.Id(outCoderField(i)).Op("*").Qual(coderPath, "Coder").Comment(fmt.Sprintf("output %d's coder: it has no typed one", i)))
 		}
 	}
+	fields = append(fields, em.keyStageFields()...)
 	return append(fields, em.cogbkStageFields()...)
 }
 
-// sdkFactory are the factory's statements asking the harness for the SDK-coded ports'
-// coders.
+// sdkFactory are the factory's statements asking the harness for those coders.
 func (em *emitter) sdkFactory() []jen.Code {
 	var stmts []jen.Code
 	get := func(field string, call jen.Code, what string) {
@@ -143,11 +144,12 @@ func (em *emitter) sdkFactory() []jen.Code {
 			get(outCoderField(i), jen.Id("env").Dot("OutputCoder").Call(jen.Lit(i)), fmt.Sprintf("output %d", i))
 		}
 	}
+	stmts = append(stmts, em.keyFactory()...)
 	return append(stmts, em.cogbkFactory()...)
 }
 
 func (em *emitter) usesSDKCodec() bool {
-	if em.ch.inCode == nil || len(em.cogbkSDKSteps()) > 0 {
+	if em.ch.inCode == nil || len(em.cogbkSDKSteps()) > 0 || len(em.encodedKeySteps()) > 0 {
 		return true
 	}
 	for _, ec := range em.ch.outs {
@@ -158,7 +160,8 @@ func (em *emitter) usesSDKCodec() bool {
 	return false
 }
 
-// sdkBundleFields are the bundle's codecs, one per SDK-coded port.
+// sdkBundleFields are the bundle's codecs, one per SDK-coded port, and encoders of the
+// values coded inside the stage.
 func (em *emitter) sdkBundleFields() []jen.Code {
 	var fields []jen.Code
 	if em.ch.inCode == nil {
@@ -169,6 +172,7 @@ func (em *emitter) sdkBundleFields() []jen.Code {
 			fields = append(fields, jen.Id(outCodecField(i)).Op("*").Qual(rtPath, "SDKCodec"))
 		}
 	}
+	fields = append(fields, em.keyBundleFields()...)
 	return append(fields, em.cogbkBundleFields()...)
 }
 
@@ -183,6 +187,7 @@ func (em *emitter) sdkStartBundle() []jen.Code {
 			stmts = append(stmts, jen.Id("b").Dot(outCodecField(i)).Op("=").Qual(rtPath, "NewSDKCodec").Call(jen.Id("s").Dot(outCoderField(i))))
 		}
 	}
+	stmts = append(stmts, em.keyStartBundle()...)
 	return append(stmts, em.cogbkStartBundle()...)
 }
 

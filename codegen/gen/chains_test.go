@@ -27,6 +27,20 @@ func sinkString(string) {}
 
 func keyedByDouble(s string) (float64, int) { return float64(len(s)), 1 }
 
+func keyedByBool(s string) (bool, int) { return len(s) > 1, 1 }
+
+func keyedByFloat32(s string) (float32, int) { return float32(len(s)), 1 }
+
+// Region is a struct key (the SDK codes it as a row); region one the generated package
+// cannot name.
+type Region struct{ Country, City string }
+
+type region struct{ Country, City string }
+
+func keyedByRegion(s string) (Region, int) { return Region{City: s}, 1 }
+
+func keyedByUnexported(s string) (region, int) { return region{City: s}, 1 }
+
 func sinkInt(int) {}
 
 // sumFn is a struct CombineFn of a merge method.
@@ -34,7 +48,11 @@ type sumFn struct{}
 
 func (sumFn) MergeAccumulators(a, b int) int { return a + b }
 
-func init() { beam.RegisterType(reflect.TypeOf(sumFn{})) }
+func init() {
+	beam.RegisterType(reflect.TypeOf(sumFn{}))
+	beam.RegisterType(reflect.TypeOf(Region{}))
+	beam.RegisterType(reflect.TypeOf(region{}))
+}
 
 // prefixFn is a struct DoFn with lifecycle methods; windowFn one with a window parameter.
 type prefixFn struct{ Prefix string }
@@ -112,7 +130,20 @@ func TestChainCoverage(t *testing.T) {
 		}, []string{"", ""}},
 		{"CombineFn of double keys", func(s beam.Scope, l beam.PCollection) {
 			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByDouble, l))
-		}, []string{"its key float64 (double): the SDK tells keys apart by their encoding", ""}},
+		}, []string{"its key float64 (double): the Go SDK's lifted combine fails on it", ""}},
+		{"CombineFn of bool keys", func(s beam.Scope, l beam.PCollection) {
+			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByBool, l))
+		}, []string{"its key bool (bool): the Go SDK's lifted combine fails on it", ""}},
+		// Keys the SDK codes with a coder rt does not know are told apart by their encoding.
+		{"CombineFn of float32 keys", func(s beam.Scope, l beam.PCollection) {
+			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByFloat32, l))
+		}, []string{"", ""}},
+		{"CombineFn of struct keys", func(s beam.Scope, l beam.PCollection) {
+			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByRegion, l))
+		}, []string{"", ""}},
+		{"CombineFn of struct keys the generated package cannot name", func(s beam.Scope, l beam.PCollection) {
+			beam.CombinePerKey(s, sumFn{}, beam.ParDo(s, keyedByUnexported, l))
+		}, []string{"", ""}},
 		{"fixed windows", func(s beam.Scope, l beam.PCollection) {
 			beam.ParDo0(s, sinkString, beam.WindowInto(s, window.NewFixedWindows(60e9), l))
 		}, []string{""}},

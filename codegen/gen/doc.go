@@ -28,7 +28,10 @@
 // its inputs' stages, its expand at the head of the consuming stage, each input's values
 // handed on as a GroupByKey's are); the lifted combine's
 // precombine (a per-bundle cache in first-seen order, flushed past 2000 keys and at
-// Finish), merge and extract, and a combine the planner does not lift, for merge
+// Finish; keys told apart as the SDK tells them apart, by Go equality for string,
+// integer and bytes keys and by their encoding with the SDK's key coder for row- and
+// custom-coded keys, chains_combine_keys.go; not float64 or bool keys, on which the
+// Go SDK's lifted combine fails), merge and extract, and a combine the planner does not lift, for merge
 // functions and struct CombineFns (chains_combine.go: CreateAccumulator, AddInput,
 // MergeAccumulators, ExtractOutput as the SDK's exec nodes call them, with contexts and
 // errors; Setup and Teardown; accumulators the generated package cannot name held as
