@@ -462,8 +462,9 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 		ts = window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	}
 	rec := g.rec[:0]
-	if need := size + len(f.members[0].key()) + 64; need > cap(rec) {
-		// Sized at once: a hot key's group may be large.
+	if need := size + len(f.members[0].key()) + 128; need > cap(rec) {
+		// Sized at once (128 bytes cover the header and the iterable's framing): a hot
+		// key's group may be large.
 		if need >= groupBlockBytes {
 			rec = getLargeBuffer(need)
 		} else {
