@@ -51,7 +51,7 @@
 // travelling alongside, and the output edges' typed appenders (the SDK's own coder,
 // through rt.SDKCodec, on a stage port whose values have no typed coder: rows, custom
 // types, sized restrictions). A stage with anything not covered (side inputs outside the
-// global window or without typed coders, ordered-list state, state or timers with side
+// global window or without typed coders, timers with side
 // inputs, self-checkpointing splittable DoFns, custom windows, lifted combines on float64
 // or bool keys, on which the Go SDK fails, ...) stays portable, and
 // the header says why. When the file registers a chain it also imports codegen/native,

@@ -10,13 +10,13 @@ import (
 )
 
 // User state of a stateful ParDo, as the Go SDK's exec.ParDo keeps it (exec/userstate.go):
-// the DoFn's state fields (state.Value, Bag, Combining, Map, Set) are restored with the
-// DoFn from its payload and take a state.Provider parameter, which the SDK makes anew
-// for each call, for the element's key and its one window (a stateful DoFn runs once per
-// window), over the State API. The chain gets the same provider from rt (rt.UserStates:
+// the DoFn's state fields (state.Value, Bag, Combining, Map, Set, OrderedList) are
+// restored with the DoFn from its payload and take a state.Provider parameter, which the
+// SDK makes anew for each call, for the element's key and its one window (a stateful DoFn
+// runs once per window), over the State API. The chain gets the same provider from rt (rt.UserStates:
 // exec's provider, ported, with the SDK's coders of the payload's state specs), so the
-// DoFn reads and writes the bytes it would portably. Ordered list state, and timers with
-// side inputs, keep the stage portable. Timers: chains_timers.go.
+// DoFn reads and writes the bytes it would portably. Timers with side inputs keep the
+// stage portable. Timers: chains_timers.go.
 
 // statefulWhy says why a ParDo's user state or timers are not covered ("" if they are,
 // or if it has none).
@@ -33,7 +33,7 @@ func statefulWhy(fn *capture.Fn, pd *pipepb.ParDoPayload) string {
 	}
 	for _, s := range fn.State {
 		switch s.Kind {
-		case "Value", "Bag", "Combining", "Map", "Set":
+		case "Value", "Bag", "Combining", "Map", "Set", "OrderedList":
 		default:
 			return fmt.Sprintf("%s state %q in %s: %s", s.Kind, s.ID, shortFn(fn.Name), notCovered)
 		}

@@ -40,9 +40,10 @@
 // multimap parameter, read at first use once per bundle through rt's SideInputReader, a
 // multimap once per key and bundle, a windowed one in the window the element's maps to
 // and again when that changes); user state of struct DoFns taking a state.Provider
-// (chains_state.go: value, bag, combining, map and set state on a KV input, the DoFn
-// called once per window, each call with a new provider from rt.UserStates, which the
-// SDK's exec stateProvider is ported to, over rt's UserStateReader; not ordered lists)
+// (chains_state.go: value, bag, combining, map, set and ordered list state on a KV
+// input, the DoFn called once per window, each call with a new provider from
+// rt.UserStates, which the SDK's exec stateProvider is ported to, over rt's
+// UserStateReader)
 // and timers (chains_timers.go: a timers.Provider parameter and OnTimer taking a context,
 // its window and event time, the providers, its key and timers.Context and the emitters; rt.UserTimers, exec's timer adapter and ProcessTimers
 // ported, keeps what a bundle sets and fires what the runner sends); bounded splittable DoFns

@@ -26,8 +26,9 @@
 // serves the SDK harness's. It announces protocol.CapabilitySideInputs.
 //
 // User state: stateful ParDos read and write it through rt.UserStateReader, handed each
-// bundle the same way, over the same stream (bag, multimap and multimap keys user state
-// keys). It announces protocol.CapabilityUserState.
+// bundle the same way, over the same stream (bag, multimap, multimap keys and ordered
+// list user state keys, the last with a sort key range on gets and clears, as the SDK
+// harness sends them). It announces protocol.CapabilityUserState.
 //
 // Timers: timer elements the runner sends on the data stream go to the bundle's inbox
 // with its data (a message's timers before its data, as the SDK harness takes them) and

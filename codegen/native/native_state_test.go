@@ -9,8 +9,8 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 )
 
-// The user-state program (codegen/testdata/nativestate: value, bag, combining, map and
-// set state in the global window, value state per fixed window) gives the same output
+// The user-state program (codegen/testdata/nativestate: value, bag, combining, map, set
+// and ordered list state in the global window, value state per fixed window) gives the same output
 // with its stateful stages native as portable: the native chains read and write user
 // state over the State API as the SDK harness does.
 func TestUserStateNativeMatchesPortable(t *testing.T) {
@@ -29,11 +29,12 @@ func TestUserStateNativeMatchesPortable(t *testing.T) {
 			t.Errorf("with --sluice_native=false stage %s runs %s", id, mode)
 		}
 	}
-	// 300 events: 6 lines each from Tally, one from WindowCount.
-	if len(portable) != 300*7 {
-		t.Fatalf("portable output: %d lines, want %d", len(portable), 300*7)
+	// 300 events: 6 lines each from Tally, one from WindowCount; 2 per user (7) from Order.
+	if want := 300*7 + 2*7; len(portable) != want {
+		t.Fatalf("portable output: %d lines, want %d", len(portable), want)
 	}
-	for _, want := range []string{"user0 count 43 true", "user0 recent 3", "user0 total 215", "user0 lengths 215/43", "user6 window 9999 count 1", "user0 window 9999 count 2"} {
+	for _, want := range []string{"user0 count 43 true", "user0 recent 3", "user0 total 215", "user0 lengths 215/43", "user6 window 9999 count 1", "user0 window 9999 count 2",
+		"user0 order 42 before, first 0:alpha 7:gamma 14:epsilon 21:theta 28:kappa 35:gamma 42:epsilon 49:eta 56:kappa", "user0 order 34 left, from 63 to 294"} {
 		if !slices.Contains(portable, want) {
 			t.Errorf("portable output lacks %q", want)
 		}
@@ -41,8 +42,8 @@ func TestUserStateNativeMatchesPortable(t *testing.T) {
 	for _, env := range []string{loopback, process} {
 		native, msgs, _ := runOnSluice(t, bin, env, "--events=300")
 		modes := stageModes(msgs)
-		if len(modes) != 3 {
-			t.Errorf("%s: stage modes %v, want 3 SDK stages; messages:\n%s", env, modes, strings.Join(msgs, "\n"))
+		if len(modes) != 4 {
+			t.Errorf("%s: stage modes %v, want 4 SDK stages; messages:\n%s", env, modes, strings.Join(msgs, "\n"))
 		}
 		for id, mode := range modes {
 			if mode != "native" {

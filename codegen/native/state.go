@@ -163,9 +163,13 @@ func (s bundleUserState) Get(ctx context.Context, k rt.UserStateKey) ([]byte, er
 }
 
 func (s bundleUserState) Append(ctx context.Context, k rt.UserStateKey, data []byte) error {
+	key := userStateKey(k)
+	if ol := key.GetOrderedListUserState(); ol != nil {
+		ol.Range = nil // as the SDK's appender: an append has no range
+	}
 	_, err := s.c.call(ctx, &fnpb.StateRequest{
 		InstructionId: s.instruction,
-		StateKey:      userStateKey(k),
+		StateKey:      key,
 		Request:       &fnpb.StateRequest_Append{Append: &fnpb.StateAppendRequest{Data: data}},
 	})
 	return err
@@ -186,6 +190,11 @@ func userStateKey(k rt.UserStateKey) *fnpb.StateKey {
 	case rt.UserMultimap:
 		return &fnpb.StateKey{Type: &fnpb.StateKey_MultimapUserState_{MultimapUserState: &fnpb.StateKey_MultimapUserState{
 			TransformId: k.TransformID, UserStateId: k.StateID, Window: k.Window, Key: k.Key, MapKey: k.MapKey,
+		}}}
+	case rt.UserOrderedList:
+		return &fnpb.StateKey{Type: &fnpb.StateKey_OrderedListUserState_{OrderedListUserState: &fnpb.StateKey_OrderedListUserState{
+			TransformId: k.TransformID, UserStateId: k.StateID, Window: k.Window, Key: k.Key,
+			Range: &fnpb.OrderedListRange{Start: k.Start, End: k.End},
 		}}}
 	case rt.UserMultimapKeys:
 		return &fnpb.StateKey{Type: &fnpb.StateKey_MultimapKeysUserState_{MultimapKeysUserState: &fnpb.StateKey_MultimapKeysUserState{

@@ -14,11 +14,13 @@ import (
 
 // fakeUserStateServer keeps user state as the runner does: bags by their full state key,
 // appends concatenated; a multimap's keys are those holding data. Gets are paged.
+// Ordered list requests are only recorded (their state key and request).
 type fakeUserStateServer struct {
 	fnpb.UnimplementedBeamFnStateServer
-	mu     sync.Mutex
-	bags   map[string][]byte
-	sendMu sync.Mutex
+	mu      sync.Mutex
+	bags    map[string][]byte
+	ordered []*fnpb.StateRequest
+	sendMu  sync.Mutex
 }
 
 func (f *fakeUserStateServer) State(stream fnpb.BeamFnState_StateServer) error {
@@ -51,6 +53,9 @@ func (f *fakeUserStateServer) answer(req *fnpb.StateRequest) *fnpb.StateResponse
 	case *fnpb.StateKey_MultimapKeysUserState_:
 		m := k.MultimapKeysUserState
 		keysOf = fmt.Sprintf("%s|%s|%x|%x|m|", m.GetTransformId(), m.GetUserStateId(), m.GetWindow(), m.GetKey())
+	case *fnpb.StateKey_OrderedListUserState_:
+		f.ordered = append(f.ordered, req)
+		name = "ordered"
 	default:
 		return &fnpb.StateResponse{Error: fmt.Sprintf("not user state: %v", req.GetStateKey())}
 	}
@@ -131,4 +136,40 @@ func TestBundleUserState(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestBundleUserStateOrderedList checks an ordered list's requests carry the state key
+// the SDK's harness sends: a range on gets and clears, none on appends.
+func TestBundleUserStateOrderedList(t *testing.T) {
+	f := &fakeUserStateServer{bags: map[string][]byte{}}
+	c, stop := stateClientOf(t, f)
+	defer stop()
+	ctx := context.Background()
+	r := bundleUserState{c: c, instruction: "b1"}
+	k := rt.UserStateKey{Kind: rt.UserOrderedList, TransformID: "t1", StateID: "o", Key: []byte("k"), Window: []byte("w"), Start: -3, End: 7}
+	if _, err := r.Get(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Append(ctx, k, []byte("\x02x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Clear(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.ordered) != 3 {
+		t.Fatalf("%d ordered list requests, want 3", len(f.ordered))
+	}
+	for i, want := range []*fnpb.OrderedListRange{{Start: -3, End: 7}, nil, {Start: -3, End: 7}} {
+		req := f.ordered[i]
+		ol := req.GetStateKey().GetOrderedListUserState()
+		if ol.GetTransformId() != "t1" || ol.GetUserStateId() != "o" || string(ol.GetKey()) != "k" || string(ol.GetWindow()) != "w" {
+			t.Errorf("request %d: state key %v", i, ol)
+		}
+		if got := ol.GetRange(); (got == nil) != (want == nil) || got.GetStart() != want.GetStart() || got.GetEnd() != want.GetEnd() {
+			t.Errorf("request %d (%T): range %v, want %v", i, req.GetRequest(), got, want)
+		}
+	}
+	if string(f.ordered[1].GetAppend().GetData()) != "\x02x" {
+		t.Errorf("append data %q", f.ordered[1].GetAppend().GetData())
+	}
 }

@@ -24,15 +24,20 @@ const (
 	UserMultimap
 	// UserMultimapKeys is a MultimapKeysUserState key: every map key of map or set state.
 	UserMultimapKeys
+	// UserOrderedList is an OrderedListUserState key: the entries of ordered list state
+	// whose sort keys are in [Start, End) (for Get and Clear; an Append has no range).
+	UserOrderedList
 )
 
 // UserStateKey names one piece of a stateful ParDo's user state, as the Fn API's state
 // keys do: the transform, its state id, the element's key and window (encoded as the SDK
-// encodes them) and, for UserMultimap, the map key.
+// encodes them), for UserMultimap the map key and for UserOrderedList the range of sort
+// keys [Start, End).
 type UserStateKey struct {
 	Kind                 UserStateKind
 	TransformID, StateID string
 	Key, Window, MapKey  []byte
+	Start, End           int64
 }
 
 // UserStateReader reads and writes user state at the runner. The native harness
@@ -73,7 +78,6 @@ type userStateSpec struct {
 	keyEnc  exec.ElementEncoder // map and set states: the map key's coder
 	keyDec  exec.ElementDecoder
 	combine *graph.CombineFn // combining states
-	ordered bool             // ordered list states: not served natively
 }
 
 // NewUserStates reads the state specs of the stateful ParDo named uniqueName (runner id
@@ -128,7 +132,7 @@ func newUserStateSpec(env StageEnv, spec *pipepb.StateSpec) (*userStateSpec, err
 	case spec.GetSetSpec() != nil:
 		kcID = spec.GetSetSpec().GetElementCoderId()
 	case spec.GetOrderedListSpec() != nil:
-		cID, s.ordered = spec.GetOrderedListSpec().GetElementCoderId(), true
+		cID = spec.GetOrderedListSpec().GetElementCoderId()
 	default:
 		return nil, fmt.Errorf("unrecognized state type %v", spec)
 	}

@@ -27,7 +27,8 @@ type stateProvider struct {
 	initialBag     map[string][]any
 	blindBagWrites map[string]int // appends to a bag before its first read
 	initialMapKeys map[string][]any
-	opened         map[string]bool // the bags and maps' keys whose reader ran dry
+	initialOrdered map[string][]any // ordered lists: state.OrderedListEntry values
+	opened         map[string]bool  // the bags and maps' keys whose reader ran dry
 }
 
 var _ state.Provider = (*stateProvider)(nil)
@@ -40,6 +41,7 @@ func newStateProvider(b *UserStateBundle, key, window []byte) *stateProvider {
 		initialBag:     map[string][]any{},
 		blindBagWrites: map[string]int{},
 		initialMapKeys: map[string][]any{},
+		initialOrdered: map[string][]any{},
 		opened:         map[string]bool{},
 	}
 }
@@ -48,9 +50,6 @@ func (s *stateProvider) spec(id string) (*userStateSpec, error) {
 	spec, ok := s.b.u.states[id]
 	if !ok {
 		return nil, fmt.Errorf("sluice native: no user state %q in the ParDo's payload", id)
-	}
-	if spec.ordered {
-		return nil, fmt.Errorf("sluice native: ordered list state %q: not covered", id)
 	}
 	return spec, nil
 }
@@ -372,15 +371,3 @@ func (s *stateProvider) ExtractOutputFn(id string) reflectx.Func {
 	}
 	return nil
 }
-
-// Ordered list state stays portable (sluicegen generates no chain for it).
-
-var errOrderedList = errors.New("sluice native: ordered list state is not covered")
-
-func (s *stateProvider) ReadOrderedListState(string) ([]any, []state.Transaction, error) {
-	return nil, nil, errOrderedList
-}
-
-func (s *stateProvider) WriteOrderedListState(state.Transaction) error { return errOrderedList }
-
-func (s *stateProvider) ClearOrderedListState(state.Transaction) error { return errOrderedList }

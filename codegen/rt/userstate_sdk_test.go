@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 
@@ -20,7 +21,7 @@ import (
 // fakeUserState, as the SDK harness's state manager serves it from the runner: readers
 // fetch at their first Read, each Write is one append or clear.
 type sdkStateReader struct {
-	exec.StateReader // side inputs and ordered lists: not used
+	exec.StateReader // side inputs: not used
 	f                *fakeUserState
 }
 
@@ -96,6 +97,24 @@ func (s sdkStateReader) OpenMultimapKeysUserStateClearer(_ context.Context, id e
 	return s.clearer(sdkKey(UserMultimapKeys, id, sid, key, w, nil)), nil
 }
 
+func orderedKey(id exec.StreamID, sid string, key, w []byte, start, end int64) UserStateKey {
+	k := sdkKey(UserOrderedList, id, sid, key, w, nil)
+	k.Start, k.End = start, end
+	return k
+}
+
+func (s sdkStateReader) OpenOrderedListUserStateReader(_ context.Context, id exec.StreamID, sid string, key, w []byte, start, end int64) (io.ReadCloser, error) {
+	return s.reader(orderedKey(id, sid, key, w, start, end)), nil
+}
+
+func (s sdkStateReader) OpenOrderedListUserStateAppender(_ context.Context, id exec.StreamID, sid string, key, w []byte) (io.Writer, error) {
+	return s.appender(sdkKey(UserOrderedList, id, sid, key, w, nil)), nil
+}
+
+func (s sdkStateReader) OpenOrderedListUserStateClearer(_ context.Context, id exec.StreamID, sid string, key, w []byte, start, end int64) (io.Writer, error) {
+	return s.clearer(orderedKey(id, sid, key, w, start, end)), nil
+}
+
 // script is a sequence of calls of a stateful DoFn, each with a new provider (as the SDK
 // makes one per call); it records what the state types returned.
 type script func(call func() state.Provider) []string
@@ -109,6 +128,7 @@ func TestUserStateLikeSDK(t *testing.T) {
 	total := state.MakeCombiningState[int64, int64, int64]("total", sum64)
 	words := state.MakeMapState[string, int64]("words")
 	seen := state.MakeSetState[string]("seen")
+	list := state.MakeOrderedListState[string]("list")
 	r := func(vs ...any) string { return fmt.Sprint(vs...) }
 	scripts := map[string]script{
 		"value": func(call func() state.Provider) []string {
@@ -180,6 +200,34 @@ func TestUserStateLikeSDK(t *testing.T) {
 			p = call()
 			return append(out, r(words.Keys(p)), r(words.Get(p, "z")))
 		},
+		"ordered list": func(call func() state.Provider) []string {
+			var out []string
+			p := call()
+			out = append(out, r(list.Read(p)))
+			_ = list.Add(p, 5, "e")
+			_ = list.Add(p, -3, "minus")
+			_ = list.Add(p, 5, "e2")
+			_ = list.Add(p, math.MinInt64, "min")
+			out = append(out, r(list.Read(p)), r(list.ReadRange(p, 0, 6)))
+			p = call()
+			_ = list.Add(p, 2, "b") // blind: the SDK's read has it twice
+			out = append(out, r(list.Read(p)), r(list.ReadRange(p, -3, 5)))
+			_ = list.ClearRange(p, -3, 3)
+			_ = list.Add(p, 1, "a")
+			out = append(out, r(list.Read(p)), r(list.ReadRange(p, 1, 2)))
+			p = call()
+			out = append(out, r(list.Read(p)))
+			_ = list.Add(p, math.MaxInt64, "max") // beyond every range
+			_ = list.ClearRange(p, 5, 6)
+			out = append(out, r(list.Read(p)))
+			p = call()
+			out = append(out, r(list.ReadRange(p, math.MinInt64, math.MaxInt64)))
+			_ = list.Clear(p)
+			_ = list.Add(p, 7, "g")
+			out = append(out, r(list.Read(p)))
+			p = call()
+			return append(out, r(list.Read(p)), r(list.ReadRange(p, 8, 9)))
+		},
 	}
 	for name, sc := range scripts {
 		t.Run(name, func(t *testing.T) {
@@ -217,7 +265,7 @@ func sdkAdapter(t *testing.T) exec.UserStateAdapter {
 	}
 	in := coder.NewW(coder.NewKV([]*coder.Coder{str, vint}), coder.NewGlobalWindow())
 	return exec.NewUserStateAdapter(exec.StreamID{PtransformID: "t1"}, in,
-		map[string]*coder.Coder{"count": vint, "recent": str, "total": vint, "words": vint, "seen": {Kind: coder.Bool}},
+		map[string]*coder.Coder{"count": vint, "recent": str, "total": vint, "words": vint, "seen": {Kind: coder.Bool}, "list": str},
 		map[string]*coder.Coder{"words": str, "seen": str},
 		map[string]*graph.CombineFn{"total": fn})
 }

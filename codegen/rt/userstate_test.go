@@ -2,6 +2,7 @@ package rt
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"sort"
@@ -17,7 +18,8 @@ import (
 )
 
 // fakeUserState keeps user state as the runner does (runner/worker/userstate.go): a bag's
-// appends concatenated, a map's keys those with a value, and counts the requests.
+// appends concatenated, a map's keys those with a value, an ordered list's entries a bag
+// per sort key (in sort key order), and counts the requests.
 type fakeUserState struct {
 	bags           map[string][]byte
 	gets, appends  int
@@ -35,8 +37,35 @@ func (f *fakeUserState) name(k UserStateKey) string {
 	return base
 }
 
+// sortKeyName is the bag name of an ordered list's entries of sort key ts: names sort as
+// their sort keys.
+func sortKeyName(prefix string, ts int64) string {
+	return prefix + string(binary.BigEndian.AppendUint64(nil, uint64(ts)^(1<<63)))
+}
+
+// orderedRange calls fn with the bag name of each sort key of the ordered list k in k's
+// range, in order.
+func (f *fakeUserState) orderedRange(k UserStateKey, fn func(name string)) {
+	prefix := f.name(k) + "|o|"
+	var names []string
+	for n := range f.bags {
+		if strings.HasPrefix(n, prefix) && n >= sortKeyName(prefix, k.Start) && n < sortKeyName(prefix, k.End) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fn(n)
+	}
+}
+
 func (f *fakeUserState) Get(_ context.Context, k UserStateKey) ([]byte, error) {
 	f.gets++
+	if k.Kind == UserOrderedList {
+		var data []byte
+		f.orderedRange(k, func(n string) { data = append(data, f.bags[n]...) })
+		return data, nil
+	}
 	if k.Kind == UserMultimapKeys {
 		prefix := f.name(k) + "|m|"
 		var keys []string
@@ -56,12 +85,26 @@ func (f *fakeUserState) Append(_ context.Context, k UserStateKey, data []byte) e
 	if f.failAt == k.StateID {
 		return errors.New("injected")
 	}
+	if k.Kind == UserOrderedList {
+		// Each append is one entry, as both providers send them.
+		ts, n := binary.Uvarint(data)
+		if n <= 0 {
+			return errors.New("ordered list append: bad sort key")
+		}
+		name := sortKeyName(f.name(k)+"|o|", int64(ts))
+		f.bags[name] = append(f.bags[name], data...)
+		return nil
+	}
 	f.bags[f.name(k)] = append(f.bags[f.name(k)], data...)
 	return nil
 }
 
 func (f *fakeUserState) Clear(_ context.Context, k UserStateKey) error {
 	f.clears++
+	if k.Kind == UserOrderedList {
+		f.orderedRange(k, func(n string) { delete(f.bags, n) })
+		return nil
+	}
 	if k.Kind == UserMultimapKeys {
 		prefix := f.name(k) + "|m|"
 		for n := range f.bags {
@@ -94,7 +137,7 @@ func newTestStates(t *testing.T) (*UserStates, *fakeUserState, *UserStateBundle)
 	seen.keyEnc, seen.keyDec = words.keyEnc, words.keyDec
 	u := &UserStates{transform: "t1", key: exec.MakeElementEncoder(str), states: map[string]*userStateSpec{
 		"count": spec(vint), "recent": spec(str), "total": total, "words": words, "seen": seen,
-		"list": {ordered: true},
+		"list": spec(str),
 	}}
 	f := &fakeUserState{bags: map[string][]byte{}}
 	b, err := u.Bundle(WithUserState(context.Background(), f))
@@ -252,8 +295,8 @@ func TestUserStateErrors(t *testing.T) {
 	if _, _, err := unknown.Read(p); err == nil {
 		t.Error("reading a state the payload does not declare")
 	}
-	list := state.MakeOrderedListState[int]("list")
-	if err := list.Add(p, 1, 2); err == nil {
-		t.Error("ordered list state was served")
+	list := state.MakeOrderedListState[string]("list")
+	if err := list.Add(p, 1, "a"); err != nil {
+		t.Errorf("ordered list state: %v", err)
 	}
 }

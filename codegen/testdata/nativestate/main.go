@@ -1,7 +1,8 @@
 // Command nativestate is a sluicegen test pipeline whose stateful ParDos keep user state
 // of every kind native chains cover: value, bag (cleared now and then), combining (a
-// merge function and a CombineFn with its own accumulator), map and set state, in the
-// global window, and value state per key and fixed window. Each element's results are
+// merge function and a CombineFn with its own accumulator), map, set and ordered list
+// state, in the global window, and value state per key and fixed window. Each element's
+// results are
 // lines that do not depend on the order a key's elements arrive in, appended to --output
 // (the native harness's end-to-end test compares them native and portable).
 package main
@@ -138,6 +139,70 @@ func (f *tallyFn) ProcessElement(sp state.Provider, user, word string, emit func
 	return nil
 }
 
+// orderFn keeps each user's (event time, word) in an ordered list; at the user's last
+// element (by count, so whatever the order of arrival) it reports the list's first
+// entries by event time, clears them and reports what is left.
+type orderFn struct {
+	Events  int
+	Count   state.Value[int]
+	Pending state.OrderedList[string]
+}
+
+// firstMillis is the range of sort keys (event times, in milliseconds) orderFn reports
+// and then clears: [0, firstMillis).
+const firstMillis = 60_000
+
+func (f *orderFn) ProcessElement(ts beam.EventTime, sp state.Provider, user, word string, emit func(string)) error {
+	n, _, err := f.Count.Read(sp)
+	if err != nil {
+		return err
+	}
+	if err := f.Count.Write(sp, n+1); err != nil {
+		return err
+	}
+	if n+1 < f.perUser(user) {
+		return f.Pending.Add(sp, int64(ts), word)
+	}
+	// Read before the add: an add before the call's first read would show twice (the
+	// SDK's provider reads what the runner has and replays the call's writes).
+	before, _, err := f.Pending.Read(sp)
+	if err != nil {
+		return err
+	}
+	if err := f.Pending.Add(sp, int64(ts), word); err != nil {
+		return err
+	}
+	first, _, err := f.Pending.ReadRange(sp, 0, firstMillis)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, e := range first {
+		fmt.Fprintf(&b, " %d:%s", e.SortKey/1000, e.Value)
+	}
+	emit(fmt.Sprintf("%s order %d before, first%s", user, len(before), b.String()))
+	if err := f.Pending.ClearRange(sp, 0, firstMillis); err != nil {
+		return err
+	}
+	rest, ok, err := f.Pending.Read(sp)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		emit(fmt.Sprintf("%s order none left", user))
+		return nil
+	}
+	emit(fmt.Sprintf("%s order %d left, from %d to %d", user, len(rest), rest[0].SortKey/1000, rest[len(rest)-1].SortKey/1000))
+	return nil
+}
+
+// perUser is how many of the events makeEventsFn makes are user's.
+func (f *orderFn) perUser(user string) int {
+	var u int
+	fmt.Sscanf(user, "user%d", &u)
+	return (f.Events - u + 6) / 7
+}
+
 // windowCountFn counts a user's events per window in value state.
 type windowCountFn struct {
 	Count state.Value[int64]
@@ -185,6 +250,7 @@ func init() {
 	register.Combiner3[lengthsAcc, string, string](&lengthsFn{})
 	register.DoFn4x1[state.Provider, string, string, func(string), error](&tallyFn{})
 	register.DoFn5x1[beam.Window, state.Provider, string, string, func(string), error](&windowCountFn{})
+	register.DoFn5x1[beam.EventTime, state.Provider, string, string, func(string), error](&orderFn{})
 	register.Function1x1(writeLine)
 	register.Emitter1[string]()
 	register.Emitter3[beam.EventTime, string, string]()
@@ -203,10 +269,16 @@ func main() {
 		Words:   state.MakeMapState[string, int]("words"),
 		Seen:    state.MakeSetState[string]("seen"),
 	}, evs)
+	order := beam.ParDo(s.Scope("Order"), &orderFn{
+		Events:  *events,
+		Count:   state.MakeValueState[int]("count"),
+		Pending: state.MakeOrderedListState[string]("pending"),
+	}, evs)
 	windowed := beam.WindowInto(s.Scope("Window"), window.NewFixedWindows(10*time.Second), evs)
 	counts := beam.ParDo(s.Scope("WindowCount"), &windowCountFn{Count: state.MakeValueState[int64]("count")}, windowed)
 	beam.ParDo0(s.Scope("Write"), writeLine, tally)
 	beam.ParDo0(s.Scope("WriteWindows"), writeLine, counts)
+	beam.ParDo0(s.Scope("WriteOrder"), writeLine, order)
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintln(os.Stderr, "nativestate:", err)
 		os.Exit(1)
