@@ -209,4 +209,9 @@ func TestSideWindowFnMatchesSDK(t *testing.T) {
 	if _, err := (SideWindowFn{Size: 10}).Map(two); err == nil {
 		t.Error("mapping two main windows at once did not fail")
 	}
+	// Sliding windows shorter than their period leave gaps: a main window ending in one
+	// maps to no side window, which the SDK's windowMapper reports as an error too.
+	if w, err := (SideWindowFn{Size: 5, Period: 10}).Map(IntervalWindows(wire.IntervalWindow{Start: 0, End: 8})); err == nil {
+		t.Errorf("a main window ending in a gap between side windows mapped to %x", w)
+	}
 }
