@@ -50,10 +50,15 @@ func urnOf(comps *pipepb.Components, id string) string {
 
 // wrapErr names the coder in a decoding error. Incomplete input stays the
 // bare io.ErrUnexpectedEOF so stream readers can test for it cheaply.
+// It is small enough to inline: skips call it on every value, nearly always with nil.
 func wrapErr(id, urn string, err error) error {
 	if err == nil || err == io.ErrUnexpectedEOF {
 		return err
 	}
+	return nameCoder(id, urn, err)
+}
+
+func nameCoder(id, urn string, err error) error {
 	return fmt.Errorf("coder %q (%s): %w", id, urn, err)
 }
 

@@ -88,39 +88,48 @@ func (c *WindowedValueCodec) fixedSize() int { return -1 }
 
 // Skip returns the length of the windowed value at the start of b.
 func (c *WindowedValueCodec) Skip(b []byte) (int, error) {
-	n := 0
-	if c.param == nil {
-		if len(b) < 8 {
-			return 0, io.ErrUnexpectedEOF
-		}
-		n = 8
-		cnt, err := readInt32(b[n:])
-		if err != nil {
-			return 0, err
-		}
-		n += 4
-		zeroSize := fixedSizeOf(c.win) == 0 // global windows take no bytes
-		if cnt < 0 || (zeroSize && cnt > maxZeroSizeWindows) {
-			return 0, c.malformed("window count %d", cnt)
-		}
-		if !zeroSize {
-			for i := int32(0); i < cnt; i++ {
-				m, err := c.win.Skip(b[n:])
-				if err != nil {
-					return 0, wrapErr(c.id, c.urn, err)
-				}
-				n += m
-			}
-		}
-		m, err := skipPane(b[n:])
-		if err != nil {
-			return 0, wrapErr(c.id, c.urn, err)
-		}
-		n += m
+	n, err := c.SkipHeader(b)
+	if err != nil {
+		return 0, err
 	}
 	m, err := c.elem.Skip(b[n:])
 	if err != nil {
 		return 0, err
+	}
+	return n + m, nil
+}
+
+// SkipHeader returns the length of the header (timestamp, windows, pane) of the windowed
+// value at the start of b: its element starts there. A param_windowed_value has none.
+func (c *WindowedValueCodec) SkipHeader(b []byte) (int, error) {
+	if c.param != nil {
+		return 0, nil
+	}
+	if len(b) < 8 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := 8
+	cnt, err := readInt32(b[n:])
+	if err != nil {
+		return 0, err
+	}
+	n += 4
+	zeroSize := fixedSizeOf(c.win) == 0 // global windows take no bytes
+	if cnt < 0 || (zeroSize && cnt > maxZeroSizeWindows) {
+		return 0, c.malformed("window count %d", cnt)
+	}
+	if !zeroSize {
+		for i := int32(0); i < cnt; i++ {
+			m, err := c.win.Skip(b[n:])
+			if err != nil {
+				return 0, wrapErr(c.id, c.urn, err)
+			}
+			n += m
+		}
+	}
+	m, err := skipPane(b[n:])
+	if err != nil {
+		return 0, wrapErr(c.id, c.urn, err)
 	}
 	return n + m, nil
 }

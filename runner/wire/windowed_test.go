@@ -171,6 +171,9 @@ func TestWindowedValueMatchesSDK(t *testing.T) {
 					if n, err := c.Skip(s.enc); err != nil || n != len(s.enc) {
 						t.Fatalf("Skip = %d, %v; want %d", n, err, len(s.enc))
 					}
+					if n, err := c.SkipHeader(s.enc); err != nil || !bytes.Equal(s.enc[n:], s.wv.Element) {
+						t.Fatalf("SkipHeader = %d, %v; want the element %x after it", n, err, s.wv.Element)
+					}
 					if n, err := c.ElementCodec().Skip(s.wv.Element); err != nil || n != len(s.wv.Element) {
 						t.Fatalf("element Skip = %d, %v; want %d", n, err, len(s.wv.Element))
 					}

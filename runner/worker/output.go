@@ -17,7 +17,6 @@ type Output struct {
 	Keyed bool
 
 	kv *wire.KVCodec
-	wv wire.WindowedValue
 }
 
 // NewOutput returns an output of pcoll written to writers; keyed says whether any of them
@@ -38,10 +37,11 @@ func NewOutput(pcoll string, codec *wire.WindowedValueCodec, writers []*shuffle.
 func (o *Output) Emit(ctx context.Context, record []byte) error {
 	var key []byte
 	if o.Keyed {
-		if _, err := o.Codec.DecodeInto(record, &o.wv); err != nil {
+		n, err := o.Codec.SkipHeader(record)
+		if err != nil {
 			return fmt.Errorf("PCollection %q: %w", o.PCollection, err)
 		}
-		k, _, err := o.kv.Split(o.wv.Element)
+		k, _, err := o.kv.Split(record[n:])
 		if err != nil {
 			return fmt.Errorf("PCollection %q: %w", o.PCollection, err)
 		}
