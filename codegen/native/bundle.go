@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	sctx = rt.WithUserState(sctx, bundleUserState{c: h.state, instruction: id})
 	bctx := metrics.SetBundleID(sctx, id)
 	var bundle rt.Bundle
-	count, timers, err := runBundle(bctx, stage, p.header, in, outs, func(b rt.Bundle) func() {
+	count, timers, err := runBundle(bctx, stage, in, p.input, outs, func(b rt.Bundle) func() {
 		bundle = b
 		return h.trackSplitter(id, b)
 	})
@@ -118,14 +119,32 @@ func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
 // runBundle feeds every input element, and every timer the runner fires, to a bundle of
 // stage, its header decoded by header, and returns how many elements there were and the
 // timers the bundle set. started is told of the bundle while it runs (for splits) and
-// returns its undo.
-func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Header, int, error), in *inbox, outs []*rt.Output, started func(rt.Bundle) func()) (int64, []rt.TimerOutput, error) {
+// returns its undo. Data blocks are a byte stream: an element cut at a block's end (a hot
+// key's group comes in pieces) is completed from the blocks after it, cut by the input's
+// wire codec.
+func runBundle(ctx context.Context, stage rt.Stage, in *inbox, input *bundleInput, outs []*rt.Output, started func(rt.Bundle) func()) (int64, []rt.TimerOutput, error) {
 	b, err := stage.StartBundle(ctx, outs)
 	if err != nil {
 		return 0, nil, fmt.Errorf("starting a bundle: %w", err)
 	}
 	defer started(b)()
 	var count int64
+	process := func(elem []byte) error { // one whole element
+		hdr, n, err := input.header(elem)
+		if err != nil {
+			return fmt.Errorf("input element %d: %w", count, err)
+		}
+		m, err := b.Process(hdr, elem[n:])
+		if err != nil {
+			return fmt.Errorf("input element %d: %w", count, err)
+		}
+		if n+m != len(elem) {
+			return fmt.Errorf("input element %d: %d bytes decoded of %d", count, n+m, len(elem))
+		}
+		count++
+		return nil
+	}
+	var carried *wire.ElementReader // set while an element cut at a block's end is completed
 	for {
 		blk, last, err := in.take(ctx)
 		if err != nil {
@@ -141,20 +160,39 @@ func runBundle(ctx context.Context, stage rt.Stage, header func([]byte) (rt.Head
 			}
 		}
 		block := blk.data
-		for len(block) > 0 {
-			hdr, n, err := header(block)
+		if carried != nil && len(block) > 0 {
+			rest, done, err := carried.CompleteCarry(block, process)
 			if err != nil {
-				return count, nil, fmt.Errorf("input element %d: %w", count, err)
+				return count, nil, err
 			}
-			m, err := b.Process(hdr, block[n:])
+			if done {
+				carried, block = nil, rest
+			} else {
+				block = nil
+			}
+		}
+		for len(block) > 0 {
+			hdr, n, err := input.header(block)
+			m := 0
+			if err == nil {
+				m, err = b.Process(hdr, block[n:])
+			}
 			if err != nil {
-				return count, nil, fmt.Errorf("input element %d: %w", count, err)
+				if carried, err = input.cut(block, err); err != nil {
+					return count, nil, fmt.Errorf("input element %d: %w", count, err)
+				}
+				break
 			}
 			block = block[n+m:]
 			count++
 		}
 		if last {
 			break
+		}
+	}
+	if carried != nil {
+		if err := carried.End(process); err != nil {
+			return count, nil, fmt.Errorf("input element %d: %w", count, err)
 		}
 	}
 	if err := b.Finish(); err != nil {
@@ -326,4 +364,33 @@ func (in *inbox) take(ctx context.Context) (block, bool, error) {
 			return block{}, false, ctx.Err()
 		}
 	}
+}
+
+// bundleInput is how a stage's bundles read their input port.
+type bundleInput struct {
+	// header decodes an element's windowed-value header, as the port's window coder has it.
+	header func([]byte) (rt.Header, int, error)
+	// codec cuts the port's byte stream into elements; it is nil, with codecErr saying
+	// why, if the runner's coder for the port is one the wire package does not know.
+	codec    *wire.WindowedValueCodec
+	codecErr error
+}
+
+// cut is told that decoding the element at the start of block failed with err. If block
+// holds only the start of the element (it continues in the next block), cut returns a
+// reader carrying it; otherwise err stands. Decoding runs before any user code, so
+// nothing has seen the cut element yet.
+func (in *bundleInput) cut(block []byte, err error) (*wire.ElementReader, error) {
+	if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if in.codec == nil {
+		return nil, fmt.Errorf("%w (and the element cannot be completed from the next block: %w)", err, in.codecErr)
+	}
+	if _, serr := in.codec.Skip(block); serr != io.ErrUnexpectedEOF {
+		return nil, err // whole, or malformed: the decoding error says what is wrong
+	}
+	r := wire.NewElementReader(in.codec)
+	r.Carry(block)
+	return r, nil
 }

@@ -15,6 +15,13 @@
 // harness, which is also what the runner falls back to when the native harness does not
 // connect.
 //
+// The blocks are a byte stream, as the Fn API has them: an element may start in one block
+// and end in a later one (the runner sends a large group in pieces). A chain's decoder
+// then runs out of bytes; the harness checks with the input port's wire codec that the
+// element is cut rather than malformed, completes it from the blocks that follow
+// (wire.ElementReader) and runs it whole. Decoding comes before any user code, so nothing
+// has seen the element when it is found cut.
+//
 // The protocol beyond the Fn API is in package protocol. Where the harness dials: the
 // pipeline option protocol.EndpointOption when the runner provisioned it (PROCESS), else
 // the job endpoint (--endpoint), which Sluice serves the Fn API on as well (LOOPBACK).

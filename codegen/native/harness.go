@@ -23,6 +23,7 @@ import (
 
 	"github.com/sluice-runner/sluice/codegen/native/protocol"
 	"github.com/sluice-runner/sluice/codegen/rt"
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // connectWithin bounds how long the harness keeps retrying its control stream: the
@@ -270,11 +271,9 @@ type stagePool struct {
 	spec    protocol.Stage
 	factory rt.StageFactory
 	env     *stageEnv
-	// header decodes an input element's windowed-value header, as the input port's
-	// window coder has it.
-	header func([]byte) (rt.Header, int, error)
-	mu     sync.Mutex
-	free   []rt.Stage
+	input   *bundleInput
+	mu      sync.Mutex
+	free    []rt.Stage
 }
 
 // parDoURN is the URN of a ParDo, whose inputs are its main input and its side inputs.
@@ -363,9 +362,9 @@ func (e *stageEnv) Coder(id string) (*coder.Coder, error) {
 	return c, nil
 }
 
-// headerDecoder is the decoder of the input elements' headers: the global window's, or
-// the interval windows' (rt.HeaderDecoder).
-func (e *stageEnv) headerDecoder() (func([]byte) (rt.Header, int, error), error) {
+// bundleInput is how bundles read the input port: its headers' decoder (the global
+// window's, or the interval windows', rt.HeaderDecoder) and its wire codec.
+func (e *stageEnv) bundleInput() (*bundleInput, error) {
 	c, err := e.InputCoder()
 	if err != nil {
 		return nil, err
@@ -373,20 +372,39 @@ func (e *stageEnv) headerDecoder() (func([]byte) (rt.Header, int, error), error)
 	if c.Kind != coder.WindowedValue {
 		return nil, fmt.Errorf("the input coder %v is not a windowed value coder", c)
 	}
-	return rt.HeaderDecoder(c.Window)
+	header, err := rt.HeaderDecoder(c.Window)
+	if err != nil {
+		return nil, err
+	}
+	in := &bundleInput{header: header}
+	id, err := e.portCoderID(e.spec.Source)
+	if err == nil {
+		in.codec, err = wire.NewWindowedValueCodec(&pipepb.Components{Coders: e.desc.GetCoders()}, id)
+	}
+	in.codecErr = err
+	return in, nil
 }
 
 // portCoder is the coder of a data source or sink transform's RemoteGrpcPort.
 func (e *stageEnv) portCoder(transformID string) (*coder.Coder, error) {
-	var port fnpb.RemoteGrpcPort
-	if err := proto.Unmarshal(e.desc.GetTransforms()[transformID].GetSpec().GetPayload(), &port); err != nil {
-		return nil, fmt.Errorf("the port of transform %q: %w", transformID, err)
-	}
-	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(port.GetCoderId())
+	id, err := e.portCoderID(transformID)
 	if err != nil {
-		return nil, fmt.Errorf("the coder %q of transform %q: %w", port.GetCoderId(), transformID, err)
+		return nil, err
+	}
+	c, err := graphx.NewCoderUnmarshaller(e.desc.GetCoders()).Coder(id)
+	if err != nil {
+		return nil, fmt.Errorf("the coder %q of transform %q: %w", id, transformID, err)
 	}
 	return c, nil
+}
+
+// portCoderID is the coder id of a data source or sink transform's RemoteGrpcPort.
+func (e *stageEnv) portCoderID(transformID string) (string, error) {
+	var port fnpb.RemoteGrpcPort
+	if err := proto.Unmarshal(e.desc.GetTransforms()[transformID].GetSpec().GetPayload(), &port); err != nil {
+		return "", fmt.Errorf("the port of transform %q: %w", transformID, err)
+	}
+	return port.GetCoderId(), nil
 }
 
 func (p *stagePool) get() (rt.Stage, error) {
@@ -437,14 +455,14 @@ func (h *Harness) pool(ctx context.Context, descID string) (*stagePool, error) {
 		return nil, fmt.Errorf("stage %s: this binary carries no chain with fingerprint %s", spec.Name, spec.Fingerprint)
 	}
 	env := newStageEnv(desc, spec)
-	header, err := env.headerDecoder()
+	input, err := env.bundleInput()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", spec.Name, err)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if p = h.stages[descID]; p == nil {
-		p = &stagePool{spec: spec, factory: f, env: env, header: header}
+		p = &stagePool{spec: spec, factory: f, env: env, input: input}
 		h.stages[descID] = p
 	}
 	return p, nil

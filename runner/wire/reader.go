@@ -11,7 +11,11 @@ import (
 type ElementReader struct {
 	codec Codec
 	carry []byte // start of an element whose end has not arrived yet
-	err   error  // sticky: after malformed input the stream cannot resync
+	// tryAt is the carry's length at which cutting it is tried again: twice the length
+	// of the last try, so that an element spread over many chunks is scanned O(log n)
+	// times, not once per chunk.
+	tryAt int
+	err   error // sticky: after malformed input the stream cannot resync
 }
 
 // NewElementReader returns a reader of values of c, usually the
@@ -24,6 +28,8 @@ func NewElementReader(c Codec) *ElementReader {
 // whole encoded bytes. An element that lies inside chunk is a sub-slice of
 // it; one that straddles chunks is in a fresh buffer that the reader never
 // reuses. So elem stays valid as long as the caller does not modify chunk.
+// An element that straddles chunks may be passed on a few chunks after its
+// end arrived (see tryAt), and End passes on what is left when the stream ends.
 // An error from fn stops Feed and is returned as is; the elements after it
 // in chunk are dropped, so the caller should treat the stream as failed.
 func (r *ElementReader) Feed(chunk []byte, fn func(elem []byte) error) error {
@@ -31,16 +37,16 @@ func (r *ElementReader) Feed(chunk []byte, fn func(elem []byte) error) error {
 		return r.err
 	}
 	if len(r.carry) > 0 {
-		used, err := r.completeCarry(chunk, fn)
-		if err != nil || used < 0 {
+		rest, done, err := r.CompleteCarry(chunk, fn)
+		if err != nil || !done {
 			return err
 		}
-		chunk = chunk[used:]
+		chunk = rest
 	}
 	for len(chunk) > 0 {
 		n, err := r.codec.Skip(chunk)
 		if err == io.ErrUnexpectedEOF {
-			r.carry = append(make([]byte, 0, 2*len(chunk)), chunk...)
+			r.Carry(chunk)
 			return nil
 		}
 		if err != nil {
@@ -57,39 +63,76 @@ func (r *ElementReader) Feed(chunk []byte, fn func(elem []byte) error) error {
 	return nil
 }
 
-// completeCarry moves bytes from chunk into the carry until the carried
-// element is complete, then emits it. It returns how many bytes of chunk it
-// used, or -1 if all of chunk went into the carry and the element is still
-// incomplete. Bytes are added in growing steps so that completing a small
-// element does not copy a whole large chunk, while a large element is still
-// re-scanned only O(log size) times.
-func (r *ElementReader) completeCarry(chunk []byte, fn func([]byte) error) (int, error) {
+// Carry starts carrying b (copied), the start of an element that continues in the
+// chunks to come.
+func (r *ElementReader) Carry(b []byte) {
+	r.carry = append(make([]byte, 0, 2*len(b)), b...)
+	r.tryAt = len(b) + max(len(b), 64)
+}
+
+// CompleteCarry moves bytes from chunk into the carried element. Once the element is
+// complete it calls fn with it and returns the stream's bytes after it (within chunk, or
+// a fresh buffer) and done; while the element goes on past chunk it returns done false.
+func (r *ElementReader) CompleteCarry(chunk []byte, fn func(elem []byte) error) (rest []byte, done bool, err error) {
+	if r.err != nil {
+		return nil, false, r.err
+	}
 	used := 0
 	for {
-		step := max(len(r.carry), 64)
-		take := min(step, len(chunk)-used)
+		take := min(len(chunk)-used, r.tryAt-len(r.carry))
+		if need := len(r.carry) + take; need > cap(r.carry) {
+			// Doubled, not grown by append's quarter for large slices: a large element's
+			// bytes are copied O(1) times, not O(log n).
+			r.carry = append(make([]byte, 0, max(need, 2*cap(r.carry))), r.carry...)
+		}
 		r.carry = append(r.carry, chunk[used:used+take]...)
 		used += take
+		if len(r.carry) < r.tryAt {
+			return nil, false, nil // chunk used up before a try was due
+		}
 		n, err := r.codec.Skip(r.carry)
 		if err == io.ErrUnexpectedEOF {
+			r.tryAt = 2 * len(r.carry)
 			if used == len(chunk) {
-				return -1, nil
+				return nil, false, nil
 			}
 			continue
 		}
 		if err != nil {
-			return 0, r.fail(err)
+			return nil, false, r.fail(err)
 		}
-		// The element ended inside what we just appended; give the rest
-		// back to the chunk.
+		// The element ended inside what the carry took since the last try: give the
+		// rest back, from chunk if all of it came from chunk.
 		extra := len(r.carry) - n
+		if extra <= used {
+			rest = chunk[used-extra:]
+		} else {
+			rest = append(r.carry[n:len(r.carry):len(r.carry)], chunk[used:]...)
+		}
 		elem := r.carry[:n:n]
 		r.carry = nil
 		if err := fn(elem); err != nil {
-			return 0, err
+			return nil, false, err
 		}
-		return used - extra, nil
+		return rest, true, nil
 	}
+}
+
+// End is the end of the stream: it passes on the elements still carried, and says if the
+// stream ended inside an element.
+func (r *ElementReader) End(fn func(elem []byte) error) error {
+	if r.err != nil || len(r.carry) == 0 {
+		return r.err
+	}
+	carry := r.carry
+	r.carry = nil
+	if err := r.Feed(carry, fn); err != nil {
+		return err
+	}
+	if len(r.carry) > 0 {
+		return fmt.Errorf("%w: the stream ended inside an element (%d bytes left over)", ErrMalformed, len(r.carry))
+	}
+	return nil
 }
 
 func (r *ElementReader) fail(err error) error {
@@ -98,8 +141,8 @@ func (r *ElementReader) fail(err error) error {
 	return r.err
 }
 
-// Pending is the number of bytes of an unfinished element carried over. It
-// must be 0 when the stream ends; otherwise the stream was truncated.
+// Pending is the number of bytes of an unfinished element carried over; after the
+// stream's end, End says whether they make whole elements.
 func (r *ElementReader) Pending() int { return len(r.carry) }
 
 // Reset drops any carried bytes and a previous error, for reuse on a new

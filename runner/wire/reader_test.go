@@ -32,10 +32,14 @@ func streamSamples(t *testing.T) (*WindowedValueCodec, [][]byte, []byte) {
 func feedAll(t *testing.T, r *ElementReader, chunks [][]byte) [][]byte {
 	t.Helper()
 	var got [][]byte
+	fn := func(e []byte) error { got = append(got, e); return nil }
 	for _, ch := range chunks {
-		if err := r.Feed(ch, func(e []byte) error { got = append(got, e); return nil }); err != nil {
+		if err := r.Feed(ch, fn); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := r.End(fn); err != nil {
+		t.Fatal(err)
 	}
 	return got
 }
@@ -94,9 +98,13 @@ func TestElementReaderRandomChunks(t *testing.T) {
 func TestElementReaderTruncatedAndErrors(t *testing.T) {
 	c, elems, stream := streamSamples(t)
 	r := NewElementReader(c)
-	got := feedAll(t, r, [][]byte{stream[:len(stream)-1]})
-	if len(got) != len(elems)-1 || r.Pending() != len(elems[len(elems)-1])-1 {
-		t.Errorf("truncated stream: %d elements, %d pending", len(got), r.Pending())
+	var got [][]byte
+	fn := func(e []byte) error { got = append(got, e); return nil }
+	if err := r.Feed(stream[:len(stream)-1], fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.End(fn); !errors.Is(err, ErrMalformed) || len(got) != len(elems)-1 {
+		t.Errorf("truncated stream: %d elements, End = %v", len(got), err)
 	}
 	r.Reset()
 	if r.Pending() != 0 {
@@ -127,5 +135,42 @@ func TestElementReaderNoAllocsInChunk(t *testing.T) {
 		}
 	}); allocs != 0 {
 		t.Errorf("Feed of whole elements allocates %v times", allocs)
+	}
+}
+
+// skipCounter counts a codec's Skips.
+type skipCounter struct {
+	Codec
+	skips int
+}
+
+func (c *skipCounter) Skip(b []byte) (int, error) {
+	c.skips++
+	return c.Codec.Skip(b)
+}
+
+// TestElementReaderLargeElementScannedLogTimes feeds a 1 MiB element in 1 KiB chunks and
+// then a small one: the large element is tried O(log n) times, not once per chunk, and
+// both come out, also when the small one arrives after the large one's last try.
+func TestElementReaderLargeElementScannedLogTimes(t *testing.T) {
+	comps, ids := compsFor(t, coder.NewBytes())
+	c, err := NewCodec(comps, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := AppendLengthPrefixed(nil, bytes.Repeat([]byte{7}, 1<<20))
+	small := AppendLengthPrefixed(nil, []byte("tail"))
+	stream := append(append([]byte(nil), large...), small...)
+	for _, chunk := range []int{1 << 10, 3000, len(stream)/2 + 1} {
+		counter := &skipCounter{Codec: c}
+		r := NewElementReader(counter)
+		var chunks [][]byte
+		for rest := stream; len(rest) > 0; rest = rest[min(chunk, len(rest)):] {
+			chunks = append(chunks, rest[:min(chunk, len(rest))])
+		}
+		sameElems(t, feedAll(t, r, chunks), [][]byte{large, small}, "large then small")
+		if counter.skips > 40 {
+			t.Errorf("chunks of %d: %d skips for %d chunks, want O(log n)", chunk, counter.skips, len(chunks))
+		}
 	}
 }

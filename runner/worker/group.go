@@ -41,6 +41,11 @@ type GroupBuffer struct {
 	// VirtualClock says processing time is what AdvanceProcessingTime last said (a
 	// TestStream's clock) instead of the wall clock.
 	VirtualClock bool
+	// Pieces says the consumer takes an element in pieces (an SDK task's data stream
+	// carries bytes, not elements): a group whose values in memory span blocks is then
+	// emitted as its header, key and count followed by the blocks as they are, instead of
+	// being copied into one buffer of its whole size first.
+	Pieces bool
 
 	trig           *trigger.Machine
 	usesPT         bool // the trigger depends on processing time
@@ -255,12 +260,17 @@ type firing struct {
 	members []*group
 }
 
+// EmitFunc receives an output element of a GroupBuffer: rec, followed by rest when it
+// comes in pieces (see GroupBuffer.Pieces). The pieces are the GroupBuffer's: they must
+// not be kept after it returns.
+type EmitFunc func(rec []byte, rest ...[]byte) error
+
 // Fire moves the watermark to wm and emits, in no particular order (Beam promises none),
 // the panes of groups whose trigger fired on an element, then of those whose trigger fires
 // at wm and the current processing time, and the last pane of every window wm expires
 // (all of them for math.MaxInt64). Values in the store stay there until Release, so that
 // the SDK can still read large groups while the bundle that carries them runs.
-func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
+func (g *GroupBuffer) Fire(wm int64, emit EmitFunc) error {
 	if err := g.init(); err != nil {
 		return err
 	}
@@ -292,7 +302,7 @@ func (g *GroupBuffer) Fire(wm int64, emit func(rec []byte) error) error {
 }
 
 // AdvanceProcessingTime moves the virtual clock to pt and emits the panes it triggers.
-func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit func(rec []byte) error) error {
+func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit EmitFunc) error {
 	if err := g.init(); err != nil {
 		return err
 	}
@@ -323,7 +333,7 @@ func (g *GroupBuffer) NextProcessingTime() int64 {
 
 // scan emits the pane of every group whose trigger fires now, and the last pane of every
 // expired window, and forgets expired windows.
-func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
+func (g *GroupBuffer) scan(emit EmitFunc) error {
 	now := g.now()
 	for k, gr := range g.groups {
 		expired := window.Expired(g.Strategy, gr.window, g.wm)
@@ -353,7 +363,7 @@ func (g *GroupBuffer) scan(emit func(rec []byte) error) error {
 // window. As in Beam's ReduceFnRunner, a pane goes out only with values that arrived since
 // the previous one, except for the on-time pane under OnTimeBehavior FIRE_ALWAYS and the
 // last pane under ClosingBehavior EMIT_ALWAYS.
-func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) error) error {
+func (g *GroupBuffer) firePane(gr *group, triggered bool, emit EmitFunc) error {
 	if gr.closed || g.groups[gr.storeKey] != gr {
 		return nil
 	}
@@ -369,11 +379,12 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 		return nil
 	}
 	gr.fresh = false
-	rec, err := g.encode(firing{window: gr.window, members: []*group{gr}}, gr.closed)
+	rec, rest, err := g.encode(firing{window: gr.window, members: []*group{gr}}, gr.closed)
 	if err != nil {
 		return err
 	}
-	if !g.accumulating() || gr.closed {
+	err = g.emitted(rec, emit(rec, rest...))
+	if !g.accumulating() || gr.closed { // after emit: rest may be gr's blocks
 		if gr.spilled.count > 0 {
 			g.fired = append(g.fired, gr.bagKey())
 			gr.gen++
@@ -382,7 +393,7 @@ func (g *GroupBuffer) firePane(gr *group, triggered bool, emit func(rec []byte) 
 		gr.count, gr.spilled.count = 0, 0
 		gr.minTs, gr.maxTs = math.MaxInt64, math.MinInt64
 	}
-	return g.emitted(rec, emit(rec))
+	return err
 }
 
 // onTimePaneOwed says whether gr, even with nothing new, is owed an on-time pane now: only
@@ -431,24 +442,26 @@ func (g *GroupBuffer) pane(f firing, finished bool) wire.PaneInfo {
 }
 
 // emit encodes the merged firing f, forgets its groups and passes the element on.
-func (g *GroupBuffer) emit(f firing, emit func(rec []byte) error) error {
-	rec, err := g.encode(f, false)
+func (g *GroupBuffer) emit(f firing, emit EmitFunc) error {
+	rec, rest, err := g.encode(f, false)
 	if err != nil {
 		return err
 	}
-	for _, m := range f.members {
+	err = g.emitted(rec, emit(rec, rest...))
+	for _, m := range f.members { // after emit: rest may be their blocks
 		delete(g.groups, m.storeKey)
 		if m.spilled.count > 0 {
 			g.fired = append(g.fired, m.bagKey())
 		}
 		m.values.reset()
 	}
-	return g.emitted(rec, emit(rec))
+	return err
 }
 
 // encode builds the output element of f: header, key, then the values, the ones in the
-// store behind a state token.
-func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
+// store behind a state token. With Pieces, the values of a group larger than a block are
+// not copied: they come back as rest, the element being rec followed by rest.
+func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte, err error) {
 	count, stored, size, minTs, maxTs := 0, 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
 	for _, m := range f.members {
 		count += m.count
@@ -461,10 +474,15 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 	if count+stored > 0 {
 		ts = window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	}
-	rec := g.rec[:0]
-	if need := size + len(f.members[0].key()) + 128; need > cap(rec) {
-		// Sized at once (128 bytes cover the header and the iterable's framing): a hot
-		// key's group may be large.
+	inline := g.Large == nil || count == 0 && stored == 0
+	pieces := inline && g.Pieces && size > groupBlockBytes
+	rec = g.rec[:0]
+	need := len(f.members[0].key()) + 128 // 128 bytes cover the header and the iterable's framing
+	if !pieces {
+		need += size
+	}
+	if need > cap(rec) {
+		// Sized at once: a hot key's group may be large.
 		if need >= groupBlockBytes {
 			rec = getLargeBuffer(need)
 		} else {
@@ -473,12 +491,16 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 	}
 	rec = wire.AppendHeader(rec, g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.members[0].key()...)
-	if g.Large == nil || count == 0 && stored == 0 {
+	if inline {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
 		for _, m := range f.members {
-			rec = m.values.appendTo(rec)
+			if pieces {
+				rest = m.values.blocks(rest)
+			} else {
+				rec = m.values.appendTo(rec)
+			}
 		}
-		return g.keepRec(rec), nil
+		return g.keepRec(rec), rest, nil
 	}
 	// Chunked form: one block of the values in memory, then the end or a state token.
 	rec = wire.AppendIterableStart(rec)
@@ -487,19 +509,19 @@ func (g *GroupBuffer) encode(f firing, finished bool) ([]byte, error) {
 		rec = m.values.appendTo(rec)
 	}
 	if stored == 0 {
-		return g.keepRec(wire.AppendIterableEnd(rec)), nil
+		return g.keepRec(wire.AppendIterableEnd(rec)), nil, nil
 	}
 	var keys [][]byte
 	for _, m := range f.members {
 		if m.spilled.count > 0 {
 			if err := m.flushSpill(g.Store); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			keys = append(keys, m.bagKey())
 		}
 	}
 	rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys))
-	return g.keepRec(rec), nil
+	return g.keepRec(rec), nil, nil
 }
 
 // keepRec keeps rec's memory for the next element unless it is large: one hot key's group

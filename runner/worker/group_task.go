@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 
 	"github.com/sluice-runner/sluice/shuffle"
 )
@@ -21,7 +22,12 @@ type GroupTask struct {
 
 // Run implements Task.
 func (t *GroupTask) Run(ctx context.Context) error {
-	emit := func(rec []byte) error { return t.Out.Emit(ctx, rec) }
+	emit := func(rec []byte, rest ...[]byte) error {
+		if len(rest) > 0 { // a shuffle record is a whole element (Buffer.Pieces is off here)
+			rec = slices.Concat(append([][]byte{rec}, rest...)...)
+		}
+		return t.Out.Emit(ctx, rec)
+	}
 	// release runs after every firing: no bundle reads the store here, so fired state
 	// goes at once.
 	release := func(err error) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -90,7 +91,7 @@ func TestGroupBufferFiresByWatermark(t *testing.T) {
 		}
 	}
 	var got []string
-	emit := func(rec []byte) error {
+	emit := func(rec []byte, _ ...[]byte) error {
 		s, _ := decodeGroup(t, out, rec)
 		got = append(got, s)
 		return nil
@@ -133,7 +134,7 @@ func TestGroupBufferMergesSessions(t *testing.T) {
 		}
 	}
 	var got []string
-	err := g.Fire(math.MaxInt64, func(rec []byte) error {
+	err := g.Fire(math.MaxInt64, func(rec []byte, _ ...[]byte) error {
 		s, _ := decodeGroup(t, out, rec)
 		got = append(got, s[:strings.Index(s, " pane")]+s[strings.Index(s, "}:")+1:])
 		return nil
@@ -167,7 +168,7 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 		tok  []byte
 	}
 	var got []fired
-	if err := g.Fire(math.MaxInt64, func(rec []byte) error {
+	if err := g.Fire(math.MaxInt64, func(rec []byte, _ ...[]byte) error {
 		s, tok := decodeGroup(t, out, rec)
 		got = append(got, fired{s, tok})
 		return nil
@@ -230,7 +231,7 @@ func TestGroupBufferLatePanesAndDroppedData(t *testing.T) {
 	var got []string
 	fire := func(wm int64) {
 		t.Helper()
-		if err := g.Fire(wm, func(rec []byte) error {
+		if err := g.Fire(wm, func(rec []byte, _ ...[]byte) error {
 			s, _ := decodeGroup(t, out, rec)
 			got = append(got, s)
 			return nil
@@ -272,7 +273,7 @@ func TestGroupBufferTriggerAlwaysFiresEachElement(t *testing.T) {
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Trigger: always}}
 	w := wire.IntervalWindow{Start: 0, End: 10}
 	var got []string
-	emit := func(rec []byte) error {
+	emit := func(rec []byte, _ ...[]byte) error {
 		s, _ := decodeGroup(t, out, rec)
 		got = append(got, s)
 		return nil
@@ -334,7 +335,7 @@ func groupPanes(t *testing.T, g *GroupBuffer, steps []groupStep) []string {
 	in, out := g.InCodec, g.OutCodec
 	w := wire.IntervalWindow{Start: 0, End: 10}
 	var got []string
-	emit := func(rec []byte) error {
+	emit := func(rec []byte, _ ...[]byte) error {
 		s, _ := decodeGroup(t, out, rec)
 		got = append(got, s)
 		return nil
@@ -447,7 +448,7 @@ func TestGroupBufferMergesSessionsEagerlyUnderEarlyFirings(t *testing.T) {
 	eow := afterEndOfWindow(count2, nil)
 	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Strategy: window.Strategy{Merging: true, Trigger: eow}}
 	var got []string
-	emit := func(rec []byte) error {
+	emit := func(rec []byte, _ ...[]byte) error {
 		s, _ := decodeGroup(t, out, rec)
 		got = append(got, s)
 		return nil
@@ -546,9 +547,17 @@ func TestGroupBufferKeepsTriggerStateInTheStore(t *testing.T) {
 
 // A hot key's group in memory grows past one block: it comes out whole and in order, and
 // the next window's group of the same key, reusing the recycled blocks, does too.
+// TestGroupBufferHotKeyInMemory fires a group of several blocks, whole and (with Pieces)
+// in pieces, and a small one, which comes whole either way.
 func TestGroupBufferHotKeyInMemory(t *testing.T) {
+	for _, pieces := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pieces=%v", pieces), func(t *testing.T) { testHotKeyInMemory(t, pieces) })
+	}
+}
+
+func testHotKeyInMemory(t *testing.T, pieces bool) {
 	in, out := groupCodecs(t)
-	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore()}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Pieces: pieces}
 	value := strings.Repeat("v", 1000)
 	const n = 5000 // ~5 MB: several blocks
 	for round, w := range []wire.IntervalWindow{{Start: 0, End: 10}, {Start: 10, End: 20}} {
@@ -562,13 +571,17 @@ func TestGroupBufferHotKeyInMemory(t *testing.T) {
 		}
 		var hot []string
 		groups := 0
-		if err := g.Fire(w.MaxTimestamp()+1, func(rec []byte) error {
+		if err := g.Fire(w.MaxTimestamp()+1, func(rec []byte, rest ...[]byte) error {
 			groups++
-			desc, tok := decodeGroup(t, out, rec)
+			desc, tok := decodeGroup(t, out, slices.Concat(append([][]byte{rec}, rest...)...))
 			if tok != nil {
 				t.Fatal("a state token without Large")
 			}
-			if strings.HasPrefix(desc, "hot@") {
+			isHot := strings.HasPrefix(desc, "hot@")
+			if inPieces := len(rest) > 0; inPieces != (pieces && isHot) {
+				t.Errorf("round %d: %.8s… came in %d pieces (Pieces %v)", round, desc, 1+len(rest), pieces)
+			}
+			if isHot {
 				hot = strings.Split(desc[strings.Index(desc, ": ")+2:], ",")
 			}
 			return nil

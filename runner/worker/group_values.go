@@ -48,6 +48,15 @@ func (v *groupValues) appendTo(dst []byte) []byte {
 	return append(dst, v.last...)
 }
 
+// blocks appends the values to dst as the blocks that hold them.
+func (v *groupValues) blocks(dst [][]byte) [][]byte {
+	dst = append(dst, v.full...)
+	if len(v.last) > 0 {
+		dst = append(dst, v.last)
+	}
+	return dst
+}
+
 // reset forgets the values. A group of one block keeps it for its next pane; the blocks of
 // a larger one go back to largeBuffers.
 func (v *groupValues) reset() {

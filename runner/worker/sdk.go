@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	fnpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/fnexecution_v1"
@@ -126,8 +127,11 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	t.sides = &sideInputs{gates: t.SideInputs, store: t.Store}
 	t.runner = &RunnerState{}
 	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC, keyGroups: t.KeyGroups, owned: t.KeyGroupRange, keyPrefixed: t.KeyLengthPrefixed}
-	if t.Group != nil && !t.InlineGroups {
-		t.Group.Large = t.runner
+	if t.Group != nil {
+		t.Group.Pieces = true // see send
+		if !t.InlineGroups {
+			t.Group.Large = t.runner
+		}
 	}
 	if len(t.Timers) > 0 {
 		if t.TimerStore == nil {
@@ -258,7 +262,7 @@ func (t *SDKTask) process(ctx context.Context, buffered *bufferedInput) error {
 		}
 	}
 	if t.Group != nil && t.Group.Ready() { // grouped while side inputs loaded
-		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+		if err := t.Group.Fire(t.Group.Watermark(), t.emitGroup(ctx)); err != nil {
 			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
@@ -381,7 +385,7 @@ func (t *SDKTask) group(ctx context.Context, rec []byte) error {
 	if !t.Group.Ready() {
 		return nil
 	}
-	if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+	if err := t.Group.Fire(t.Group.Watermark(), t.emitGroup(ctx)); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
 	return nil
@@ -398,7 +402,7 @@ func (t *SDKTask) control(ctx context.Context, ev shuffle.Event) (bool, error) {
 		wm = math.MaxInt64
 	}
 	if t.Group != nil {
-		if err := t.Group.Fire(wm, func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+		if err := t.Group.Fire(wm, t.emitGroup(ctx)); err != nil {
 			return false, fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
@@ -499,19 +503,33 @@ func (t *SDKTask) startBundle(ctx context.Context) error {
 	return nil
 }
 
-// send adds one record to the current bundle, starting one if needed.
-func (t *SDKTask) send(ctx context.Context, rec []byte) error {
+// emitGroup is what the task's GroupBuffer emits its elements to.
+func (t *SDKTask) emitGroup(ctx context.Context) EmitFunc {
+	return func(rec []byte, rest ...[]byte) error { return t.send(ctx, rec, rest...) }
+}
+
+// send adds one element to the current bundle, starting one if needed: rec, followed by
+// rest when the element comes in pieces, which go on the data stream as they are (an
+// element may span Data messages).
+func (t *SDKTask) send(ctx context.Context, rec []byte, rest ...[]byte) error {
 	if err := t.startBundle(ctx); err != nil {
 		return err
 	}
 	b := t.bundle
+	size := len(rec)
 	if err := b.bundle.Send(t.SourceID, rec); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
 	}
+	for _, piece := range rest {
+		if err := b.bundle.Send(t.SourceID, piece); err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		size += len(piece)
+	}
 	b.elements++
-	b.bytes += len(rec)
+	b.bytes += size
 	if t.DrainDescriptorID != "" && !t.draining {
-		b.records = append(b.records, append([]byte(nil), rec...))
+		b.records = append(b.records, slices.Concat(append([][]byte{rec}, rest...)...))
 		b.unstarted = len(b.records)
 	}
 	if b.elements >= defaultMaxBundleElements || b.bytes >= defaultMaxBundleBytes {
@@ -541,11 +559,13 @@ func (t *SDKTask) routeOutputs(ctx context.Context) error {
 		if o == nil {
 			return fmt.Errorf("%s: the SDK sent data for unknown sink %q", t.Name, out.TransformID)
 		}
-		if err := r.Feed(out.Data, func(rec []byte) error { return o.Emit(ctx, rec) }); err != nil {
-			return fmt.Errorf("%s: output %q: %w", t.Name, o.PCollection, err)
+		emit := func(rec []byte) error { return o.Emit(ctx, rec) }
+		err := r.Feed(out.Data, emit)
+		if err == nil && out.IsLast {
+			err = r.End(emit)
 		}
-		if out.IsLast && r.Pending() > 0 {
-			return fmt.Errorf("%s: output %q ended inside an element (%d bytes left over)", t.Name, o.PCollection, r.Pending())
+		if err != nil {
+			return fmt.Errorf("%s: output %q: %w", t.Name, o.PCollection, err)
 		}
 	}
 	return nil

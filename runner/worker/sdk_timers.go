@@ -48,11 +48,13 @@ func (st *stageTimers) apply(out fnharness.Output) error {
 		return fmt.Errorf("the SDK sent timers for family %q of transform %q, which the stage does not declare", out.TimerFamily, out.TransformID)
 	}
 	r := st.readers[ref]
-	if err := r.Feed(out.Data, func(rec []byte) error { return st.set.Apply(ref, rec) }); err != nil {
-		return fmt.Errorf("timer family %q of transform %q: %w", out.TimerFamily, out.TransformID, err)
+	fn := func(rec []byte) error { return st.set.Apply(ref, rec) }
+	err := r.Feed(out.Data, fn)
+	if err == nil && out.IsLast {
+		err = r.End(fn)
 	}
-	if out.IsLast && r.Pending() > 0 {
-		return fmt.Errorf("timer family %q of transform %q ended inside a timer (%d bytes left over)", out.TimerFamily, out.TransformID, r.Pending())
+	if err != nil {
+		return fmt.Errorf("timer family %q of transform %q: %w", out.TimerFamily, out.TransformID, err)
 	}
 	return nil
 }
@@ -90,7 +92,7 @@ func (t *SDKTask) advanceProcessingTime(ctx context.Context, pt int64) error {
 	}
 	t.procTime = pt
 	if t.Group != nil {
-		if err := t.Group.AdvanceProcessingTime(pt, func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+		if err := t.Group.AdvanceProcessingTime(pt, t.emitGroup(ctx)); err != nil {
 			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
@@ -106,7 +108,7 @@ func (t *SDKTask) advanceProcessingTime(ctx context.Context, pt int64) error {
 // onWallClock fires the processing-time triggers and timers the wall clock has reached.
 func (t *SDKTask) onWallClock(ctx context.Context) error {
 	if t.Group != nil {
-		if err := t.Group.Fire(t.Group.Watermark(), func(rec []byte) error { return t.send(ctx, rec) }); err != nil {
+		if err := t.Group.Fire(t.Group.Watermark(), t.emitGroup(ctx)); err != nil {
 			return fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
