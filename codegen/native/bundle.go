@@ -117,8 +117,8 @@ func userMetrics(store *metrics.Store) ([]*pipepb.MonitoringInfo, error) {
 }
 
 // runBundle feeds every input element, and every timer the runner fires, to a bundle of
-// stage, its header decoded by header, and returns how many elements there were and the
-// timers the bundle set. started is told of the bundle while it runs (for splits) and
+// stage, read as input says, and returns how many elements there were and the timers the
+// bundle set. started is told of the bundle while it runs (for splits) and
 // returns its undo. Data blocks are a byte stream: an element cut at a block's end (a hot
 // key's group comes in pieces) is completed from the blocks after it, cut by the input's
 // wire codec.
