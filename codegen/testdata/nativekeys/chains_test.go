@@ -11,7 +11,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +25,6 @@ import (
 	"github.com/sluice-runner/sluice/codegen/rt"
 	"github.com/sluice-runner/sluice/codegen/testdata/internal/chaintest"
 	"github.com/sluice-runner/sluice/codegen/testdata/nativekeys/internal/zone"
-	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // nEvents is how many values the test makes.
@@ -44,13 +42,11 @@ func planned(t *testing.T) *chaintest.Env {
 	return env
 }
 
-var impulseHeader = rt.Header{Timestamp: -9223372036854775, Pane: wire.PaneNoFiring}
-
 // runChain runs one bundle of stage s1's chain on the impulse and returns what it wrote
 // to each output.
 func runChain(t *testing.T, env *chaintest.Env) [][]byte {
 	t.Helper()
-	return chaintest.Run(t, sluiceStages, "s1", env, impulseHeader, sluiceAppendS0ToS1(nil, []byte{}))
+	return chaintest.Run(t, sluiceStages, "s1", env, chaintest.ImpulseHeader, sluiceAppendS0ToS1(nil, []byte{}))
 }
 
 // resolve is a function of the SDK's stats package, as its harness finds it by name.
@@ -63,25 +59,8 @@ func resolve[F any](t *testing.T, name string) any {
 // branch, the first of which it feeds, and returns what snk (the last) encoded.
 func runSDK(t *testing.T, snk *chaintest.Sink, branch ...exec.Node) []byte {
 	t.Helper()
-	ctx := context.Background()
 	values := &exec.ParDo{UID: 1, Fn: chaintest.DoFn(t, &makeValuesFn{Events: nEvents}), Out: []exec.Node{branch[0]}}
-	nodes := append([]exec.Node{values}, branch...)
-	for _, n := range nodes {
-		if err := n.Up(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := values.StartBundle(ctx, "b", exec.DataContext{}); err != nil {
-		t.Fatal(err)
-	}
-	in := &exec.FullValue{Elm: []byte{}, Timestamp: beam.EventTime(impulseHeader.Timestamp), Windows: window.SingleGlobalWindow, Pane: beam.PaneInfo{Timing: 3, IsFirst: true, IsLast: true}}
-	if err := values.ProcessElement(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := values.FinishBundle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return snk.Buf.Bytes()
+	return chaintest.RunImpulse(t, snk, append([]exec.Node{values}, branch...)...)
 }
 
 // partial is a precombine's output element: its header's time and windows, its KV's

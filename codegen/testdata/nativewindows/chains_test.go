@@ -11,7 +11,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +24,6 @@ import (
 
 	"github.com/sluice-runner/sluice/codegen/rt"
 	"github.com/sluice-runner/sluice/codegen/testdata/internal/chaintest"
-	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // nEvents is how many events the tests make.
@@ -43,13 +41,11 @@ func planned(t *testing.T) *chaintest.Env {
 	return env
 }
 
-var impulseHeader = rt.Header{Timestamp: -9223372036854775, Pane: wire.PaneNoFiring}
-
 // runChain runs one bundle of stage s1's chain on the impulse and returns what it wrote
 // to each output.
 func runChain(t *testing.T, env *chaintest.Env) [][]byte {
 	t.Helper()
-	return chaintest.Run(t, sluiceStages, "s1", env, impulseHeader, sluiceAppendS0ToS1(nil, []byte{}))
+	return chaintest.Run(t, sluiceStages, "s1", env, chaintest.ImpulseHeader, sluiceAppendS0ToS1(nil, []byte{}))
 }
 
 // resolve is a function of the SDK's stats package, as its harness finds it by name.
@@ -62,26 +58,9 @@ func resolve[F any](t *testing.T, name string) any {
 // tail (which writes to snk, through the nodes after it), and returns what snk encoded.
 func runSDK(t *testing.T, fn *window.Fn, snk *chaintest.Sink, tail exec.Node, after ...exec.Node) []byte {
 	t.Helper()
-	ctx := context.Background()
 	into := &exec.WindowInto{UID: 2, Fn: fn, Out: tail}
 	events := &exec.ParDo{UID: 1, Fn: chaintest.DoFn(t, &makeEventsFn{Events: nEvents}), Out: []exec.Node{into}}
-	nodes := append([]exec.Node{events, into, tail}, after...)
-	for _, n := range nodes {
-		if err := n.Up(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := events.StartBundle(ctx, "b", exec.DataContext{}); err != nil {
-		t.Fatal(err)
-	}
-	in := &exec.FullValue{Elm: []byte{}, Timestamp: beam.EventTime(impulseHeader.Timestamp), Windows: window.SingleGlobalWindow, Pane: beam.PaneInfo{Timing: 3, IsFirst: true, IsLast: true}}
-	if err := events.ProcessElement(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := events.FinishBundle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return snk.Buf.Bytes()
+	return chaintest.RunImpulse(t, snk, append([]exec.Node{events, into, tail}, after...)...)
 }
 
 // The sliding windows' per-window keys: windowKey takes its window, so the SDK calls it

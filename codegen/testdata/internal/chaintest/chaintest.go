@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
@@ -23,6 +24,7 @@ import (
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
 	"github.com/sluice-runner/sluice/codegen/rt"
+	"github.com/sluice-runner/sluice/runner/wire"
 )
 
 // Env serves a planned stage's transforms' payloads and input coders by unique name and
@@ -144,6 +146,34 @@ func Run(t *testing.T, stages map[string]string, stageID string, env *Env, h rt.
 		}
 	}
 	return got
+}
+
+// ImpulseHeader is the header of the impulse's one element, as the runner sends it.
+var ImpulseHeader = rt.Header{Timestamp: -9223372036854775, Pane: wire.PaneNoFiring}
+
+// RunImpulse runs the impulse's element through the SDK's exec nodes in one bundle: it
+// sets every node up and feeds the first, and returns what snk, one of the nodes after it,
+// encoded.
+func RunImpulse(t *testing.T, snk *Sink, nodes ...exec.Node) []byte {
+	t.Helper()
+	ctx := context.Background()
+	for _, n := range nodes {
+		if err := n.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := nodes[0]
+	if err := first.StartBundle(ctx, "b", exec.DataContext{}); err != nil {
+		t.Fatal(err)
+	}
+	in := &exec.FullValue{Elm: []byte{}, Timestamp: beam.EventTime(ImpulseHeader.Timestamp), Windows: window.SingleGlobalWindow, Pane: beam.PaneInfo{Timing: 3, IsFirst: true, IsLast: true}}
+	if err := first.ProcessElement(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.FinishBundle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return snk.Buf.Bytes()
 }
 
 // Sink is an exec.Node that encodes what reaches it as the SDK's data sink does.
