@@ -66,6 +66,29 @@ type Server struct {
 
 // NewServer returns a server with all Fn API services registered. Call Serve or
 // Start to accept connections.
+// ServerOptions are the options of a gRPC server that serves the Fn API: this package's,
+// and the job endpoint's, which serves it to LOOPBACK native harnesses as well.
+//
+// No stats handler or tracing interceptor: those may read a sent message after SendMsg
+// returns, and Bundle recycles the buffers of sent Elements messages. Read and write
+// buffers of a MiB instead of 32 KiB: element data crosses in messages of a MiB or more,
+// and with the default buffers a connection spends a read or write system call per 32 KiB
+// (native Nexmark q0, 21 MB each way: 0.79 → 0.74 s). Shared write buffers go back to a
+// pool while a connection is idle.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(math.MaxInt32),
+		grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.ReadBufferSize(DataBufferBytes),
+		grpc.WriteBufferSize(DataBufferBytes),
+		grpc.SharedWriteBuffer(true),
+	}
+}
+
+// DataBufferBytes is the size of a Fn API connection's read and write buffers, the
+// runner's and the native harness's (codegen/native).
+const DataBufferBytes = 1 << 20
+
 func NewServer(cfg ServerConfig) *Server {
 	logger := cfg.Logger
 	if logger == nil {
@@ -81,12 +104,7 @@ func NewServer(cfg ServerConfig) *Server {
 		stopped: make(chan struct{}),
 		workers: make(map[string]*Worker),
 	}
-	// No stats handler or tracing interceptor: those may read a sent message after
-	// SendMsg returns, and Bundle recycles the buffers of sent Elements messages.
-	s.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(math.MaxInt32),
-		grpc.MaxSendMsgSize(math.MaxInt32),
-	)
+	s.grpc = grpc.NewServer(ServerOptions()...)
 	fnpb.RegisterBeamFnControlServer(s.grpc, &controlService{s: s})
 	fnpb.RegisterBeamFnDataServer(s.grpc, &dataService{s: s})
 	fnpb.RegisterBeamFnStateServer(s.grpc, &stateService{s: s})

@@ -26,6 +26,9 @@ import (
 	"github.com/sluice-runner/sluice/runner/wire"
 )
 
+// dataBufferBytes is the size of the connection's read and write buffers.
+const dataBufferBytes = 1 << 20
+
 // connectWithin bounds how long the harness keeps retrying its control stream: the
 // runner registers the native worker id only after the SDK harness connected, which this
 // harness starts before.
@@ -78,7 +81,10 @@ func (h *Harness) Run(ctx context.Context) error {
 	h.inbox.init()
 	conn, err := grpc.NewClient(h.Endpoint,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
+		// Buffers of a MiB, as the runner's (fnharness.ServerOptions): element data
+		// crosses in messages of a MiB or more.
+		grpc.WithReadBufferSize(dataBufferBytes), grpc.WithWriteBufferSize(dataBufferBytes), grpc.WithSharedWriteBuffer(true))
 	if err != nil {
 		return fmt.Errorf("dialing the runner at %s: %w", h.Endpoint, err)
 	}

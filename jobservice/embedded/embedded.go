@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -108,7 +107,7 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{
 		jobs:  jobs,
 		fn:    fn,
-		grpc:  grpc.NewServer(grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32)),
+		grpc:  grpc.NewServer(fnharness.ServerOptions()...),
 		lis:   lis,
 		log:   log,
 		state: db,
