@@ -152,7 +152,10 @@ func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_Contro
 	}
 	cctx := metadata.AppendToOutgoingContext(ctx, kv...)
 	deadline := time.Now().Add(connectWithin)
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+	// The runner registers this harness's worker id once the SDK harness next to it has
+	// connected, which is a few milliseconds after this harness starts, and the job waits
+	// for this connection: the first retries come quickly.
+	for wait := 2 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		stream, err := h.client.Control(cctx)
 		if err == nil {
 			// The runner sends headers once it attached the stream; a stream it refused
