@@ -23,6 +23,9 @@ type WindowedValueCodec struct {
 	id, urn string
 	elem    Codec
 	win     WindowCodec
+	// zeroSizeWin says windows take no bytes (the global window's coder): decided once,
+	// not per element.
+	zeroSizeWin bool
 	// param is set for param_windowed_value: the header every element gets.
 	param *WindowedValue
 }
@@ -42,14 +45,15 @@ func NewWindowedValueCodec(comps *pipepb.Components, wvCoderID string) (*Windowe
 }
 
 func newWindowedValueCodec(id, urn string, payload []byte, elem Codec, win WindowCodec) (*WindowedValueCodec, error) {
-	c := &WindowedValueCodec{id: id, urn: urn, elem: elem, win: win}
+	zero := fixedSizeOf(win) == 0
+	c := &WindowedValueCodec{id: id, urn: urn, elem: elem, win: win, zeroSizeWin: zero}
 	if urn != URNParamWindowedValue {
 		return c, nil
 	}
 	// The payload is a full windowed value whose element coder is bytes;
 	// only its header matters. Some SDKs leave the element off, so accept
 	// a payload that ends right after the pane.
-	hdr := &WindowedValueCodec{id: id, urn: URNWindowedValue, win: win}
+	hdr := &WindowedValueCodec{id: id, urn: URNWindowedValue, win: win, zeroSizeWin: zero}
 	wv := new(WindowedValue)
 	if _, err := hdr.decodeHeader(payload, wv); err != nil {
 		return nil, fmt.Errorf("coder %q (%s): payload header: %w", id, urn, errEOFMalformed(err))
@@ -114,11 +118,10 @@ func (c *WindowedValueCodec) SkipHeader(b []byte) (int, error) {
 		return 0, err
 	}
 	n += 4
-	zeroSize := fixedSizeOf(c.win) == 0 // global windows take no bytes
-	if cnt < 0 || (zeroSize && cnt > maxZeroSizeWindows) {
+	if cnt < 0 || (c.zeroSizeWin && cnt > maxZeroSizeWindows) {
 		return 0, c.malformed("window count %d", cnt)
 	}
-	if !zeroSize {
+	if !c.zeroSizeWin {
 		for i := int32(0); i < cnt; i++ {
 			m, err := c.win.Skip(b[n:])
 			if err != nil {
@@ -178,7 +181,7 @@ func (c *WindowedValueCodec) decodeHeader(b []byte, wv *WindowedValue) (int, err
 	n += 4
 	// Every window but the global one takes bytes, so only a zero-size
 	// window coder lets a corrupt count build a huge slice from short input.
-	if cnt < 0 || (fixedSizeOf(c.win) == 0 && cnt > maxZeroSizeWindows) {
+	if cnt < 0 || (c.zeroSizeWin && cnt > maxZeroSizeWindows) {
 		return 0, c.malformed("window count %d", cnt)
 	}
 	prev := wv.Windows[:cap(wv.Windows)]

@@ -58,8 +58,12 @@ type GroupBuffer struct {
 	// group_merge.go).
 	sessions map[string][]*group
 
-	kv      *wire.KVCodec
-	groups  map[string]*group // by storeKey
+	kv     *wire.KVCodec
+	groups map[string]*group // by storeKey
+	// last is the group the previous element went to, until the next firing (which may
+	// drop groups): a run of one key in one window (a hot key, sorted input) skips the
+	// store key and the map.
+	last    *group
 	wv      wire.WindowedValue
 	scratch []byte
 	winBuf  []byte
@@ -198,6 +202,8 @@ func (g *GroupBuffer) Add(rec []byte) error {
 			if gr, err = g.mergeInto(key, w); err != nil {
 				return err
 			}
+		} else if l := g.last; l != nil && l.window == w && l.key() == string(key) {
+			gr = l
 		} else {
 			sk, keyAt := g.storeKeyOf(w, key)
 			if gr = g.groups[string(sk)]; gr == nil {
@@ -207,6 +213,7 @@ func (g *GroupBuffer) Add(rec []byte) error {
 				}
 				g.groups[gr.storeKey] = gr
 			}
+			g.last = gr
 		}
 		if gr.closed {
 			g.Dropped++
@@ -274,6 +281,7 @@ func (g *GroupBuffer) Fire(wm int64, emit EmitFunc) error {
 	if err := g.init(); err != nil {
 		return err
 	}
+	g.last = nil
 	scan := wm > g.wm || g.usesPT && !g.VirtualClock
 	g.wm = max(g.wm, wm)
 	if g.mergesLazily() {
@@ -306,6 +314,7 @@ func (g *GroupBuffer) AdvanceProcessingTime(pt int64, emit EmitFunc) error {
 	if err := g.init(); err != nil {
 		return err
 	}
+	g.last = nil
 	if pt <= g.pt {
 		return nil
 	}
