@@ -374,6 +374,18 @@ func (em *emitter) emitInject(f *jen.File, st *step) {
 	f.Add(em.method(fmt.Sprintf("step%d", st.idx), partParams("v", st.in.parts)...).Block(body...))
 }
 
+// expanded are an expand step's outputs, x0, x1, ...: each input's values, as rt.Values
+// where the package can name them.
+func expanded(st *step) []jen.Code {
+	xs := ids("x", len(st.cg.vals))
+	for i, part := range st.outs[0].parts[1:] {
+		if spellable(part) == "" {
+			xs[i] = jen.Qual(rtPath, "ValuesOf").Call(xs[i])
+		}
+	}
+	return xs
+}
+
 // emitExpand writes an expand step.
 func (em *emitter) emitExpand(f *jen.File, st *step) {
 	var body, cases []jen.Code
@@ -402,8 +414,8 @@ func (em *emitter) emitExpand(f *jen.File, st *step) {
 		cases = append(cases, jen.Case(jen.Lit(i)).Block(stmts...))
 	}
 	body = append(body,
-		jen.For(jen.List(jen.Id("_"), jen.Id("u")).Op(":=").Range().Id("v1")).Block(jen.Switch(jen.Id("u").Dot("N")).Block(cases...)),
-		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(append([]jen.Code{jen.Id("v0")}, ids("x", len(st.cg.vals))...)...))
+		jen.For(jen.List(jen.Id("_"), jen.Id("u")).Op(":=").Range().Add(groupedRange("v1", st.in.parts[1]))).Block(jen.Switch(jen.Id("u").Dot("N")).Block(cases...)),
+		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", st.outs[0].idx)).Call(append([]jen.Code{jen.Id("v0")}, expanded(st)...)...))
 	f.Commentf("step%d runs %s: a group's union values decoded into each", st.idx, st.name)
 	f.Comment("CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on")
 	f.Comment("(other indexes are left out, as it leaves them out).")

@@ -265,7 +265,7 @@ func (em *emitter) emitMerge(f *jen.File, st *step) {
 	loop = append(loop, em.combineCall(st, st.comb.merge, "m", accum, jen.Id("a"), jen.Id("x"))...)
 	loop = append(loop, jen.Id("a").Op("=").Id("m"))
 	body = append(body,
-		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("v1")).Block(loop...))
+		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Add(groupedRange("v1", st.in.parts[1]))).Block(loop...))
 	body = append(body, combined(st, jen.Id("v0"), jen.Id("a"))...)
 	f.Commentf("step%d runs %s:", st.idx, st.name)
 	f.Commentf("%s merges a key's accumulators in order into the first, as the SDK does (none:", shortFn(st.fn))
@@ -303,12 +303,12 @@ func (em *emitter) emitCombineGrouped(f *jen.File, st *step) {
 	if cf.add != nil {
 		loop = em.combineCall(st, cf.add, "x", accum, jen.Id("a"), jen.Id("v"))
 		loop = append(loop, jen.Id("a").Op("=").Id("x"))
-		body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Id("v1")).Block(loop...))
+		body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("v")).Op(":=").Range().Add(groupedRange("v1", st.in.parts[1]))).Block(loop...))
 	} else {
 		loop = []jen.Code{jen.If(jen.Id("i").Op("==").Lit(0)).Block(jen.Id("a").Op("=").Id("v"), jen.Continue())}
 		loop = append(loop, em.combineCall(st, cf.merge, "m", accum, jen.Id("a"), jen.Id("v"))...)
 		loop = append(loop, jen.Id("a").Op("=").Id("m"))
-		body = append(body, jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Id("v1")).Block(loop...))
+		body = append(body, jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Add(groupedRange("v1", st.in.parts[1]))).Block(loop...))
 	}
 	o := jen.Id("a")
 	if cf.extract != nil {

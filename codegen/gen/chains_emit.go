@@ -143,6 +143,7 @@ func (em *emitter) emitStartBundle(f *jen.File) {
 	body = append(body, em.sideStartBundle()...)
 	body = append(body, em.stateStartBundle()...)
 	body = append(body, em.timerStartBundle()...)
+	body = append(body, em.groupStartBundle()...)
 	if steps := ch.ctxSteps(); len(steps) > 0 {
 		body = append(body, jen.Comment("Each transform taking a context gets the bundle's, naming the transform."))
 		for _, st := range steps {
@@ -283,6 +284,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 	fields = append(fields, em.sideBundleFields()...)
 	fields = append(fields, em.stateBundleFields()...)
 	fields = append(fields, em.timerBundleFields()...)
+	fields = append(fields, em.groupBundleFields()...)
 	for _, st := range ch.steps {
 		switch st.kind {
 		case stepParDo, stepSDFProcess:
@@ -357,9 +359,10 @@ func (em *emitter) emitBundle(f *jen.File) {
 		case p.Kind == capture.ValueIterable && p.Components[0].Kind == capture.ValueBytes:
 			process = append(process,
 				jen.Comment("Decoded bytes alias the harness's buffer; user code may keep them, as the SDK allows."),
-				jen.For(jen.Id("i").Op(":=").Range().Add(v)).Block(jen.Add(v).Index(jen.Id("i")).Op("=").Qual("bytes", "Clone").Call(jen.Add(v).Index(jen.Id("i")))))
+				jen.For(jen.Id("i").Op(":=").Range().Add(v).Dot("Inline")).Block(jen.Add(v).Dot("Inline").Index(jen.Id("i")).Op("=").Qual("bytes", "Clone").Call(jen.Add(v).Dot("Inline").Index(jen.Id("i")))))
 		}
 	}
+	process = append(process, em.groupProcess()...)
 	process = append(process,
 		jen.Id("b").Dot("h").Op("=").Id("h"),
 		jen.Id("b").Dot(fmt.Sprintf("pcoll%d", in.idx)).Call(decoded...),
@@ -369,6 +372,7 @@ func (em *emitter) emitBundle(f *jen.File) {
 	f.Comment("Process runs one element through the chain.")
 	f.Func().Params(jen.Id("b").Op("*").Id(em.bundle)).Id("Process").Params(jen.Id("h").Qual(rtPath, "Header"), jen.Id("data").Index().Byte()).Params(jen.Id("n").Int(), jen.Err().Error()).Block(process...)
 	f.Line()
+	em.emitReadsGroupState(f)
 
 	finish := append([]jen.Code{recovered()}, em.finishSteps()...)
 	finish = append(finish,
@@ -458,7 +462,7 @@ func (em *emitter) emitParDo(f *jen.File, st *step) {
 				args = append(args, sideArg(st, p))
 				continue
 			}
-			args = append(args, iterator(p, fmt.Sprintf("v%d", vals)))
+			args = append(args, groupedIterator(p, fmt.Sprintf("v%d", vals), st.in.parts[vals]))
 			vals++
 		case "RTracker":
 			args = append(args, jen.Id("tr"))

@@ -218,11 +218,20 @@ func (em *emitter) emitSDKDecode(f *jen.File) {
 				body = append(body, v.Clone().Op("=").Add(src))
 				return
 			}
+			typ, dst := goType(p), v.Clone()
+			if p.Kind == capture.ValueIterable {
+				// The SDK decodes a group whole, into a slice.
+				typ, dst = jen.Index().Add(goType(p.Components[0])), jen.Id(fmt.Sprintf("vs%d", sh.part))
+				body = append(body, jen.Var().Add(dst.Clone()).Add(typ))
+			}
 			body = append(body,
-				jen.List(jen.Id(fmt.Sprintf("v%d", sh.part)), jen.Id("ok")).Op("=").Add(src).Assert(goType(p)),
+				jen.List(dst, jen.Id("ok")).Op("=").Add(src).Assert(typ),
 				jen.If(jen.Op("!").Id("ok")).Block(jen.Err().Op("=").Qual("fmt", "Errorf").Call(
 					jen.Lit("the SDK's coder gave a %T for "+path+", want "+valueTypeString(p)), src.Clone()),
 					jen.Return()))
+			if p.Kind == capture.ValueIterable {
+				body = append(body, v.Clone().Op("=").Qual(rtPath, "ValuesOf").Call(dst.Clone()))
+			}
 			return
 		}
 		x := src

@@ -23,7 +23,9 @@
 // func(O), func(K, V) (optionally with a leading event time), results none, O,
 // (O, error), (K, V), (K, V, error), error, optionally with a leading event time; grouped
 // values (a GroupByKey's output, KV<K, iterable<V>> on the wire) taken as an iterator
-// func(*V) bool over the decoded values (the SDK refuses func() func(*V) bool there); a
+// func(*V) bool (the SDK refuses func() func(*V) bool there) over rt.Values, which
+// reads the values of a large group that stay in runner state as it reaches them
+// (chains_groups.go); a
 // CoGroupByKey of several inputs (chains_cogbk.go: the SDK's inject steps at the tails of
 // its inputs' stages, its expand at the head of the consuming stage, each input's values
 // handed on as a GroupByKey's are); the lifted combine's

@@ -102,10 +102,11 @@ func matches(comps *pipepb.Components, id string, v capture.Value) string {
 	return ""
 }
 
-// goType is the Go type of a part: its named type, its literal, or a slice of one.
+// goType is the Go type of a part: its named type or its literal; grouped values (an
+// iterable) are rt.Values of one.
 func goType(v capture.Value) jen.Code {
 	if v.Kind == capture.ValueIterable {
-		return jen.Index().Add(goType(v.Components[0]))
+		return jen.Qual(rtPath, "Values").Types(goType(v.Components[0]))
 	}
 	if v.Pkg != "" {
 		return jen.Qual(v.Pkg, v.Type)
@@ -144,9 +145,9 @@ func (ec *EdgeCoder) emit(f *jen.File, pcoll string) {
 		enc, dec := rtFunc("Append", p), rtFunc("Decode", p)
 		if p.Kind == capture.ValueIterable {
 			leaf := p.Components[0]
-			enc = jen.Qual(rtPath, "AppendIterable").Call(jen.Id("dst"), jen.Id(v), rtFunc("Append", leaf))
+			enc = jen.Qual(rtPath, "AppendValues").Call(jen.Id("dst"), jen.Id(v), rtFunc("Append", leaf))
 			appends = append(appends, jen.Id("dst").Op("=").Add(enc))
-			dec = jen.Qual(rtPath, "DecodeIterable").Call(jen.Id("b").Index(jen.Id("n").Op(":")), rtFunc("Decode", leaf))
+			dec = jen.Qual(rtPath, "DecodeValues").Call(jen.Id("b").Index(jen.Id("n").Op(":")), rtFunc("Decode", leaf))
 		} else {
 			appends = append(appends, jen.Id("dst").Op("=").Add(enc).Call(jen.Id("dst"), jen.Id(v)))
 			dec = dec.Call(jen.Id("b").Index(jen.Id("n").Op(":")))

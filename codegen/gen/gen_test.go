@@ -96,8 +96,8 @@ func TestAnalyzeAndGenerate(t *testing.T) {
 		"func sluiceAppendS0ToS1(dst []byte, v0 []byte) []byte {\n\tdst = rt.AppendBytes(dst, v0)",
 		"func sluiceDecodeS0ToS1(b []byte) (v0 []byte, n int, err error) {",
 		"func sluiceAppendS1ToS2(dst []byte, v0 string, v1 int) []byte {\n\tdst = rt.AppendString(dst, v0)\n\tdst = rt.AppendVarIntZ[int](dst, v1)",
-		"func sluiceDecodeS2ToS3(b []byte) (v0 string, v1 []int, n int, err error) {",
-		"if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeVarIntZ[int]); err != nil {",
+		"func sluiceDecodeS2ToS3(b []byte) (v0 string, v1 rt.Values[int], n int, err error) {",
+		"if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeVarIntZ[int]); err != nil {",
 	} {
 		if !bytes.Contains(src, []byte(want)) {
 			t.Errorf("generated file lacks %q", want)

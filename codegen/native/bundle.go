@@ -44,6 +44,7 @@ func (h *Harness) processBundle(ctx context.Context, id string, req *fnpb.Proces
 	// SDK's metrics find their store by asserting the context's type, not through Value.
 	sctx := rt.WithSideInputs(ctx, bundleSideInputs{c: h.state, instruction: id})
 	sctx = rt.WithUserState(sctx, bundleUserState{c: h.state, instruction: id})
+	sctx = rt.WithGroupState(sctx, bundleGroupState{c: h.state, instruction: id})
 	bctx := metrics.SetBundleID(sctx, id)
 	var bundle rt.Bundle
 	count, timers, err := runBundle(bctx, stage, in, p.input, outs, func(b rt.Bundle) func() {
@@ -128,8 +129,18 @@ func runBundle(ctx context.Context, stage rt.Stage, in *inbox, input *bundleInpu
 		return 0, nil, fmt.Errorf("starting a bundle: %w", err)
 	}
 	defer started(b)()
+	grouped := input.grouped
+	if _, ok := b.(rt.GroupStateBundle); ok {
+		grouped = nil // the chain reads state-backed groups itself
+	}
 	var count int64
 	process := func(elem []byte) error { // one whole element
+		if grouped != nil {
+			var err error
+			if elem, err = grouped.inlined(ctx, elem); err != nil {
+				return fmt.Errorf("input element %d: %w", count, err)
+			}
+		}
 		hdr, n, err := input.header(elem)
 		if err != nil {
 			return fmt.Errorf("input element %d: %w", count, err)
@@ -172,6 +183,22 @@ func runBundle(ctx context.Context, stage rt.Stage, in *inbox, input *bundleInpu
 			}
 		}
 		for len(block) > 0 {
+			if grouped != nil {
+				size, err := grouped.stateBacked(block)
+				if err == nil && size > 0 {
+					if err := process(block[:size]); err != nil {
+						return count, nil, err
+					}
+					block = block[size:]
+					continue
+				}
+				if err != nil {
+					if carried, err = input.cut(block, err); err != nil {
+						return count, nil, fmt.Errorf("input element %d: %w", count, err)
+					}
+					break
+				}
+			}
 			hdr, n, err := input.header(block)
 			m := 0
 			if err == nil {
@@ -374,6 +401,9 @@ type bundleInput struct {
 	// why, if the runner's coder for the port is one the wire package does not know.
 	codec    *wire.WindowedValueCodec
 	codecErr error
+	// grouped finds the groups of a stage input of groups that continue in runner state
+	// (nil for other inputs).
+	grouped *groupedInput
 }
 
 // cut is told that decoding the element at the start of block failed with err. If block

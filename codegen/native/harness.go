@@ -146,7 +146,8 @@ func (h *Harness) Run(ctx context.Context) error {
 // worker id yet.
 func (h *Harness) connectControl(ctx context.Context) (fnpb.BeamFnControl_ControlClient, error) {
 	kv := []string{protocol.FingerprintsKey, strings.Join(h.Fingerprints, ","), protocol.CapabilitiesKey, protocol.CapabilitySideInputs,
-		protocol.CapabilitiesKey, protocol.CapabilityUserState, protocol.CapabilitiesKey, protocol.CapabilityTimers}
+		protocol.CapabilitiesKey, protocol.CapabilityUserState, protocol.CapabilitiesKey, protocol.CapabilityTimers,
+		protocol.CapabilitiesKey, protocol.CapabilityGroupState}
 	for _, fp := range slices.Sorted(maps.Keys(h.Portable)) {
 		kv = append(kv, protocol.PortableKey, fp+" "+h.Portable[fp])
 	}
@@ -391,6 +392,7 @@ func (e *stageEnv) bundleInput() (*bundleInput, error) {
 		in.codec, err = wire.NewWindowedValueCodec(&pipepb.Components{Coders: e.desc.GetCoders()}, id)
 	}
 	in.codecErr = err
+	in.grouped = newGroupedInput(in.codec)
 	return in, nil
 }
 

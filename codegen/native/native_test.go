@@ -171,7 +171,12 @@ func buildWith(t *testing.T, dir string, files map[string]string) string {
 // returns its output lines, sorted, the job's messages and its user counters.
 func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages []string, counters map[string]int64) {
 	t.Helper()
-	srv := startServer(t)
+	return runOn(t, startServer(t), bin, env, args...)
+}
+
+// runOn is runOnSluice on server srv.
+func runOn(t *testing.T, srv *embedded.Server, bin, env string, args ...string) (lines, messages []string, counters map[string]int64) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "counts")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -193,13 +198,18 @@ func runOnSluice(t *testing.T, bin, env string, args ...string) (lines, messages
 	return lines, messages, counters
 }
 
-// startServer starts an embedded Sluice server, shut down when the test ends.
-func startServer(t *testing.T) *embedded.Server {
+// startServer starts an embedded Sluice server, shut down when the test ends; each
+// option changes its configuration first.
+func startServer(t *testing.T, options ...func(*embedded.Config)) *embedded.Server {
 	t.Helper()
-	srv, err := embedded.Start(embedded.Config{
+	cfg := embedded.Config{
 		JobAddr: "127.0.0.1:0", DataDir: t.TempDir(), Parallelism: 2,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := embedded.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,21 @@
 package native_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluice-runner/sluice/codegen/capture"
 	"github.com/sluice-runner/sluice/codegen/gen"
+	"github.com/sluice-runner/sluice/jobservice/embedded"
 )
 
 // The repository's word count (testdata/wordcount: textio.Read, a splittable DoFn, then
@@ -118,5 +122,40 @@ func TestNexmarkQueriesNative(t *testing.T) {
 		if len(native) == 0 || !slices.Equal(native, portable) {
 			t.Errorf("query %s: native output (%d lines) differs from portable output (%d lines)", q, len(native), len(portable))
 		}
+		if q != "0" {
+			continue
+		}
+		// q0's output goes to one key (textio.Write): with a small inline limit, most of
+		// its group stays in runner state, and the native stage reads it from there.
+		var log syncBuffer
+		srv := startServer(t, func(c *embedded.Config) {
+			c.NativeGroupInlineBytes = 64 << 10
+			c.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
+		stateBacked, _, _ := runOn(t, srv, bin, loopback, args...)
+		if !slices.Equal(stateBacked, portable) {
+			t.Errorf("query 0, groups past 64 KiB in runner state: native output (%d lines) differs from portable output (%d lines)", len(stateBacked), len(portable))
+		}
+		if !strings.Contains(log.String(), "from runner state") {
+			t.Errorf("query 0, groups past 64 KiB in runner state: the server did not log a group read from runner state")
+		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer the server may log to from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }

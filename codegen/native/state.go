@@ -109,27 +109,51 @@ func (c *stateClient) forget(id string) {
 func (c *stateClient) get(ctx context.Context, instruction string, key *fnpb.StateKey) ([]byte, error) {
 	var data, token []byte
 	for {
-		resp, err := c.call(ctx, &fnpb.StateRequest{
-			InstructionId: instruction,
-			StateKey:      key,
-			Request:       &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: token}},
-		})
+		page, next, err := c.page(ctx, instruction, key, token)
 		if err != nil {
 			return nil, err
 		}
-		get := resp.GetGet()
-		if get == nil {
-			return nil, errors.New("the runner answered a state get with no get response")
-		}
 		if data == nil {
-			data = get.GetData() // most side inputs are one page: no copy
+			data = page // most side inputs are one page: no copy
 		} else {
-			data = append(data, get.GetData()...)
+			data = append(data, page...)
 		}
-		if token = get.GetContinuationToken(); len(token) == 0 {
+		if token = next; len(token) == 0 {
 			return data, nil
 		}
 	}
+}
+
+// page reads the page of the state at key after continuation token (nil: the first
+// one) and returns it with the token of the next page, nil after the last.
+func (c *stateClient) page(ctx context.Context, instruction string, key *fnpb.StateKey, token []byte) (data, next []byte, err error) {
+	resp, err := c.call(ctx, &fnpb.StateRequest{
+		InstructionId: instruction,
+		StateKey:      key,
+		Request:       &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: token}},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	get := resp.GetGet()
+	if get == nil {
+		return nil, nil, errors.New("the runner answered a state get with no get response")
+	}
+	if next = get.GetContinuationToken(); len(next) == 0 {
+		next = nil
+	}
+	return get.GetData(), next, nil
+}
+
+// bundleGroupState is a bundle's rt.GroupStateReader: the rest of a large group, read
+// under its instruction id with the token its element ends in.
+type bundleGroupState struct {
+	c           *stateClient
+	instruction string
+}
+
+func (s bundleGroupState) GroupPage(ctx context.Context, token, continuation []byte) ([]byte, []byte, error) {
+	return s.c.page(ctx, s.instruction, &fnpb.StateKey{Type: &fnpb.StateKey_Runner_{Runner: &fnpb.StateKey_Runner{Key: token}}}, continuation)
 }
 
 // bundleSideInputs is a bundle's rt.SideInputReader: state requests under its

@@ -112,16 +112,25 @@ func AppendIterable[T any](dst []byte, vs []T, enc func([]byte, T) []byte) []byt
 // DecodeIterable decodes a Beam iterable whose values dec decodes, in either form a
 // runner writes: int32 count then values, or -1 then blocks (varint count, values) ended by
 // a zero count. A block list ended by a state token (the rest of a large group in runner
-// state) is not handled here: it returns an error saying so.
+// state) is not handled here: it returns an error saying so (see DecodeValues).
 func DecodeIterable[T any](b []byte, dec func([]byte) (T, int, error)) ([]T, int, error) {
+	out, token, n, err := decodeIterable(b, dec)
+	if err == nil && token != nil {
+		return nil, 0, fmt.Errorf("iterable continues in runner state: not decodable from bytes alone")
+	}
+	return out, n, err
+}
+
+// decodeIterable decodes an iterable's values and, if it ends in one, its state token
+// (aliasing b).
+func decodeIterable[T any](b []byte, dec func([]byte) (T, int, error)) (out []T, token []byte, n int, err error) {
 	if len(b) < 4 {
-		return nil, 0, io.ErrUnexpectedEOF
+		return nil, nil, 0, io.ErrUnexpectedEOF
 	}
 	count, n := int32(binary.BigEndian.Uint32(b)), 4
 	if count < -1 {
-		return nil, 0, fmt.Errorf("%w: iterable count %d", wire.ErrMalformed, count)
+		return nil, nil, 0, fmt.Errorf("%w: iterable count %d", wire.ErrMalformed, count)
 	}
-	var out []T
 	values := func(k int64) error {
 		for ; k > 0; k-- {
 			v, m, err := dec(b[n:])
@@ -137,24 +146,30 @@ func DecodeIterable[T any](b []byte, dec func([]byte) (T, int, error)) ([]T, int
 		// or truncated, and must not size the allocation.
 		out = make([]T, 0, min(int(count), len(b)-n))
 		if err := values(int64(count)); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
-		return out, n, nil
+		return out, nil, n, nil
 	}
 	for {
 		k, m, err := wire.DecodeVarInt(b[n:])
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		n += m
 		switch {
 		case k == 0:
-			return out, n, nil
+			return out, nil, n, nil
+		case k == -1:
+			token, m, err := wire.DecodeLengthPrefixed(b[n:])
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			return out, token, n + m, nil
 		case k < 0:
-			return nil, 0, fmt.Errorf("iterable continues in runner state: not decodable from bytes alone")
+			return nil, nil, 0, fmt.Errorf("%w: iterable block size %d", wire.ErrMalformed, k)
 		}
 		if err := values(k); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	}
 }

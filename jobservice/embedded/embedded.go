@@ -47,7 +47,10 @@ type Config struct {
 	// StatefulParallelism is the subtasks of a stage with user state or timers (0: see
 	// plan.Options.StatefulParallelism).
 	StatefulParallelism int
-	Logger              *slog.Logger
+	// NativeGroupInlineBytes is how much of a group a native stage gets in its element
+	// before reading the rest from runner state (0: jobmanager.NativeGroupInlineBytes).
+	NativeGroupInlineBytes int
+	Logger                 *slog.Logger
 }
 
 // Server is a running embedded server.
@@ -72,7 +75,8 @@ func Start(cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("unknown state backend %q (have %s and %s)", cfg.StateBackend, StatePebble, StateMemory)
 	}
-	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism, StatefulParallelism: cfg.StatefulParallelism}
+	engine := &jobmanager.Engine{Logger: log, Parallelism: cfg.Parallelism, StatefulParallelism: cfg.StatefulParallelism,
+		NativeGroupInlineBytes: cfg.NativeGroupInlineBytes}
 	exec := executor{engine: engine}
 	jobs, err := jobservice.New(jobservice.Config{DataDir: cfg.DataDir, Executor: &exec, Logger: log})
 	if err != nil {

@@ -34,6 +34,10 @@ type Engine struct {
 	StatefulParallelism int
 	// State keeps the tasks' state; nil keeps each task store in memory.
 	State StateBackend
+	// NativeGroupInlineBytes is how many bytes of a group's values a native stage gets in
+	// the group's element before it reads the rest from runner state (0:
+	// NativeGroupInlineBytes).
+	NativeGroupInlineBytes int
 }
 
 // workerStopGrace is how long a job's SDK workers outlive its published outcome.
@@ -136,7 +140,7 @@ func (e *Engine) Execute(ctx context.Context, job Job) error {
 			})
 		})
 	}
-	tasks, err := buildTasks(job, g, workers, nativeRun{natives, nativeDescs}, e.State, drain, log)
+	tasks, err := buildTasks(job, g, workers, nativeRun{natives, nativeDescs, e.NativeGroupInlineBytes}, e.State, drain, log)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,29 @@ import (
 type nativeRun struct {
 	workers     map[string]*fnharness.Worker
 	descriptors map[string]string
+	// groupInlineBytes is how much of a group travels in its element to a native harness
+	// that reads the rest from runner state (protocol.CapabilityGroupState).
+	groupInlineBytes int
 }
+
+// groupInline is the SDKTask.GroupInlineBytes of a stage run on native harness nw: a
+// harness that cannot read a group's rest from runner state gets every value inline.
+func (n nativeRun) groupInline(nw *fnharness.Worker) int {
+	if !nw.HasCapability(protocol.CapabilityGroupState) {
+		return -1
+	}
+	if n.groupInlineBytes > 0 {
+		return n.groupInlineBytes
+	}
+	return NativeGroupInlineBytes
+}
+
+// NativeGroupInlineBytes is how many bytes of a group's values travel in its element to a
+// native stage by default, the rest staying in runner state for the harness to read.
+// It is larger than the SDK harness's worker.InlineBytes: a native stage takes a group
+// inline at memory speed (the runner sends its blocks as they are), while each page read
+// from state is a round trip; past it, the runner's memory stays bounded.
+const NativeGroupInlineBytes = 64 << 20
 
 // nativeConnectWithin bounds the wait for a native harness once its SDK worker is up: the
 // hook that starts it runs before the SDK harness connects, so it is normally there first.

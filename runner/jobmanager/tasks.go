@@ -232,7 +232,8 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 			Logger:               b.log,
 		}
 		if desc, ok := b.native.descriptors[s.ID]; ok {
-			sdk.Worker, sdk.DescriptorID, sdk.InlineGroups = b.native.workers[s.EnvironmentID], desc, true
+			nw := b.native.workers[s.EnvironmentID]
+			sdk.Worker, sdk.DescriptorID, sdk.GroupInlineBytes = nw, desc, b.native.groupInline(nw)
 			sdk.DrainDescriptorID = "" // bounded only (see nativeIneligible): nothing to truncate
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {

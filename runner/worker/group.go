@@ -33,11 +33,14 @@ type GroupBuffer struct {
 	// Strategy is the input's windowing: merging (sessions) and output time.
 	Strategy window.Strategy
 	Store    state.Store
-	// Large, when set, lets a group's values past the first InlineBytes stay in the store:
-	// the element then ends in a state token the SDK reads through Large. Only a
+	// Large, when set, lets a group's values past the first InlineLimit bytes stay in the
+	// store: the element then ends in a state token the SDK reads through Large. Only a
 	// consumer in the same task can resolve the token. Accumulating panes keep their
 	// values in memory.
 	Large *RunnerState
+	// InlineLimit is how many bytes of a group's values travel in its element when Large
+	// is set (0: InlineBytes).
+	InlineLimit int
 	// VirtualClock says processing time is what AdvanceProcessingTime last said (a
 	// TestStream's clock) instead of the wall clock.
 	VirtualClock bool
@@ -87,8 +90,8 @@ type firedPanes struct {
 	onTime  bool  // the on-time pane has been emitted
 }
 
-// InlineBytes is how much of a group travels inside its element when the rest may stay in
-// runner state.
+// InlineBytes is how much of a group travels inside its element, by default, when the rest
+// may stay in runner state.
 const InlineBytes = 1 << 20
 
 // group is one (window, key): its values in memory and the count of those in the store.
@@ -176,6 +179,13 @@ func (g *GroupBuffer) now() trigger.Time {
 	return trigger.Time{Watermark: g.wm, ProcessingTime: pt}
 }
 
+func (g *GroupBuffer) inlineLimit() int {
+	if g.InlineLimit > 0 {
+		return g.InlineLimit
+	}
+	return InlineBytes
+}
+
 func (g *GroupBuffer) accumulating() bool {
 	return g.Strategy.AccumulationMode == pipepb.AccumulationMode_ACCUMULATING
 }
@@ -221,7 +231,7 @@ func (g *GroupBuffer) Add(rec []byte) error {
 		}
 		gr.minTs = min(gr.minTs, g.wv.Timestamp)
 		gr.maxTs = max(gr.maxTs, g.wv.Timestamp)
-		if g.Large != nil && !g.accumulating() && !g.mergesEagerly() && gr.count > 0 && gr.values.size+len(value) > InlineBytes {
+		if g.Large != nil && !g.accumulating() && !g.mergesEagerly() && gr.count > 0 && gr.values.size+len(value) > g.inlineLimit() {
 			if err := gr.spillValue(g.Store, value); err != nil {
 				return err
 			}
@@ -469,7 +479,8 @@ func (g *GroupBuffer) emit(f firing, emit EmitFunc) error {
 
 // encode builds the output element of f: header, key, then the values, the ones in the
 // store behind a state token. With Pieces, the values of a group larger than a block are
-// not copied: they come back as rest, the element being rec followed by rest.
+// not copied: they come back as rest (and the state token as its last piece), the element
+// being rec followed by rest.
 func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte, err error) {
 	count, stored, size, minTs, maxTs := 0, 0, 0, int64(math.MaxInt64), int64(math.MinInt64)
 	for _, m := range f.members {
@@ -483,8 +494,8 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 	if count+stored > 0 {
 		ts = window.OutputTimestamp(g.Strategy, f.window, minTs, maxTs)
 	}
-	inline := g.Large == nil || count == 0 && stored == 0
-	pieces := inline && g.Pieces && size > groupBlockBytes
+	inline := stored == 0
+	pieces := g.Pieces && size > groupBlockBytes
 	rec = g.rec[:0]
 	need := len(f.members[0].key()) + 128 // 128 bytes cover the header and the iterable's framing
 	if !pieces {
@@ -502,23 +513,21 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 	rec = append(rec, f.members[0].key()...)
 	if inline {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
-		for _, m := range f.members {
-			if pieces {
-				rest = m.values.blocks(rest)
-			} else {
-				rec = m.values.appendTo(rec)
-			}
-		}
-		return g.keepRec(rec), rest, nil
+	} else {
+		// Chunked form: one block of the values in memory, then a state token for the
+		// ones in the store.
+		rec = wire.AppendIterableStart(rec)
+		rec = wire.AppendVarInt(rec, int64(count)) // > 0: a group's first value is in memory
 	}
-	// Chunked form: one block of the values in memory, then the end or a state token.
-	rec = wire.AppendIterableStart(rec)
-	rec = wire.AppendVarInt(rec, int64(count)) // > 0: a group's first value is in memory
 	for _, m := range f.members {
-		rec = m.values.appendTo(rec)
+		if pieces {
+			rest = m.values.blocks(rest)
+		} else {
+			rec = m.values.appendTo(rec)
+		}
 	}
-	if stored == 0 {
-		return g.keepRec(wire.AppendIterableEnd(rec)), nil, nil
+	if inline {
+		return g.keepRec(rec), rest, nil
 	}
 	var keys [][]byte
 	for _, m := range f.members {
@@ -529,8 +538,11 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 			keys = append(keys, m.bagKey())
 		}
 	}
-	rec = wire.AppendIterableStateToken(rec, g.Large.park(g.Store, keys))
-	return g.keepRec(rec), nil, nil
+	tok := g.Large.park(g.Store, keys)
+	if pieces {
+		return g.keepRec(rec), append(rest, wire.AppendIterableStateToken(nil, tok)), nil
+	}
+	return g.keepRec(wire.AppendIterableStateToken(rec, tok)), nil, nil
 }
 
 // keepRec keeps rec's memory for the next element unless it is large: one hot key's group

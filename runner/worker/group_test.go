@@ -52,9 +52,12 @@ func kvRecord(in *wire.WindowedValueCodec, ts int64, w wire.IntervalWindow, k, v
 // and returns its state token, if any.
 func decodeGroup(t *testing.T, out *wire.WindowedValueCodec, rec []byte) (string, []byte) {
 	t.Helper()
-	wv, _, err := out.Decode(rec)
+	wv, n, err := out.Decode(rec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n != len(rec) {
+		t.Fatalf("a group element of %d bytes followed by %d more", n, len(rec)-n)
 	}
 	kv, _ := out.KV()
 	key, values, err := kv.Split(wv.Element)
@@ -149,12 +152,19 @@ func TestGroupBufferMergesSessions(t *testing.T) {
 }
 
 func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
+	t.Run("whole", func(t *testing.T) { testLargeGroupsStayInState(t, false, 0) })
+	// A native stage's inline part is larger than a block: it comes in pieces, the state
+	// token the last of them.
+	t.Run("pieces", func(t *testing.T) { testLargeGroupsStayInState(t, true, 2<<20) })
+}
+
+func testLargeGroupsStayInState(t *testing.T, pieces bool, limit int) {
 	in, out := groupCodecs(t)
 	rs := &RunnerState{}
-	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Large: rs}
+	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Large: rs, Pieces: pieces, InlineLimit: limit}
 	w := wire.IntervalWindow{Start: 0, End: 10}
 	value := strings.Repeat("v", 1000)
-	const n = 3000 // ~3 MB: more than InlineBytes
+	n := 2000 + g.inlineLimit()/1000 // 2 MB more than the inline limit
 	for i := range n {
 		if err := g.Add(kvRecord(in, 1, w, "big", fmt.Sprintf("%04d%s", i, value))); err != nil {
 			t.Fatal(err)
@@ -168,8 +178,11 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 		tok  []byte
 	}
 	var got []fired
-	if err := g.Fire(math.MaxInt64, func(rec []byte, _ ...[]byte) error {
-		s, tok := decodeGroup(t, out, rec)
+	if err := g.Fire(math.MaxInt64, func(rec []byte, rest ...[]byte) error {
+		s, tok := decodeGroup(t, out, slices.Concat(append([][]byte{rec}, rest...)...))
+		if (len(rest) > 0) != (pieces && tok != nil) {
+			t.Errorf("%.8s… came in %d pieces (Pieces %v)", s, 1+len(rest), pieces)
+		}
 		got = append(got, fired{s, tok})
 		return nil
 	}); err != nil {
@@ -180,8 +193,8 @@ func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
 		t.Fatalf("want the big group state-backed and the small one inline, got %d groups", len(got))
 	}
 	inline := strings.Count(got[0].desc, ",") + 1
-	if inline >= n || inline == 0 {
-		t.Fatalf("inline values = %d, want some but fewer than %d", inline, n)
+	if want := g.inlineLimit() / (len(value) + 6); inline < want-1 || inline > want+1 {
+		t.Fatalf("inline values = %d, want about %d of %d", inline, want, n)
 	}
 	// The store holds the rest in blocks: its cost is per entry.
 	if entries, err := g.Store.BagSize(g.fired[0]); err != nil || entries > (n-inline)/16 {

@@ -37,6 +37,13 @@ func (r *RunnerState) park(store state.Store, keys [][]byte) []byte {
 	return []byte(tok)
 }
 
+// parkedTotal is how many groups have been parked so far.
+func (r *RunnerState) parkedTotal() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.next
+}
+
 func (r *RunnerState) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -43,9 +43,11 @@ type SDKTask struct {
 	Input        *shuffle.InputGate
 	SideInputs   []*SideInputGate
 	Group        *GroupBuffer
-	// InlineGroups keeps every group's values in its element, none behind a state token:
-	// for a harness that serves no state (the native harness).
-	InlineGroups bool
+	// GroupInlineBytes is how many bytes of a group's values travel in its element; past
+	// them, values stay in the group store and the element ends in a state token the
+	// worker reads the rest with. 0 means InlineBytes; negative keeps every value in its
+	// element (a native harness that does not read runner state).
+	GroupInlineBytes int
 	// DrainDescriptorID, set for a stage that processes a splittable DoFn, is what the
 	// task runs once Drain is closed: the bundle in flight is checkpointed (split at
 	// fraction 0) and every restriction left is truncated before it is processed.
@@ -129,8 +131,8 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	t.user = &userState{store: t.UserStore, orderedLists: t.OrderedLists, gc: t.StateGC, keyGroups: t.KeyGroups, owned: t.KeyGroupRange, keyPrefixed: t.KeyLengthPrefixed}
 	if t.Group != nil {
 		t.Group.Pieces = true // see send
-		if !t.InlineGroups {
-			t.Group.Large = t.runner
+		if t.GroupInlineBytes >= 0 {
+			t.Group.Large, t.Group.InlineLimit = t.runner, t.GroupInlineBytes
 		}
 	}
 	if len(t.Timers) > 0 {
@@ -155,6 +157,9 @@ func (t *SDKTask) Run(ctx context.Context) error {
 	}
 	if t.Group != nil && t.Group.Dropped > 0 {
 		t.Logger.Warn("dropped data that came after its window expired", "task", t.Name, "elements", t.Group.Dropped)
+	}
+	if n := t.runner.parkedTotal(); n > 0 {
+		t.Logger.Debug("large groups read their values past the inline part from runner state", "task", t.Name, "groups", n, "inline_bytes", t.Group.inlineLimit())
 	}
 	return err
 }

@@ -616,21 +616,21 @@ func sluiceDecodeV0S2ToS3(b []byte) (v0 int, v1 string, n int, err error) {
 
 // sluiceAppendV0S3ToS4 appends an element of PCollection "n7" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendV0S3ToS4(dst []byte, v0 int, v1 []string) []byte {
+func sluiceAppendV0S3ToS4(dst []byte, v0 int, v1 rt.Values[string]) []byte {
 	dst = rt.AppendVarIntZ[int](dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendString)
+	dst = rt.AppendValues(dst, v1, rt.AppendString)
 	return dst
 }
 
 // sluiceDecodeV0S3ToS4 decodes an element of PCollection "n7" and says how
 // many bytes it took.
-func sluiceDecodeV0S3ToS4(b []byte) (v0 int, v1 []string, n int, err error) {
+func sluiceDecodeV0S3ToS4(b []byte) (v0 int, v1 rt.Values[string], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeString); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeString); err != nil {
 		return
 	}
 	n += m
@@ -731,21 +731,21 @@ func sluiceDecodeV3S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
 
 // sluiceAppendV3S3ToS4 appends an element of PCollection "n6_out" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendV3S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+func sluiceAppendV3S3ToS4(dst []byte, v0 int64, v1 rt.Values[rt.Union]) []byte {
 	dst = rt.AppendVarInt(dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	dst = rt.AppendValues(dst, v1, rt.AppendUnion)
 	return dst
 }
 
 // sluiceDecodeV3S3ToS4 decodes an element of PCollection "n6_out" and says how
 // many bytes it took.
-func sluiceDecodeV3S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+func sluiceDecodeV3S3ToS4(b []byte) (v0 int64, v1 rt.Values[rt.Union], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeUnion); err != nil {
 		return
 	}
 	n += m
@@ -823,21 +823,21 @@ func sluiceDecodeV4S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
 
 // sluiceAppendV4S3ToS4 appends an element of PCollection "n8_out" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendV4S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+func sluiceAppendV4S3ToS4(dst []byte, v0 int64, v1 rt.Values[rt.Union]) []byte {
 	dst = rt.AppendVarInt(dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	dst = rt.AppendValues(dst, v1, rt.AppendUnion)
 	return dst
 }
 
 // sluiceDecodeV4S3ToS4 decodes an element of PCollection "n8_out" and says how
 // many bytes it took.
-func sluiceDecodeV4S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+func sluiceDecodeV4S3ToS4(b []byte) (v0 int64, v1 rt.Values[rt.Union], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeUnion); err != nil {
 		return
 	}
 	n += m
@@ -892,21 +892,21 @@ func sluiceDecodeV5S2ToS3(b []byte) (v0 int64, v1 int64, n int, err error) {
 
 // sluiceAppendV5S3ToS4 appends an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendV5S3ToS4(dst []byte, v0 int64, v1 []int64) []byte {
+func sluiceAppendV5S3ToS4(dst []byte, v0 int64, v1 rt.Values[int64]) []byte {
 	dst = rt.AppendVarInt(dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendVarInt)
+	dst = rt.AppendValues(dst, v1, rt.AppendVarInt)
 	return dst
 }
 
 // sluiceDecodeV5S3ToS4 decodes an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped" and says how
 // many bytes it took.
-func sluiceDecodeV5S3ToS4(b []byte) (v0 int64, v1 []int64, n int, err error) {
+func sluiceDecodeV5S3ToS4(b []byte) (v0 int64, v1 rt.Values[int64], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeVarInt); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeVarInt); err != nil {
 		return
 	}
 	n += m
@@ -1007,21 +1007,21 @@ func sluiceDecodeV7S2ToS3X(b []byte) (v0 int64, v1 rt.Union, n int, err error) {
 
 // sluiceAppendV7S3ToS4 appends an element of PCollection "n10_out" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendV7S3ToS4(dst []byte, v0 int64, v1 []rt.Union) []byte {
+func sluiceAppendV7S3ToS4(dst []byte, v0 int64, v1 rt.Values[rt.Union]) []byte {
 	dst = rt.AppendVarInt(dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendUnion)
+	dst = rt.AppendValues(dst, v1, rt.AppendUnion)
 	return dst
 }
 
 // sluiceDecodeV7S3ToS4 decodes an element of PCollection "n10_out" and says how
 // many bytes it took.
-func sluiceDecodeV7S3ToS4(b []byte) (v0 int64, v1 []rt.Union, n int, err error) {
+func sluiceDecodeV7S3ToS4(b []byte) (v0 int64, v1 rt.Values[rt.Union], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarInt(b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeUnion); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeUnion); err != nil {
 		return
 	}
 	n += m
@@ -1856,6 +1856,7 @@ func (s *sluiceStageV0S4) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		outs:            outs,
 		sluiceStageV0S4: s,
 	}
+	b.ctx = ctx
 	// Each transform taking a context gets the bundle's, naming the transform.
 	b.ctx0 = rt.TransformContext(ctx, s.tid0)
 	return b, nil
@@ -1873,6 +1874,7 @@ type sluiceBundleV0S4 struct {
 	ctx0 context.Context
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts [1]int64
+	ctx    context.Context // the bundle's: values of a large group in runner state are read with it
 }
 
 // Process runs one element through the chain.
@@ -1887,6 +1889,7 @@ func (b *sluiceBundleV0S4) Process(h rt.Header, data []byte) (n int, err error) 
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n7: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -1894,6 +1897,10 @@ func (b *sluiceBundleV0S4) Process(h rt.Header, data []byte) (n int, err error) 
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleV0S4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -1933,7 +1940,7 @@ func (b *sluiceBundleV0S4) PCollectionCounts() []rt.PCollectionCount {
 
 // pcoll0 hands on an element of PCollection "n7"
 // to step0.
-func (b *sluiceBundleV0S4) pcoll0(v0 int, v1 []string) {
+func (b *sluiceBundleV0S4) pcoll0(v0 int, v1 rt.Values[string]) {
 	if b.err != nil {
 		return
 	}
@@ -1942,18 +1949,8 @@ func (b *sluiceBundleV0S4) pcoll0(v0 int, v1 []string) {
 
 // step0 runs Write/textio.Write/textio.writeFileFn
 // (textio.writeFileFn).
-func (b *sluiceBundleV0S4) step0(v0 int, v1 []string) {
-	err := b.processElement0(b.ctx0, v0, func() func(*string) bool {
-		i := 0
-		return func(p *string) bool {
-			if i >= len(v1) {
-				return false
-			}
-			*p = v1[i]
-			i++
-			return true
-		}
-	}())
+func (b *sluiceBundleV0S4) step0(v0 int, v1 rt.Values[string]) {
+	err := b.processElement0(b.ctx0, v0, v1.Iter(b.fail))
 	if err != nil {
 		b.fail(fmt.Errorf("sluice: stage s4: Write/textio.Write/textio.writeFileFn: %w", err))
 		return
@@ -3238,6 +3235,7 @@ func (s *sluiceStageV3S4) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV3S4: s,
 	}
 	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.ctx = ctx
 	b.emit1x0 = b.pcoll2
 	return b, nil
 }
@@ -3254,6 +3252,7 @@ type sluiceBundleV3S4 struct {
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts    [4]int64
 	cgCodecs0 []*rt.SDKCodec
+	ctx       context.Context // the bundle's: values of a large group in runner state are read with it
 	emit1x0   func(string)
 }
 
@@ -3269,6 +3268,7 @@ func (b *sluiceBundleV3S4) Process(h rt.Header, data []byte) (n int, err error) 
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n6_out: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -3276,6 +3276,10 @@ func (b *sluiceBundleV3S4) Process(h rt.Header, data []byte) (n int, err error) 
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleV3S4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -3323,7 +3327,7 @@ func (b *sluiceBundleV3S4) PCollectionCounts() []rt.PCollectionCount {
 
 // pcoll0 hands on an element of PCollection "n6_out"
 // to step0.
-func (b *sluiceBundleV3S4) pcoll0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV3S4) pcoll0(v0 int64, v1 rt.Values[rt.Union]) {
 	if b.err != nil {
 		return
 	}
@@ -3332,7 +3336,7 @@ func (b *sluiceBundleV3S4) pcoll0(v0 int64, v1 []rt.Union) {
 
 // pcoll1 hands on an element of PCollection "n6"
 // to step1.
-func (b *sluiceBundleV3S4) pcoll1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+func (b *sluiceBundleV3S4) pcoll1(v0 int64, v1 rt.Values[nexmark.Person], v2 rt.Values[nexmark.Auction]) {
 	if b.err != nil {
 		return
 	}
@@ -3364,10 +3368,10 @@ func (b *sluiceBundleV3S4) pcoll3(v0 int, v1 string) {
 // step0 runs nexmark.Query3/Join/CoGBK/e6_expand: a group's union values decoded into each
 // CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
 // (other indexes are left out, as it leaves them out).
-func (b *sluiceBundleV3S4) step0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV3S4) step0(v0 int64, v1 rt.Values[rt.Union]) {
 	var x0 []nexmark.Person
 	var x1 []nexmark.Auction
-	for _, u := range v1 {
+	for _, u := range v1.All(b.fail) {
 		switch u.N {
 		case 0:
 			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
@@ -3395,33 +3399,13 @@ func (b *sluiceBundleV3S4) step0(v0 int64, v1 []rt.Union) {
 			x1 = append(x1, x)
 		}
 	}
-	b.pcoll1(v0, x0, x1)
+	b.pcoll1(v0, rt.ValuesOf(x0), rt.ValuesOf(x1))
 }
 
 // step1 runs nexmark.Query3/Project/nexmark.q3JoinFn
 // (nexmark.q3JoinFn).
-func (b *sluiceBundleV3S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
-	b.fn1(v0, func() func(*nexmark.Person) bool {
-		i := 0
-		return func(p *nexmark.Person) bool {
-			if i >= len(v1) {
-				return false
-			}
-			*p = v1[i]
-			i++
-			return true
-		}
-	}(), func() func(*nexmark.Auction) bool {
-		i := 0
-		return func(p *nexmark.Auction) bool {
-			if i >= len(v2) {
-				return false
-			}
-			*p = v2[i]
-			i++
-			return true
-		}
-	}(), b.emit1x0)
+func (b *sluiceBundleV3S4) step1(v0 int64, v1 rt.Values[nexmark.Person], v2 rt.Values[nexmark.Auction]) {
+	b.fn1(v0, v1.Iter(b.fail), v2.Iter(b.fail), b.emit1x0)
 }
 
 // step2 runs Write/textio.Write/beam.addFixedKeyFn
@@ -3991,6 +3975,7 @@ func (s *sluiceStageV4S4) StartBundle(ctx context.Context, outs []*rt.Output) (r
 	}
 	b.outCodec0 = rt.NewSDKCodec(s.outCoder0)
 	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.ctx = ctx
 	b.emit1x0 = b.pcoll2
 	b.idx2 = map[int64]int{}
 	return b, nil
@@ -4009,6 +3994,7 @@ type sluiceBundleV4S4 struct {
 	counts    [4]int64
 	outCodec0 *rt.SDKCodec
 	cgCodecs0 []*rt.SDKCodec
+	ctx       context.Context // the bundle's: values of a large group in runner state are read with it
 	emit1x0   func(int64, int64)
 	acc2      []sluiceAccV4S4Step2 // step2's keys, in first-seen order
 	idx2      map[int64]int        // where each key is in acc2
@@ -4033,6 +4019,7 @@ func (b *sluiceBundleV4S4) Process(h rt.Header, data []byte) (n int, err error) 
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n8_out: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -4040,6 +4027,10 @@ func (b *sluiceBundleV4S4) Process(h rt.Header, data []byte) (n int, err error) 
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleV4S4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -4098,7 +4089,7 @@ func (b *sluiceBundleV4S4) appendOut0(dst []byte, v0 int64, v1 any) ([]byte, err
 
 // pcoll0 hands on an element of PCollection "n8_out"
 // to step0.
-func (b *sluiceBundleV4S4) pcoll0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV4S4) pcoll0(v0 int64, v1 rt.Values[rt.Union]) {
 	if b.err != nil {
 		return
 	}
@@ -4107,7 +4098,7 @@ func (b *sluiceBundleV4S4) pcoll0(v0 int64, v1 []rt.Union) {
 
 // pcoll1 hands on an element of PCollection "n8"
 // to step1.
-func (b *sluiceBundleV4S4) pcoll1(v0 int64, v1 []nexmark.Auction, v2 []nexmark.Bid) {
+func (b *sluiceBundleV4S4) pcoll1(v0 int64, v1 rt.Values[nexmark.Auction], v2 rt.Values[nexmark.Bid]) {
 	if b.err != nil {
 		return
 	}
@@ -4145,10 +4136,10 @@ func (b *sluiceBundleV4S4) pcoll3(v0 int64, v1 any) {
 // step0 runs nexmark.Query4/Join/CoGBK/e8_expand: a group's union values decoded into each
 // CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
 // (other indexes are left out, as it leaves them out).
-func (b *sluiceBundleV4S4) step0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV4S4) step0(v0 int64, v1 rt.Values[rt.Union]) {
 	var x0 []nexmark.Auction
 	var x1 []nexmark.Bid
-	for _, u := range v1 {
+	for _, u := range v1.All(b.fail) {
 		switch u.N {
 		case 0:
 			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
@@ -4176,33 +4167,13 @@ func (b *sluiceBundleV4S4) step0(v0 int64, v1 []rt.Union) {
 			x1 = append(x1, x)
 		}
 	}
-	b.pcoll1(v0, x0, x1)
+	b.pcoll1(v0, rt.ValuesOf(x0), rt.ValuesOf(x1))
 }
 
 // step1 runs nexmark.Query4/WinningBids/nexmark.winningBidFn
 // (nexmark.winningBidFn).
-func (b *sluiceBundleV4S4) step1(v0 int64, v1 []nexmark.Auction, v2 []nexmark.Bid) {
-	b.fn1(v0, func() func(*nexmark.Auction) bool {
-		i := 0
-		return func(p *nexmark.Auction) bool {
-			if i >= len(v1) {
-				return false
-			}
-			*p = v1[i]
-			i++
-			return true
-		}
-	}(), func() func(*nexmark.Bid) bool {
-		i := 0
-		return func(p *nexmark.Bid) bool {
-			if i >= len(v2) {
-				return false
-			}
-			*p = v2[i]
-			i++
-			return true
-		}
-	}(), b.emit1x0)
+func (b *sluiceBundleV4S4) step1(v0 int64, v1 rt.Values[nexmark.Auction], v2 rt.Values[nexmark.Bid]) {
+	b.fn1(v0, v1.Iter(b.fail), v2.Iter(b.fail), b.emit1x0)
 }
 
 // step2 runs nexmark.Query4/Mean/CombinePerKey/precombine:
@@ -5085,6 +5056,7 @@ func (s *sluiceStageV5S4) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV5S4: s,
 	}
 	b.outCodec0 = rt.NewSDKCodec(s.outCoder0)
+	b.ctx = ctx
 	b.idx4 = map[sluiceKeyV5S4Step4]int{}
 	return b, nil
 }
@@ -5101,6 +5073,7 @@ type sluiceBundleV5S4 struct {
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts    [6]int64
 	outCodec0 *rt.SDKCodec
+	ctx       context.Context            // the bundle's: values of a large group in runner state are read with it
 	acc4      []sluiceAccV5S4Step4       // step4's keys, in first-seen order
 	idx4      map[sluiceKeyV5S4Step4]int // where each key is in acc4
 }
@@ -5130,6 +5103,7 @@ func (b *sluiceBundleV5S4) Process(h rt.Header, data []byte) (n int, err error) 
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of nexmark.Query5/Count/CombinePerKey/grouped: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -5137,6 +5111,10 @@ func (b *sluiceBundleV5S4) Process(h rt.Header, data []byte) (n int, err error) 
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleV5S4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -5203,7 +5181,7 @@ func (b *sluiceBundleV5S4) appendOut0(dst []byte, v0 int, v1 any) ([]byte, error
 
 // pcoll0 hands on an element of PCollection "nexmark.Query5/Count/CombinePerKey/grouped"
 // to step0.
-func (b *sluiceBundleV5S4) pcoll0(v0 int64, v1 []int64) {
+func (b *sluiceBundleV5S4) pcoll0(v0 int64, v1 rt.Values[int64]) {
 	if b.err != nil {
 		return
 	}
@@ -5270,9 +5248,9 @@ func (b *sluiceBundleV5S4) pcoll5(v0 int, v1 any) {
 // step0 runs nexmark.Query5/Count/CombinePerKey/merge:
 // nexmark.sumInt64 merges a key's accumulators in order into the first, as the SDK does (none:
 // the zero value, as in the SDK).
-func (b *sluiceBundleV5S4) step0(v0 int64, v1 []int64) {
+func (b *sluiceBundleV5S4) step0(v0 int64, v1 rt.Values[int64]) {
 	var a int64
-	for i, x := range v1 {
+	for i, x := range v1.All(b.fail) {
 		if i == 0 {
 			a = x
 			continue
@@ -7186,6 +7164,7 @@ func (s *sluiceStageV7S4) StartBundle(ctx context.Context, outs []*rt.Output) (r
 		sluiceStageV7S4: s,
 	}
 	b.cgCodecs0 = rt.NewSDKCodecs(s.cgCoders0)
+	b.ctx = ctx
 	b.emit1x0 = b.pcoll2
 	return b, nil
 }
@@ -7202,6 +7181,7 @@ type sluiceBundleV7S4 struct {
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts    [5]int64
 	cgCodecs0 []*rt.SDKCodec
+	ctx       context.Context // the bundle's: values of a large group in runner state are read with it
 	emit1x0   func(string)
 }
 
@@ -7217,6 +7197,7 @@ func (b *sluiceBundleV7S4) Process(h rt.Header, data []byte) (n int, err error) 
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of n10_out: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -7224,6 +7205,10 @@ func (b *sluiceBundleV7S4) Process(h rt.Header, data []byte) (n int, err error) 
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleV7S4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -7275,7 +7260,7 @@ func (b *sluiceBundleV7S4) PCollectionCounts() []rt.PCollectionCount {
 
 // pcoll0 hands on an element of PCollection "n10_out"
 // to step0.
-func (b *sluiceBundleV7S4) pcoll0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV7S4) pcoll0(v0 int64, v1 rt.Values[rt.Union]) {
 	if b.err != nil {
 		return
 	}
@@ -7284,7 +7269,7 @@ func (b *sluiceBundleV7S4) pcoll0(v0 int64, v1 []rt.Union) {
 
 // pcoll1 hands on an element of PCollection "n10"
 // to step1.
-func (b *sluiceBundleV7S4) pcoll1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+func (b *sluiceBundleV7S4) pcoll1(v0 int64, v1 rt.Values[nexmark.Person], v2 rt.Values[nexmark.Auction]) {
 	if b.err != nil {
 		return
 	}
@@ -7326,10 +7311,10 @@ func (b *sluiceBundleV7S4) pcoll4(v0 int, v1 string) {
 // step0 runs nexmark.Query8/Join/CoGBK/e10_expand: a group's union values decoded into each
 // CoGroupByKey input's values, in the group's order, as the SDK's Expand hands them on
 // (other indexes are left out, as it leaves them out).
-func (b *sluiceBundleV7S4) step0(v0 int64, v1 []rt.Union) {
+func (b *sluiceBundleV7S4) step0(v0 int64, v1 rt.Values[rt.Union]) {
 	var x0 []nexmark.Person
 	var x1 []nexmark.Auction
-	for _, u := range v1 {
+	for _, u := range v1.All(b.fail) {
 		switch u.N {
 		case 0:
 			fv, _, err := b.cgCodecs0[0].Decode(u.Raw)
@@ -7357,12 +7342,12 @@ func (b *sluiceBundleV7S4) step0(v0 int64, v1 []rt.Union) {
 			x1 = append(x1, x)
 		}
 	}
-	b.pcoll1(v0, x0, x1)
+	b.pcoll1(v0, rt.ValuesOf(x0), rt.ValuesOf(x1))
 }
 
 // step1 runs nexmark.Query8/Select/nexmark.q8JoinFn
 // once per window of the element, as the SDK runs a DoFn that observes its window, state or side inputs.
-func (b *sluiceBundleV7S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
+func (b *sluiceBundleV7S4) step1(v0 int64, v1 rt.Values[nexmark.Person], v2 rt.Values[nexmark.Auction]) {
 	if b.h.Windows.Len() == 1 {
 		b.step1w(v0, v1, v2)
 		return
@@ -7381,28 +7366,8 @@ func (b *sluiceBundleV7S4) step1(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auc
 
 // step1w runs nexmark.Query8/Select/nexmark.q8JoinFn
 // (nexmark.q8JoinFn).
-func (b *sluiceBundleV7S4) step1w(v0 int64, v1 []nexmark.Person, v2 []nexmark.Auction) {
-	b.fn1(b.h.Windows.Window(), v0, func() func(*nexmark.Person) bool {
-		i := 0
-		return func(p *nexmark.Person) bool {
-			if i >= len(v1) {
-				return false
-			}
-			*p = v1[i]
-			i++
-			return true
-		}
-	}(), func() func(*nexmark.Auction) bool {
-		i := 0
-		return func(p *nexmark.Auction) bool {
-			if i >= len(v2) {
-				return false
-			}
-			*p = v2[i]
-			i++
-			return true
-		}
-	}(), b.emit1x0)
+func (b *sluiceBundleV7S4) step1w(v0 int64, v1 rt.Values[nexmark.Person], v2 rt.Values[nexmark.Auction]) {
+	b.fn1(b.h.Windows.Window(), v0, v1.Iter(b.fail), v2.Iter(b.fail), b.emit1x0)
 }
 
 // step2 runs nexmark.Query8/GlobalWindow/WindowInto: into the global window.

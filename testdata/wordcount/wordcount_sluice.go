@@ -154,21 +154,21 @@ func sluiceDecodeS2ToS3(b []byte) (v0 string, v1 int, n int, err error) {
 
 // sluiceAppendS3ToS4 appends an element of PCollection "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/grouped" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendS3ToS4(dst []byte, v0 string, v1 []int) []byte {
+func sluiceAppendS3ToS4(dst []byte, v0 string, v1 rt.Values[int]) []byte {
 	dst = rt.AppendString(dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendVarIntZ[int])
+	dst = rt.AppendValues(dst, v1, rt.AppendVarIntZ[int])
 	return dst
 }
 
 // sluiceDecodeS3ToS4 decodes an element of PCollection "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/grouped" and says how
 // many bytes it took.
-func sluiceDecodeS3ToS4(b []byte) (v0 string, v1 []int, n int, err error) {
+func sluiceDecodeS3ToS4(b []byte) (v0 string, v1 rt.Values[int], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeString(b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeVarIntZ[int]); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeVarIntZ[int]); err != nil {
 		return
 	}
 	n += m
@@ -200,21 +200,21 @@ func sluiceDecodeS4ToS5(b []byte) (v0 int, v1 string, n int, err error) {
 
 // sluiceAppendS5ToS6 appends an element of PCollection "n12" as its wire
 // coder writes it (the windowed-value header aside).
-func sluiceAppendS5ToS6(dst []byte, v0 int, v1 []string) []byte {
+func sluiceAppendS5ToS6(dst []byte, v0 int, v1 rt.Values[string]) []byte {
 	dst = rt.AppendVarIntZ[int](dst, v0)
-	dst = rt.AppendIterable(dst, v1, rt.AppendString)
+	dst = rt.AppendValues(dst, v1, rt.AppendString)
 	return dst
 }
 
 // sluiceDecodeS5ToS6 decodes an element of PCollection "n12" and says how
 // many bytes it took.
-func sluiceDecodeS5ToS6(b []byte) (v0 int, v1 []string, n int, err error) {
+func sluiceDecodeS5ToS6(b []byte) (v0 int, v1 rt.Values[string], n int, err error) {
 	var m int
 	if v0, m, err = rt.DecodeVarIntZ[int](b[n:]); err != nil {
 		return
 	}
 	n += m
-	if v1, m, err = rt.DecodeIterable(b[n:], rt.DecodeString); err != nil {
+	if v1, m, err = rt.DecodeValues(b[n:], rt.DecodeString); err != nil {
 		return
 	}
 	n += m
@@ -1110,6 +1110,7 @@ func (s *sluiceStageS4) StartBundle(ctx context.Context, outs []*rt.Output) (rt.
 		outs:          outs,
 		sluiceStageS4: s,
 	}
+	b.ctx = ctx
 	return b, nil
 }
 
@@ -1124,6 +1125,7 @@ type sluiceBundleS4 struct {
 	err error
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts [5]int64
+	ctx    context.Context // the bundle's: values of a large group in runner state are read with it
 }
 
 // Process runs one element through the chain.
@@ -1138,6 +1140,7 @@ func (b *sluiceBundleS4) Process(h rt.Header, data []byte) (n int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s4: decoding an element of CountWords/stats.Count/stats.SumPerKey/CombinePerKey/grouped: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -1145,6 +1148,10 @@ func (b *sluiceBundleS4) Process(h rt.Header, data []byte) (n int, err error) {
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleS4) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -1196,7 +1203,7 @@ func (b *sluiceBundleS4) PCollectionCounts() []rt.PCollectionCount {
 
 // pcoll0 hands on an element of PCollection "CountWords/stats.Count/stats.SumPerKey/CombinePerKey/grouped"
 // to step0.
-func (b *sluiceBundleS4) pcoll0(v0 string, v1 []int) {
+func (b *sluiceBundleS4) pcoll0(v0 string, v1 rt.Values[int]) {
 	if b.err != nil {
 		return
 	}
@@ -1247,9 +1254,9 @@ func (b *sluiceBundleS4) pcoll4(v0 int, v1 string) {
 // step0 runs CountWords/stats.Count/stats.SumPerKey/CombinePerKey/merge:
 // stats.sumIntFn merges a key's accumulators in order into the first, as the SDK does (none:
 // the zero value, as in the SDK).
-func (b *sluiceBundleS4) step0(v0 string, v1 []int) {
+func (b *sluiceBundleS4) step0(v0 string, v1 rt.Values[int]) {
 	var a int
-	for i, x := range v1 {
+	for i, x := range v1.All(b.fail) {
 		if i == 0 {
 			a = x
 			continue
@@ -1348,6 +1355,7 @@ func (s *sluiceStageS6) StartBundle(ctx context.Context, outs []*rt.Output) (rt.
 		outs:          outs,
 		sluiceStageS6: s,
 	}
+	b.ctx = ctx
 	// Each transform taking a context gets the bundle's, naming the transform.
 	b.ctx0 = rt.TransformContext(ctx, s.tid0)
 	return b, nil
@@ -1365,6 +1373,7 @@ type sluiceBundleS6 struct {
 	ctx0 context.Context
 	// counts are the elements of each PCollection, by pcoll method (rt.PCollectionCounter).
 	counts [1]int64
+	ctx    context.Context // the bundle's: values of a large group in runner state are read with it
 }
 
 // Process runs one element through the chain.
@@ -1379,6 +1388,7 @@ func (b *sluiceBundleS6) Process(h rt.Header, data []byte) (n int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("sluice: stage s6: decoding an element of n12: %w", err)
 	}
+	v1 = v1.In(b.ctx)
 	b.h = h
 	b.pcoll0(v0, v1)
 	if b.err != nil {
@@ -1386,6 +1396,10 @@ func (b *sluiceBundleS6) Process(h rt.Header, data []byte) (n int, err error) {
 	}
 	return n, b.outErr()
 }
+
+// ReadsGroupState implements rt.GroupStateBundle: the chain reads a large group's values
+// in runner state as it iterates them.
+func (*sluiceBundleS6) ReadsGroupState() {}
 
 // Finish ends the bundle: lifted combines emit what they hold and DoFns' FinishBundle
 // run, in step order, so that what one emits may still reach a later one.
@@ -1425,7 +1439,7 @@ func (b *sluiceBundleS6) PCollectionCounts() []rt.PCollectionCount {
 
 // pcoll0 hands on an element of PCollection "n12"
 // to step0.
-func (b *sluiceBundleS6) pcoll0(v0 int, v1 []string) {
+func (b *sluiceBundleS6) pcoll0(v0 int, v1 rt.Values[string]) {
 	if b.err != nil {
 		return
 	}
@@ -1434,18 +1448,8 @@ func (b *sluiceBundleS6) pcoll0(v0 int, v1 []string) {
 
 // step0 runs Write/textio.Write/textio.writeFileFn
 // (textio.writeFileFn).
-func (b *sluiceBundleS6) step0(v0 int, v1 []string) {
-	err := b.processElement0(b.ctx0, v0, func() func(*string) bool {
-		i := 0
-		return func(p *string) bool {
-			if i >= len(v1) {
-				return false
-			}
-			*p = v1[i]
-			i++
-			return true
-		}
-	}())
+func (b *sluiceBundleS6) step0(v0 int, v1 rt.Values[string]) {
+	err := b.processElement0(b.ctx0, v0, v1.Iter(b.fail))
 	if err != nil {
 		b.fail(fmt.Errorf("sluice: stage s6: Write/textio.Write/textio.writeFileFn: %w", err))
 		return

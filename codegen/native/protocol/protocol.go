@@ -11,7 +11,8 @@
 //     (CapabilitySideInputs: it reads side inputs over the State API, so the runner
 //     serves its bundles' state requests as it serves the SDK harness's;
 //     CapabilityUserState: it keeps stateful ParDos' user state there too;
-//     CapabilityTimers: it fires and sets timers on the data stream).
+//     CapabilityTimers: it fires and sets timers on the data stream;
+//     CapabilityGroupState: it reads the rest of a large group from runner state).
 //   - The runner registers one descriptor per native stage: a single transform of URN
 //     StageURN whose payload is a Stage (JSON), naming the chain by fingerprint and the
 //     data source and sink transform ids its elements travel under.
@@ -49,6 +50,11 @@ const (
 	// stream and sends back the timers bundles set, each family ended with is_last, as
 	// the Go SDK harness does.
 	CapabilityTimers = "timers"
+	// CapabilityGroupState says the harness reads the values of a large group past its
+	// element's inline part from runner state (a Runner state key with the token the
+	// element's iterable ends in, paged), as the Go SDK harness does: the runner then
+	// keeps such values in its store instead of sending them inline.
+	CapabilityGroupState = "group-state"
 	// StageURN is the URN of a native stage descriptor's one transform.
 	StageURN = "sluice:native:stage:v1"
 	// HookName is the Beam Go hook the native harness starts from; the runner looks for

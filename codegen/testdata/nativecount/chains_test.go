@@ -98,12 +98,12 @@ func TestNativeChains(t *testing.T) {
 	}
 	seen.lines = nil
 	for i, k := range keys {
-		elem := sluiceAppendS2ToS3(nil, k, []int{counts[i] - 1, 1})
+		elem := sluiceAppendS2ToS3(nil, k, rt.ValuesOf([]int{counts[i] - 1, 1}))
 		if n, err := b.Process(header, elem); err != nil || n != len(elem) {
 			t.Fatalf("Process took %d bytes, %v; want %d", n, err, len(elem))
 		}
 	}
-	if _, err := b.Process(header, sluiceAppendS2ToS3(nil, "none", nil)); err != nil {
+	if _, err := b.Process(header, sluiceAppendS2ToS3(nil, "none", rt.Values[int]{})); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Finish(); err != nil {
@@ -119,7 +119,7 @@ func TestNativeChains(t *testing.T) {
 	}
 
 	// Bad bytes are an error, not a panic.
-	elem := sluiceAppendS2ToS3(nil, "x", []int{1, 2})
+	elem := sluiceAppendS2ToS3(nil, "x", rt.ValuesOf([]int{1, 2}))
 	if _, err := b.Process(header, elem[:len(elem)-1]); err == nil {
 		t.Error("a truncated element was accepted")
 	}

@@ -209,7 +209,7 @@ func TestValueStructAndCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, elem := range [][]byte{sluiceAppendS4ToS5(nil, "a", []int{1, 2}), sluiceAppendS4ToS5(nil, "b", nil)} {
+	for _, elem := range [][]byte{sluiceAppendS4ToS5(nil, "a", rt.ValuesOf([]int{1, 2})), sluiceAppendS4ToS5(nil, "b", rt.Values[int]{})} {
 		if _, err := b.Process(header, elem); err != nil {
 			t.Fatal(err)
 		}
