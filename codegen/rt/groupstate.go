@@ -163,13 +163,23 @@ func (vs Values[V]) All(fail func(error)) iter.Seq2[int, V] {
 	}
 }
 
-// valuesPages reads a group's values in runner state, one page at a time.
+// valuesPages reads a group's values in runner state, one page at a time, the next page
+// asked for while the values of the one before are used: the transfer overlaps the
+// chain's work, as it does when a group comes whole on the data stream.
 type valuesPages[V any] struct {
 	rest *valuesRest[V]
 	r    GroupStateReader
 	data []byte // what is left of the pages read
 	cont []byte // the next page's continuation
 	read bool   // a page has been read (cont == nil then means there are no more)
+	// ahead delivers the page at cont, asked for already (nil: not asked). Its goroutine
+	// makes one request, bounded by the bundle's context, and never blocks on sending.
+	ahead chan groupPage
+}
+
+type groupPage struct {
+	data, cont []byte
+	err        error
 }
 
 // next returns the next value, or false after the last.
@@ -199,14 +209,28 @@ func (p *valuesPages[V]) next() (V, bool, error) {
 			}
 			p.r = r
 		}
-		page, cont, err := p.r.GroupPage(p.rest.ctx, p.rest.token, p.cont)
-		if err != nil {
-			return zero, false, err
+		var pg groupPage
+		if p.ahead != nil {
+			pg, p.ahead = <-p.ahead, nil
+		} else {
+			pg.data, pg.cont, pg.err = p.r.GroupPage(p.rest.ctx, p.rest.token, p.cont)
 		}
+		if pg.err != nil {
+			return zero, false, pg.err
+		}
+		if pg.cont != nil {
+			p.ahead = make(chan groupPage, 1)
+			go func(r GroupStateReader, ctx context.Context, token, cont []byte, out chan<- groupPage) {
+				var pg groupPage
+				pg.data, pg.cont, pg.err = r.GroupPage(ctx, token, cont)
+				out <- pg
+			}(p.r, p.rest.ctx, p.rest.token, pg.cont, p.ahead)
+		}
+		page := pg.data
 		if len(p.data) > 0 {
 			// A fresh buffer: decoded values (bytes) may alias it.
 			page = append(append(make([]byte, 0, len(p.data)+len(page)), p.data...), page...)
 		}
-		p.data, p.cont, p.read = page, cont, true
+		p.data, p.cont, p.read = page, pg.cont, true
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sluice-runner/sluice/runner/wire"
@@ -15,12 +16,12 @@ import (
 type pages struct {
 	data  []byte
 	size  int
-	reads int
+	reads atomic.Int64 // the next page is read ahead, on another goroutine
 	fail  error
 }
 
 func (p *pages) GroupPage(_ context.Context, token, cont []byte) ([]byte, []byte, error) {
-	p.reads++
+	p.reads.Add(1)
 	if p.fail != nil {
 		return nil, nil, p.fail
 	}
@@ -87,12 +88,21 @@ func TestValuesReadsStateBackedRest(t *testing.T) {
 		if want := append(append([]string{}, inline...), stored...); strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Fatalf("pages of %d: %d values, want %d", size, len(got), len(want))
 		}
-		if want := (len(rest) + size - 1) / size; p.reads != want {
-			t.Errorf("pages of %d: %d reads, want %d", size, p.reads, want)
+		if want := int64(len(rest)+size-1) / int64(size); p.reads.Load() != want {
+			t.Errorf("pages of %d: %d reads, want %d", size, p.reads.Load(), want)
 		}
 		// Each iteration reads the rest again: a group may feed several steps.
 		if again, err := collect(vs); err != nil || len(again) != len(got) {
 			t.Errorf("pages of %d: second pass %d values, %v", size, len(again), err)
+		}
+		// A DoFn may stop iterating before the end, with the next page asked for.
+		next := vs.Iter(func(err error) { t.Errorf("pages of %d: %v", size, err) })
+		var v string
+		for range len(inline) + 1 {
+			next(&v)
+		}
+		if v != stored[0] {
+			t.Errorf("pages of %d: first value in state %q, want %q", size, v, stored[0])
 		}
 	}
 }

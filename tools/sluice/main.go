@@ -59,6 +59,7 @@ func serve(args []string, stderr io.Writer) int {
 	stateBackend := fs.String("state-backend", embedded.StatePebble, "where tasks keep their state: pebble (a Pebble database in DATA-DIR/state) or memory")
 	parallelism := fs.Int("parallelism", 0, "default subtasks per stage; 0 means the number of CPUs (a job's --parallelism overrides it)")
 	statefulParallelism := fs.Int("stateful-parallelism", 0, "subtasks of a stage with user state or timers; 0 means 16 per CPU, within --parallelism and 128 (a job's --stateful_parallelism overrides it)")
+	nativeGroupInline := fs.Int("native-group-inline-bytes", 0, "how many bytes of a group's values a native stage gets in the group's element; past them the values stay in the server's state and the stage reads them as it iterates (0 means 64 MiB)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for cancelled jobs to stop on SIGINT/SIGTERM")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the server's whole life to this file")
@@ -93,12 +94,13 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	srv, err := embedded.Start(embedded.Config{
-		JobAddr:             net.JoinHostPort(*bind, strconv.Itoa(*jobPort)),
-		DataDir:             *dataDir,
-		StateBackend:        *stateBackend,
-		Parallelism:         *parallelism,
-		StatefulParallelism: *statefulParallelism,
-		Logger:              log,
+		JobAddr:                net.JoinHostPort(*bind, strconv.Itoa(*jobPort)),
+		DataDir:                *dataDir,
+		StateBackend:           *stateBackend,
+		Parallelism:            *parallelism,
+		StatefulParallelism:    *statefulParallelism,
+		NativeGroupInlineBytes: *nativeGroupInline,
+		Logger:                 log,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
