@@ -43,13 +43,13 @@
 // the data stream, every timer family of the stage ended with is_last, as the runner
 // expects of the SDK harness. It announces protocol.CapabilityTimers.
 //
-// Large groups: past the first part of a group (jobmanager.NativeGroupInlineBytes), the
-// runner keeps its values in its store and the element's iterable ends in a state token,
-// as for the SDK harness; this keeps the runner's memory bounded whatever a key's size.
-// A chain whose bundles read such values as they iterate them (rt.GroupStateBundle)
-// gets the element as it is; for the others the harness reads the rest, page by page
-// over the State stream (a Runner state key), and hands the chain the group inline
-// (groups.go). It announces protocol.CapabilityGroupState.
+// Large groups: the runner keeps a large group's values out of its element, which ends
+// in a state token, as for the SDK harness (in memory as gathered, or in its store past
+// jobmanager.NativeGroupInlineBytes). A chain whose bundles read such values as they
+// iterate them (rt.GroupStateBundle, rt.Values) gets the element as it is; for the others
+// the harness reads the rest, page by page over the State stream (a Runner state key),
+// and hands the chain the group inline (groups.go). It announces
+// protocol.CapabilityGroupState.
 //
 // Concurrency: the Harness owns a control, a data and a state receive loop; each
 // bundle runs on its own goroutine, owned by the Harness and ended by its context. Sends

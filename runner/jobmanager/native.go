@@ -40,11 +40,12 @@ func (n nativeRun) groupInline(nw *fnharness.Worker) int {
 	return NativeGroupInlineBytes
 }
 
-// NativeGroupInlineBytes is how many bytes of a group's values travel in its element to a
-// native stage by default, the rest staying in runner state for the harness to read.
-// It is larger than the SDK harness's worker.InlineBytes: a native stage takes a group
-// inline at memory speed (the runner sends its blocks as they are), while each page read
-// from state is a round trip; past it, the runner's memory stays bounded.
+// NativeGroupInlineBytes is how many bytes of a group's values the runner keeps in memory
+// for a native stage by default (sent, or parked as gathered and read page by page as the
+// chain iterates them: see worker.GroupBuffer.ParkBlocks); past them, values go to the
+// group store, which keeps the runner's memory bounded. It is larger than the SDK
+// harness's worker.InlineBytes because a page from memory costs no more than the data
+// stream, while a store's write and read are extra work.
 const NativeGroupInlineBytes = 64 << 20
 
 // nativeConnectWithin bounds the wait for a native harness once its SDK worker is up: the

@@ -49,6 +49,12 @@ type GroupBuffer struct {
 	// emitted as its header, key and count followed by the blocks as they are, instead of
 	// being copied into one buffer of its whole size first.
 	Pieces bool
+	// ParkBlocks, with Large and Pieces, parks such a group's blocks in Large as they are,
+	// behind the element's state token, instead of sending them: for a consumer that
+	// reads a group's values as it iterates them, asking for the next page while it uses
+	// one (a generated chain, see codegen/rt.Values), so that the transfer overlaps its
+	// work instead of preceding it.
+	ParkBlocks bool
 
 	trig           *trigger.Machine
 	usesPT         bool // the trigger depends on processing time
@@ -496,6 +502,7 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 	}
 	inline := stored == 0
 	pieces := g.Pieces && size > groupBlockBytes
+	park := pieces && g.ParkBlocks && g.Large != nil && !g.accumulating() && !g.mergesEagerly()
 	rec = g.rec[:0]
 	need := len(f.members[0].key()) + 128 // 128 bytes cover the header and the iterable's framing
 	if !pieces {
@@ -511,6 +518,10 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 	}
 	rec = wire.AppendHeader(rec, g.OutCodec.WindowCodec(), ts, []wire.Window{f.window}, pane)
 	rec = append(rec, f.members[0].key()...)
+	if park {
+		rec, err = g.parkValues(f, rec)
+		return g.keepRec(rec), nil, err
+	}
 	if inline {
 		rec = binary.BigEndian.AppendUint32(rec, uint32(count))
 	} else {
@@ -543,6 +554,28 @@ func (g *GroupBuffer) encode(f firing, finished bool) (rec []byte, rest [][]byte
 		return g.keepRec(rec), append(rest, wire.AppendIterableStateToken(nil, tok)), nil
 	}
 	return g.keepRec(wire.AppendIterableStateToken(rec, tok)), nil, nil
+}
+
+// parkValues ends rec, the element of f up to its values, with a state token for all of
+// them: the blocks in memory, which go to Large as they are (the groups forget them, and
+// they are not recycled: a state response may still be marshalling one), then the values
+// in the store.
+func (g *GroupBuffer) parkValues(f firing, rec []byte) ([]byte, error) {
+	p := parkedGroup{store: g.Store}
+	for _, m := range f.members {
+		p.blocks = m.values.blocks(p.blocks)
+		m.values = groupValues{}
+	}
+	for _, m := range f.members {
+		if m.spilled.count > 0 {
+			if err := m.flushSpill(g.Store); err != nil {
+				return nil, err
+			}
+			p.keys = append(p.keys, m.bagKey())
+		}
+	}
+	rec = wire.AppendIterableStart(rec)
+	return wire.AppendIterableStateToken(rec, g.Large.parkGroup(p)), nil
 }
 
 // keepRec keeps rec's memory for the next element unless it is large: one hot key's group

@@ -152,16 +152,21 @@ func TestGroupBufferMergesSessions(t *testing.T) {
 }
 
 func TestGroupBufferLargeGroupsStayInState(t *testing.T) {
-	t.Run("whole", func(t *testing.T) { testLargeGroupsStayInState(t, false, 0) })
-	// A native stage's inline part is larger than a block: it comes in pieces, the state
-	// token the last of them.
-	t.Run("pieces", func(t *testing.T) { testLargeGroupsStayInState(t, true, 2<<20) })
+	t.Run("whole", func(t *testing.T) { testLargeGroupsStayInState(t, &GroupBuffer{}) })
+	// An inline part larger than a block comes in pieces, the state token the last of them.
+	t.Run("pieces", func(t *testing.T) { testLargeGroupsStayInState(t, &GroupBuffer{Pieces: true, InlineLimit: 2 << 20}) })
+	// A native stage's group of more than a block is all behind the token: its blocks in
+	// memory first, a page each, then the values in the store.
+	t.Run("parked", func(t *testing.T) {
+		testLargeGroupsStayInState(t, &GroupBuffer{Pieces: true, ParkBlocks: true, InlineLimit: 2 << 20})
+	})
 }
 
-func testLargeGroupsStayInState(t *testing.T, pieces bool, limit int) {
+func testLargeGroupsStayInState(t *testing.T, g *GroupBuffer) {
 	in, out := groupCodecs(t)
 	rs := &RunnerState{}
-	g := &GroupBuffer{InCodec: in, OutCodec: out, Store: state.NewMemStore(), Large: rs, Pieces: pieces, InlineLimit: limit}
+	g.InCodec, g.OutCodec, g.Store, g.Large = in, out, state.NewMemStore(), rs
+	pieces := g.Pieces && !g.ParkBlocks
 	w := wire.IntervalWindow{Start: 0, End: 10}
 	value := strings.Repeat("v", 1000)
 	n := 2000 + g.inlineLimit()/1000 // 2 MB more than the inline limit
@@ -192,13 +197,19 @@ func testLargeGroupsStayInState(t *testing.T, pieces bool, limit int) {
 	if len(got) != 2 || got[0].tok == nil || got[1].tok != nil {
 		t.Fatalf("want the big group state-backed and the small one inline, got %d groups", len(got))
 	}
+	inMemory := g.inlineLimit() / (len(value) + 6) // values before the limit
 	inline := strings.Count(got[0].desc, ",") + 1
-	if want := g.inlineLimit() / (len(value) + 6); inline < want-1 || inline > want+1 {
-		t.Fatalf("inline values = %d, want about %d of %d", inline, want, n)
+	if g.ParkBlocks {
+		if !strings.HasSuffix(got[0].desc, ": ") {
+			t.Fatalf("a parked group carries values: %.60q…", got[0].desc)
+		}
+		inline = 0
+	} else if inline < inMemory-1 || inline > inMemory+1 {
+		t.Fatalf("inline values = %d, want about %d of %d", inline, inMemory, n)
 	}
 	// The store holds the rest in blocks: its cost is per entry.
-	if entries, err := g.Store.BagSize(g.fired[0]); err != nil || entries > (n-inline)/16 {
-		t.Errorf("the store holds %d values in %d entries (%v), want blocks of many", n-inline, entries, err)
+	if entries, err := g.Store.BagSize(g.fired[0]); err != nil || entries > (n-inMemory)/16 {
+		t.Errorf("the store holds %d values in %d entries (%v), want blocks of many", n-inMemory, entries, err)
 	}
 	// The SDK pages through the rest with continuation tokens.
 	var rest []string
@@ -228,6 +239,11 @@ func testLargeGroupsStayInState(t *testing.T, pieces bool, limit int) {
 	}
 	if inline+len(rest) != n || rest[0] != fmt.Sprintf("%04d", inline) || rest[len(rest)-1] != fmt.Sprintf("%04d", n-1) {
 		t.Errorf("inline %d + state %d values (first %q), want %d in order", inline, len(rest), rest[0], n)
+	}
+	for _, bad := range []string{"b0", "b99", "bx", "x"} {
+		if resp := rs.handle(&fnpb.StateKey_Runner{Key: got[0].tok}, &fnpb.StateRequest{Request: &fnpb.StateRequest_Get{Get: &fnpb.StateGetRequest{ContinuationToken: []byte(bad)}}}); resp.GetError() == "" {
+			t.Errorf("continuation token %q: no error", bad)
+		}
 	}
 	if err := g.Release(); err != nil {
 		t.Fatal(err)

@@ -20,12 +20,19 @@ type RunnerState struct {
 	parked map[string]parkedGroup
 }
 
+// parkedGroup is where a parked group's values are: blocks in memory (each a page), then
+// the bags at keys in store.
 type parkedGroup struct {
-	store state.Store
-	keys  [][]byte
+	blocks [][]byte
+	store  state.Store
+	keys   [][]byte
 }
 
 func (r *RunnerState) park(store state.Store, keys [][]byte) []byte {
+	return r.parkGroup(parkedGroup{store: store, keys: keys})
+}
+
+func (r *RunnerState) parkGroup(p parkedGroup) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.parked == nil {
@@ -33,7 +40,7 @@ func (r *RunnerState) park(store state.Store, keys [][]byte) []byte {
 	}
 	r.next++
 	tok := "g" + strconv.Itoa(r.next)
-	r.parked[tok] = parkedGroup{store: store, keys: keys}
+	r.parked[tok] = p
 	return []byte(tok)
 }
 
@@ -62,5 +69,35 @@ func (r *RunnerState) handle(k *fnpb.StateKey_Runner, req *fnpb.StateRequest) *f
 	if !ok {
 		return stateError("unknown or expired runner state token %q", k.GetKey())
 	}
+	if len(p.blocks) > 0 {
+		return p.blockPage(get.Get)
+	}
 	return pagedGet(p.store, p.keys, get.Get)
+}
+
+// blockPage answers a Get on a group parked with blocks in memory: a block per page, as it
+// is, then the bags in the store. A continuation token "b<i>" starts at block i; any other
+// is pagedGet's.
+func (p parkedGroup) blockPage(get *fnpb.StateGetRequest) *fnpb.StateResponse {
+	tok := string(get.GetContinuationToken())
+	i := 0
+	switch {
+	case tok == "":
+	case tok[0] == 'b':
+		n, err := strconv.Atoi(tok[1:])
+		if err != nil || n <= 0 || n >= len(p.blocks) {
+			return stateError("bad continuation token %q", tok)
+		}
+		i = n
+	default:
+		return pagedGet(p.store, p.keys, get)
+	}
+	resp := &fnpb.StateGetResponse{Data: p.blocks[i]}
+	switch {
+	case i+1 < len(p.blocks):
+		resp.ContinuationToken = []byte("b" + strconv.Itoa(i+1))
+	case len(p.keys) > 0:
+		resp.ContinuationToken = pagePosition{}.token()
+	}
+	return &fnpb.StateResponse{Response: &fnpb.StateResponse_Get{Get: resp}}
 }

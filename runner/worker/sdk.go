@@ -48,6 +48,9 @@ type SDKTask struct {
 	// worker reads the rest with. 0 means InlineBytes; negative keeps every value in its
 	// element (a native harness that does not read runner state).
 	GroupInlineBytes int
+	// ParkGroupBlocks parks a large group's values in memory behind its state token too,
+	// for a worker that reads them as it iterates them (see GroupBuffer.ParkBlocks).
+	ParkGroupBlocks bool
 	// DrainDescriptorID, set for a stage that processes a splittable DoFn, is what the
 	// task runs once Drain is closed: the bundle in flight is checkpointed (split at
 	// fraction 0) and every restriction left is truncated before it is processed.
@@ -133,6 +136,7 @@ func (t *SDKTask) Run(ctx context.Context) error {
 		t.Group.Pieces = true // see send
 		if t.GroupInlineBytes >= 0 {
 			t.Group.Large, t.Group.InlineLimit = t.runner, t.GroupInlineBytes
+			t.Group.ParkBlocks = t.ParkGroupBlocks
 		}
 	}
 	if len(t.Timers) > 0 {
