@@ -23,8 +23,8 @@ import (
 type nativeRun struct {
 	workers     map[string]*fnharness.Worker
 	descriptors map[string]string
-	// groupInlineBytes is how much of a group travels in its element to a native harness
-	// that reads the rest from runner state (protocol.CapabilityGroupState).
+	// groupInlineBytes is how much of a group the runner keeps in memory for a native
+	// harness that reads groups from runner state (protocol.CapabilityGroupState).
 	groupInlineBytes int
 }
 

@@ -43,10 +43,11 @@ type SDKTask struct {
 	Input        *shuffle.InputGate
 	SideInputs   []*SideInputGate
 	Group        *GroupBuffer
-	// GroupInlineBytes is how many bytes of a group's values travel in its element; past
-	// them, values stay in the group store and the element ends in a state token the
-	// worker reads the rest with. 0 means InlineBytes; negative keeps every value in its
-	// element (a native harness that does not read runner state).
+	// GroupInlineBytes is how many bytes of a group's values the task keeps in memory (in
+	// the element, or parked: see ParkGroupBlocks); past them, values go to the group store
+	// and the element ends in a state token the worker reads the rest with. 0 means
+	// InlineBytes; negative keeps every value in its element (a native harness that does
+	// not read runner state).
 	GroupInlineBytes int
 	// ParkGroupBlocks parks a large group's values in memory behind its state token too,
 	// for a worker that reads them as it iterates them (see GroupBuffer.ParkBlocks).
