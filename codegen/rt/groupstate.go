@@ -117,18 +117,8 @@ func (vs Values[V]) Iter(fail func(error)) func(*V) bool {
 			i++
 			return true
 		}
-		if vs.rest == nil {
-			done = true
-			return false
-		}
-		if pages == nil {
-			pages = &valuesPages[V]{rest: vs.rest}
-		}
-		v, ok, err := pages.next()
-		if err != nil {
-			fail(fmt.Errorf("sluice native: value %d of a group, in runner state: %w", i, err))
-		}
-		if !ok || err != nil {
+		v, ok := vs.fromState(&pages, i, fail)
+		if !ok {
 			done = true
 			return false
 		}
@@ -147,20 +137,33 @@ func (vs Values[V]) All(fail func(error)) iter.Seq2[int, V] {
 				return
 			}
 		}
-		if vs.rest == nil {
-			return
-		}
-		pages := &valuesPages[V]{rest: vs.rest}
+		var pages *valuesPages[V]
 		for i := len(vs.Inline); ; i++ {
-			v, ok, err := pages.next()
-			if err != nil {
-				fail(fmt.Errorf("sluice native: value %d of a group, in runner state: %w", i, err))
-			}
-			if !ok || err != nil || !yield(i, v) {
+			v, ok := vs.fromState(&pages, i, fail)
+			if !ok || !yield(i, v) {
 				return
 			}
 		}
 	}
+}
+
+// fromState returns value i, the next of those in runner state (false past the last, or
+// none), read with *pages, made at first use. A failed read goes to fail and ends the
+// values.
+func (vs Values[V]) fromState(pages **valuesPages[V], i int, fail func(error)) (V, bool) {
+	if vs.rest == nil {
+		var zero V
+		return zero, false
+	}
+	if *pages == nil {
+		*pages = &valuesPages[V]{rest: vs.rest}
+	}
+	v, ok, err := (*pages).next()
+	if err != nil {
+		fail(fmt.Errorf("sluice native: value %d of a group, in runner state: %w", i, err))
+		return v, false
+	}
+	return v, ok
 }
 
 // valuesPages reads a group's values in runner state, one page at a time, the next page
