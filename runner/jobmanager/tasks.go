@@ -234,7 +234,8 @@ func (b *taskBuilder) task(s *plan.Stage, sub int, pool *worker.WorkPool) (named
 		if desc, ok := b.native.descriptors[s.ID]; ok {
 			nw := b.native.workers[s.EnvironmentID]
 			sdk.Worker, sdk.DescriptorID, sdk.GroupInlineBytes = nw, desc, b.native.groupInline(nw)
-			sdk.ParkGroupBlocks = sdk.GroupInlineBytes > 0 // it reads groups from runner state
+			// A harness that reads groups from runner state reads them as it iterates.
+			sdk.ParkGroupBlocks = sdk.GroupInlineBytes > 0
 			sdk.DrainDescriptorID = "" // bounded only (see nativeIneligible): nothing to truncate
 		}
 		t = b.stateful(s, sub, sdk, func(open func(string) state.Store) {
