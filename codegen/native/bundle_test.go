@@ -19,10 +19,14 @@ import (
 )
 
 // bytesInput is the bundleInput of a port of windowed bytes in the global window.
-func bytesInput(t *testing.T) *bundleInput {
+func bytesInput(t *testing.T) *bundleInput { return portInput(t, coder.NewBytes()) }
+
+// portInput is the bundleInput of a port of values of coder c in the global window, as
+// the harness makes it.
+func portInput(t *testing.T, c *coder.Coder) *bundleInput {
 	t.Helper()
 	m := graphx.NewCoderMarshaller()
-	id, err := m.Add(coder.NewW(coder.NewBytes(), coder.NewGlobalWindow()))
+	id, err := m.Add(coder.NewW(c, coder.NewGlobalWindow()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,28 +38,35 @@ func bytesInput(t *testing.T) *bundleInput {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundleInput{header: header, codec: codec}
+	return &bundleInput{header: header, codec: codec, grouped: newGroupedInput(codec)}
 }
 
-// recordingStage keeps the values of the elements its bundles process; a value "fail"
-// returns an error that wraps io.EOF, as a user DoFn's may.
-type recordingStage struct{ got []string }
+// funcStage is a stage whose bundles run process on each element's value.
+type funcStage struct {
+	process func(b []byte) (int, error)
+}
 
-func (*recordingStage) Teardown() error { return nil }
-func (s *recordingStage) StartBundle(context.Context, []*rt.Output) (rt.Bundle, error) {
+func (*funcStage) Teardown() error { return nil }
+func (s *funcStage) StartBundle(context.Context, []*rt.Output) (rt.Bundle, error) {
 	return s, nil
 }
-func (s *recordingStage) Finish() error { return nil }
-func (s *recordingStage) Process(_ rt.Header, b []byte) (int, error) {
-	v, n, err := rt.DecodeBytes(b)
-	if err != nil {
-		return 0, err
+func (*funcStage) Finish() error                                { return nil }
+func (s *funcStage) Process(_ rt.Header, b []byte) (int, error) { return s.process(b) }
+
+// recordBytes returns a process function that records the bytes values it decodes in
+// got; a value "fail" returns an error that wraps io.EOF, as a user DoFn's may.
+func recordBytes(got *[]string) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		v, n, err := rt.DecodeBytes(b)
+		if err != nil {
+			return 0, err
+		}
+		*got = append(*got, string(v))
+		if string(v) == "fail" {
+			return n, fmt.Errorf("the user's DoFn: %w", io.EOF)
+		}
+		return n, nil
 	}
-	s.got = append(s.got, string(v))
-	if string(v) == "fail" {
-		return n, fmt.Errorf("the user's DoFn: %w", io.EOF)
-	}
-	return n, nil
 }
 
 func encodeGlobal(in *bundleInput, values ...string) []byte {
@@ -68,15 +79,21 @@ func encodeGlobal(in *bundleInput, values ...string) []byte {
 
 func runBlocks(t *testing.T, in *bundleInput, blocks [][]byte) ([]string, error) {
 	t.Helper()
+	var got []string
+	err := runStage(context.Background(), in, &funcStage{process: recordBytes(&got)}, blocks)
+	return got, err
+}
+
+// runStage runs one bundle of s over blocks, as the harness does.
+func runStage(ctx context.Context, in *bundleInput, s rt.Stage, blocks [][]byte) error {
 	var ib inboxes
 	ib.init()
 	for _, b := range blocks {
 		ib.get("b").put(b, false)
 	}
 	ib.get("b").put(nil, true)
-	s := &recordingStage{}
-	_, _, err := runBundle(context.Background(), s, ib.get("b"), in, nil, func(rt.Bundle) func() { return func() {} })
-	return s.got, err
+	_, _, err := runBundle(ctx, s, ib.get("b"), in, nil, func(rt.Bundle) func() { return func() {} })
+	return err
 }
 
 // Data blocks are a byte stream: elements cut anywhere, a large one over many blocks,

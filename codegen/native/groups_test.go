@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/coder"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
-	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 
 	"github.com/sluice-runner/sluice/codegen/rt"
 	"github.com/sluice-runner/sluice/runner/wire"
@@ -20,47 +18,29 @@ import (
 // window: a GroupByKey's output.
 func groupsInput(t *testing.T) *bundleInput {
 	t.Helper()
-	m := graphx.NewCoderMarshaller()
-	kv := coder.NewKV([]*coder.Coder{coder.NewString(), coder.NewI(coder.NewString())})
-	id, err := m.Add(coder.NewW(kv, coder.NewGlobalWindow()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := wire.NewWindowedValueCodec(&pipepb.Components{Coders: m.Build()}, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, err := rt.HeaderDecoder(coder.NewGlobalWindow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &bundleInput{header: header, codec: codec, grouped: newGroupedInput(codec)}
+	in := portInput(t, coder.NewKV([]*coder.Coder{coder.NewString(), coder.NewI(coder.NewString())}))
 	if in.grouped == nil {
 		t.Fatal("no groupedInput for a port of groups")
 	}
 	return in
 }
 
-// groupsStage records each group it processes as "key: v1,v2,...", decoding it as
-// generated code does (rt.DecodeIterable refuses a state token).
-type groupsStage struct{ got []string }
-
-func (*groupsStage) Teardown() error { return nil }
-func (s *groupsStage) StartBundle(context.Context, []*rt.Output) (rt.Bundle, error) {
-	return s, nil
-}
-func (s *groupsStage) Finish() error { return nil }
-func (s *groupsStage) Process(_ rt.Header, b []byte) (int, error) {
-	k, n, err := rt.DecodeString(b)
-	if err != nil {
-		return 0, err
+// recordGroups returns a process function that records each group it decodes as
+// "key: v1,v2,...", as generated code for SDK-coded values would see it (rt.DecodeIterable
+// refuses a state token).
+func recordGroups(got *[]string) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		k, n, err := rt.DecodeString(b)
+		if err != nil {
+			return 0, err
+		}
+		vs, m, err := rt.DecodeIterable(b[n:], rt.DecodeString)
+		if err != nil {
+			return 0, err
+		}
+		*got = append(*got, k+": "+strings.Join(vs, ","))
+		return n + m, nil
 	}
-	vs, m, err := rt.DecodeIterable(b[n:], rt.DecodeString)
-	if err != nil {
-		return 0, err
-	}
-	s.got = append(s.got, k+": "+strings.Join(vs, ","))
-	return n + m, nil
 }
 
 // pagedGroups serves groups' values by token in pages of at most size bytes, cutting
@@ -121,17 +101,8 @@ func group(in *bundleInput, stream []byte, p *pagedGroups, key string, values []
 	return in.codec.Append(stream, wire.WindowedValue{Windows: []wire.Window{wire.GlobalWindow{}}, Element: elem})
 }
 
-func runGroups(t *testing.T, in *bundleInput, p rt.GroupStateReader, s rt.Stage, blocks [][]byte) error {
-	t.Helper()
-	var ib inboxes
-	ib.init()
-	for _, b := range blocks {
-		ib.get("b").put(b, false)
-	}
-	ib.get("b").put(nil, true)
-	ctx := rt.WithGroupState(context.Background(), p)
-	_, _, err := runBundle(ctx, s, ib.get("b"), in, nil, func(rt.Bundle) func() { return func() {} })
-	return err
+func runGroups(in *bundleInput, p rt.GroupStateReader, s rt.Stage, blocks [][]byte) error {
+	return runStage(rt.WithGroupState(context.Background(), p), in, s, blocks)
 }
 
 // A group whose values continue in runner state reaches a chain that does not read state
@@ -157,47 +128,29 @@ func TestRunBundleInlinesStateBackedGroups(t *testing.T) {
 			blocks = append(blocks, append([]byte(nil), rest[:n]...))
 			rest = rest[n:]
 		}
-		s := &groupsStage{}
-		if err := runGroups(t, in, p, s, blocks); err != nil {
+		var got []string
+		if err := runGroups(in, p, &funcStage{process: recordGroups(&got)}, blocks); err != nil {
 			t.Fatalf("trial %d (%d blocks, pages of %d): %v", trial, len(blocks), p.size, err)
 		}
 		want := []string{"a: 1,2", "big: " + strings.Join(big, ","), "all-stored: only", "b: 3"}
-		if len(s.got) != len(want) {
-			t.Fatalf("trial %d: %d groups, want %d", trial, len(s.got), len(want))
+		if len(got) != len(want) {
+			t.Fatalf("trial %d: %d groups, want %d", trial, len(got), len(want))
 		}
 		for i := range want {
-			if s.got[i] != want[i] {
-				t.Fatalf("trial %d: group %d = %.40q…, want %.40q…", trial, i, s.got[i], want[i])
+			if got[i] != want[i] {
+				t.Fatalf("trial %d: group %d = %.40q…, want %.40q…", trial, i, got[i], want[i])
 			}
 		}
 	}
 }
 
-// stateReadingStage stands for a chain that reads state-backed groups itself: it records
-// the state tokens its elements end in.
-type stateReadingStage struct {
-	groupsStage
-	in     *bundleInput
-	tokens []string
-}
+// stateReadingStage stands for a chain that reads state-backed groups itself.
+type stateReadingStage struct{ funcStage }
 
 func (s *stateReadingStage) StartBundle(context.Context, []*rt.Output) (rt.Bundle, error) {
 	return s, nil
 }
 func (*stateReadingStage) ReadsGroupState() {}
-func (s *stateReadingStage) Process(_ rt.Header, b []byte) (int, error) {
-	k, err := s.in.grouped.key.Skip(b)
-	if err != nil {
-		return 0, err
-	}
-	tok, err := s.in.grouped.values.StateToken(b[k:])
-	if err != nil {
-		return 0, err
-	}
-	s.tokens = append(s.tokens, string(tok))
-	m, err := s.in.grouped.values.Skip(b[k:])
-	return k + m, err
-}
 
 // A chain that reads group state itself gets the element as it came; a failed read
 // fails the bundle, naming what it was reading.
@@ -205,15 +158,29 @@ func TestRunBundleGroupStateReadersAndErrors(t *testing.T) {
 	in := groupsInput(t)
 	p := &pagedGroups{size: 10, data: map[string][]byte{}}
 	stream := group(in, nil, p, "k", []string{"1", "2", "3"}, 2)
-	s := &stateReadingStage{in: in}
-	if err := runGroups(t, in, p, s, [][]byte{stream}); err != nil {
+	var tokens []string // the state tokens the chain's elements end in
+	s := &stateReadingStage{funcStage{process: func(b []byte) (int, error) {
+		k, err := in.grouped.key.Skip(b)
+		if err != nil {
+			return 0, err
+		}
+		tok, err := in.grouped.values.StateToken(b[k:])
+		if err != nil {
+			return 0, err
+		}
+		tokens = append(tokens, string(tok))
+		m, err := in.grouped.values.Skip(b[k:])
+		return k + m, err
+	}}}
+	if err := runGroups(in, p, s, [][]byte{stream}); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.tokens) != 1 || s.tokens[0] != "g0" || p.reads != 0 {
-		t.Errorf("tokens %q after %d reads by the harness, want [g0] and none", s.tokens, p.reads)
+	if len(tokens) != 1 || tokens[0] != "g0" || p.reads != 0 {
+		t.Errorf("tokens %q after %d reads by the harness, want [g0] and none", tokens, p.reads)
 	}
 	p.fail = errors.New("the runner is gone")
-	err := runGroups(t, in, p, &groupsStage{}, [][]byte{stream})
+	var got []string
+	err := runGroups(in, p, &funcStage{process: recordGroups(&got)}, [][]byte{stream})
 	if !errors.Is(err, p.fail) || !strings.Contains(err.Error(), "runner state") {
 		t.Errorf("failed read: %v", err)
 	}
